@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make demo` (the main job) and `make test` (the whole test suite).
+# Both create .venv and install rnnzoo into it first; nothing has to be done by hand.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# pip prints a warning for every package its local mirrors do not hold; keep the output readable.
+QUIET_PIP := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml constraints.txt $(wildcard setup.py) $(wildcard rnnzoo/csrc/*)
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt "setuptools>=68" wheel $(QUIET_PIP)
+	# torch first, through the constraints file: the CPU build on a CPU machine, never a CUDA one.
+	$(PY) -m pip install -q -c constraints.txt torch $(QUIET_PIP)
+	# --no-build-isolation: the C++ kernels build against the torch just installed (an isolated build
+	# environment would download another torch, a CUDA one).
+	$(PY) -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]" $(QUIET_PIP)
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m rnnzoo.demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/cells.py
+
+clean:
+	rm -rf $(VENV) build rnnzoo/*.so

@@ -1,0 +1,93 @@
+"""Forward and forward+backward time of each rnnzoo layer against torch.nn, measured in the same run.
+
+Usage: python benchmarks/cells.py [--hidden 128 512] [--repeats 15] [--threads 2] [--device cpu|cuda]
+
+Every configuration is timed once per round and the rounds are interleaved, so drifts of the machine (other
+processes, clock changes) hit all configurations alike; medians over rounds are reported. The first call of each
+freshly built layer is timed separately (it includes any lazy set-up). Ratios come last:
+  * vs nn.LSTM:  time / time of the fused torch.nn.LSTM of the same size (the issue's yardstick);
+  * vs same:     rnnzoo fast path / the same torch.nn layer, and ``gates`` / the same rnnzoo layer without gates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+import rnnzoo.nn as rnn
+from rnnzoo.nn import native
+
+
+def build(kind: str, input_size: int, hidden: int, device: str):
+    makers = {
+        "nn.LSTM": lambda: torch.nn.LSTM(input_size, hidden),
+        "nn.GRU": lambda: torch.nn.GRU(input_size, hidden),
+        "nn.RNN": lambda: torch.nn.RNN(input_size, hidden),
+        "LSTM": lambda: rnn.LSTM(input_size, hidden),
+        "GRU": lambda: rnn.GRU(input_size, hidden),
+        "RNN": lambda: rnn.RNN(input_size, hidden),
+        "PeepholeLSTM": lambda: rnn.PeepholeLSTM(input_size, hidden),
+    }
+    return makers[kind.removesuffix(" gates")]().to(device)
+
+
+def step(layer, x, gates: bool, backward: bool, sync) -> float:
+    start = time.perf_counter()
+    with torch.set_grad_enabled(backward):
+        out = layer(x, return_gates=True)[0] if gates else layer(x)[0]
+        if backward:
+            out.sum().backward()
+    sync()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128, 512])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--input", type=int, default=88)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
+    kinds = ["nn.LSTM", "nn.GRU", "nn.RNN", "LSTM", "GRU", "RNN", "PeepholeLSTM",
+             "LSTM gates", "GRU gates", "RNN gates", "PeepholeLSTM gates"]
+    same = {"LSTM": "nn.LSTM", "GRU": "nn.GRU", "RNN": "nn.RNN"}
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
+          f"C++ kernels {'on' if native.AVAILABLE else 'off'}; B={args.batch} T={args.steps} I={args.input}; "
+          f"{args.repeats} interleaved rounds, medians")
+
+    for hidden in args.hidden:
+        torch.manual_seed(0)
+        x = torch.randn(args.steps, args.batch, args.input, device=args.device)
+        layers, first = {}, {}
+        for kind in kinds:
+            layers[kind] = build(kind, args.input, hidden, args.device)
+            first[kind] = step(layers[kind], x, kind.endswith("gates"), True, sync)
+            step(layers[kind], x, kind.endswith("gates"), True, sync)  # warm-up
+        times = {(k, mode): [] for k in kinds for mode in ("fwd", "fwd+bwd")}
+        for _ in range(args.repeats):
+            for kind in kinds:
+                for mode in ("fwd", "fwd+bwd"):
+                    times[kind, mode].append(step(layers[kind], x, kind.endswith("gates"), mode == "fwd+bwd", sync))
+        med = {key: statistics.median(v) for key, v in times.items()}
+
+        print(f"\nH={hidden}")
+        print(f"{'layer':<20}{'first call s':>13}{'fwd ms':>9}{'fwd+bwd ms':>12}"
+              f"{'fwd vs nn.LSTM':>16}{'f+b vs nn.LSTM':>16}{'f+b vs same':>13}")
+        for kind in kinds:
+            base = kind.removesuffix(" gates") if kind.endswith("gates") else same.get(kind)
+            vs_same = f"{med[kind, 'fwd+bwd'] / med[base, 'fwd+bwd']:.3f}" if base else ""
+            print(f"{kind:<20}{first[kind]:>13.3f}{med[kind, 'fwd'] * 1e3:>9.2f}{med[kind, 'fwd+bwd'] * 1e3:>12.2f}"
+                  f"{med[kind, 'fwd'] / med['nn.LSTM', 'fwd']:>16.3f}"
+                  f"{med[kind, 'fwd+bwd'] / med['nn.LSTM', 'fwd+bwd']:>16.3f}{vs_same:>13}")
+
+
+if __name__ == "__main__":
+    main()
