@@ -1,0 +1,63 @@
+"""The README.md model card of a saved model: YAML front matter the Hub indexes, then a human summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCardData
+
+TASK_TAGS = {  # task -> (Hub pipeline-ish tag, readable task name)
+    "piano_roll": ("music-generation", "Next-frame piano-roll prediction"),
+    "sequence_classifier": ("audio-classification", "Sequence classification"),
+    "language_model": ("text-generation", "Language modelling"),
+    "forecaster": ("time-series-forecasting", "Time-series forecasting"),
+}
+
+
+def render_model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
+    """README.md text for a saved model's ``config`` (as written to config.json).
+
+    Metrics go into ``model-index`` only when ``config["pretrained"]`` carries measured ones; an untrained or
+    unevaluated model says so instead of showing numbers.
+    """
+    info = config.get("pretrained") or {}
+    task = config["task"]
+    cell = config["init_args"].get("cell", "")
+    tag, task_name = TASK_TAGS.get(task, (task, task))
+    eval_results = [
+        EvalResult(
+            task_type=tag, task_name=task_name, dataset_type=info["dataset"], dataset_name=info["dataset"],
+            dataset_split=info.get("split"), metric_type=metric, metric_value=value,
+        )
+        for metric, value in (info.get("metrics") or {}).items()
+    ]
+    data = ModelCardData(
+        library_name="rnnzoo",
+        license=info["license"].lower() if info.get("license") else None,  # the Hub wants lower-case SPDX ids
+        tags=["rnnzoo", "pytorch", "recurrent-neural-network", cell.replace("_", "-"), tag],
+        datasets=[info["dataset"]] if info.get("dataset") else None,
+        # model-index (name + results) only for measured weights: no results, no index.
+        model_name=(repo_id or config["architecture"]) if eval_results else None,
+        eval_results=eval_results or None,
+    )
+    load_line = f'rnnzoo.load("hf-hub:{repo_id}")' if repo_id else 'rnnzoo.load("local-dir:PATH")'
+    lines = [
+        "---", data.to_yaml(), "---", "",
+        f"# {repo_id or config['architecture']}", "",
+        f"An rnnzoo `{config['architecture']}` model: {task_name.lower()} with a `{cell}` layer, "
+        f"{config.get('num_params', '?')} parameters.", "",
+        "```python", "import rnnzoo", "", f"model = {load_line}", "```", "",
+        "## Architecture", "", "| argument | value |", "|---|---|",
+        *[f"| `{k}` | `{v}` |" for k, v in config["init_args"].items()], "",
+        "## Training and evaluation", "",
+    ]
+    if info:
+        lines += [
+            f"- dataset: {info['dataset']} (split measured: {info['split']}, data sha256 `{info['data_sha256']}`)",
+            f"- recipe: `{info['recipe']}`", f"- paper: {info['paper']}", f"- license: {info['license']}",
+            f"- weights sha256: `{info['weights_sha256']}`", "",
+            "| metric | value |", "|---|---|", *[f"| {k} | {v} |" for k, v in info["metrics"].items()],
+        ]
+    else:
+        lines.append("No training run or metrics are recorded with these weights.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,84 @@
+"""The Hugging Face Hub round trip against a loopback Hub (tests/hub_server.py): push, load, cache, revisions.
+
+rnnzoo reads HF_ENDPOINT, HF_HUB_CACHE and HF_HUB_OFFLINE when it calls the Hub, so setting them per test
+is enough even though huggingface_hub was imported long before (it freezes its own copies at import).
+"""
+
+import pytest
+import torch
+from huggingface_hub import HfApi
+
+import rnnzoo
+from hub_server import LoopbackHub
+from rnnzoo.hub import HubError, ModelFileError
+
+ROLL = torch.rand(2, 7, 88, generator=torch.Generator().manual_seed(0)).round()
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    with LoopbackHub() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+        monkeypatch.setenv("HF_TOKEN", "dummy-token")  # the loopback accepts any; never a real one in tests
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        yield server
+
+
+def test_push_then_load_by_hf_hub_then_offline_from_cache(hub, monkeypatch):
+    model = rnnzoo.create_model("pianoroll-gru-20k").eval()
+    commit = rnnzoo.push_to_hub(model, "me/my-gru", private=True, commit_message="first",
+                                preprocessing={"fps": 4})
+    assert any(r == "POST /api/models/me/my-gru/commit/main" for r in hub.state.requests)
+    assert sorted(hub.state.repos["me/my-gru"][-1][1]) == ["README.md", "config.json", "model.safetensors"]
+
+    loaded = rnnzoo.load("hf-hub:me/my-gru")
+    assert torch.equal(loaded(ROLL), model(ROLL)) and loaded.preprocessing == {"fps": 4}
+    assert loaded.architecture == "pianoroll-gru-20k"
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    before = len(hub.state.requests)
+    cached = rnnzoo.load("hf-hub:me/my-gru")
+    assert len(hub.state.requests) == before  # offline: not one request reached the server
+    assert torch.equal(cached(ROLL), model(ROLL))
+    assert torch.equal(rnnzoo.load(f"hf-hub:me/my-gru@{commit.oid}")(ROLL), model(ROLL))
+
+
+def test_pinned_revision_and_pushing_a_folder(hub, tmp_path):
+    first = rnnzoo.create_model("pianoroll-lstm-20k").eval()
+    second = rnnzoo.create_model("pianoroll-lstm-20k").eval()  # new random weights
+    old = rnnzoo.push_to_hub(first, "me/lstm")
+    folder = rnnzoo.save_pretrained(second, tmp_path / "second")
+    rnnzoo.push_to_hub(folder, "me/lstm", commit_message="retrained")  # a saved folder pushes as is
+
+    assert torch.equal(rnnzoo.load("hf-hub:me/lstm")(ROLL), second(ROLL))
+    assert torch.equal(rnnzoo.load(f"hf-hub:me/lstm@{old.oid}")(ROLL), first(ROLL))
+    with pytest.raises(HubError, match="has no revision 'v9'"):
+        rnnzoo.load("hf-hub:me/lstm@v9")
+
+
+def test_missing_repo_and_offline_empty_cache(hub, monkeypatch):
+    with pytest.raises(HubError, match="Hub repo 'me/nothing' does not exist or is private"):
+        rnnzoo.load("hf-hub:me/nothing")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubError, match=r"me/nothing is not in the Hugging Face cache .*\(HF_HUB_OFFLINE=1\)"):
+        rnnzoo.load("hf-hub:me/nothing")
+
+
+def test_a_repo_with_only_a_pickle_is_refused_without_downloading_it(hub, tmp_path):
+    folder = rnnzoo.save_pretrained(rnnzoo.create_model("pianoroll-rnn-20k"), tmp_path / "m")
+    api = HfApi(endpoint=hub.url, token="dummy-token")
+    api.create_repo("someone/pickled")
+    hub.state.commit("someone/pickled", {"config.json": (folder / "config.json").read_bytes(),
+                                         "pytorch_model.bin": b"not even looked at"}, "pickle")
+    with pytest.raises(ModelFileError, match="Hub repo someone/pickled has no model.safetensors"):
+        rnnzoo.load("hf-hub:someone/pickled")
+    assert not any("pytorch_model.bin" in r for r in hub.state.requests)
+
+
+def test_pushing_a_broken_folder_is_refused_before_upload(hub, tmp_path):
+    folder = rnnzoo.save_pretrained(rnnzoo.create_model("pianoroll-rnn-20k"), tmp_path / "m")
+    (folder / "model.safetensors").write_bytes(b"truncated")
+    with pytest.raises(ModelFileError, match="not a readable safetensors file"):
+        rnnzoo.push_to_hub(folder, "me/broken")
+    assert "me/broken" not in hub.state.repos

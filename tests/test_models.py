@@ -1,0 +1,82 @@
+"""Task models: shapes, lengths handling, config round trip, for every cell."""
+
+import pytest
+import torch
+
+from rnnzoo.models import (
+    CELLS, TASK_MODELS, Forecaster, LanguageModel, PianoRollModel, SequenceClassifier,
+)
+
+SMALL = 8  # hidden size small enough to keep every test here under a second
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_piano_roll_shapes_and_causality(cell):
+    model = PianoRollModel(cell=cell, hidden_size=SMALL).eval()
+    roll = torch.rand(3, 10, 88).round()
+    logits = model(roll, lengths=[10, 6, 2])
+    assert logits.shape == (3, 10, 88)
+    # Next-frame prediction must not see the future: changing frame 5 leaves logits at steps < 5 unchanged.
+    changed = roll.clone()
+    changed[:, 5] = 1 - changed[:, 5]
+    assert torch.equal(model(changed)[:, :5], model(roll)[:, :5])
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_classifier_pools_each_sequence_at_its_own_length(cell, bidirectional):
+    model = SequenceClassifier(cell=cell, input_size=5, num_classes=4, hidden_size=SMALL,
+                               bidirectional=bidirectional, num_layers=2).eval()
+    x = torch.randn(3, 9, 5)
+    lengths = torch.tensor([9, 4, 7])
+    padded = model(x, lengths=lengths)
+    assert padded.shape == (3, 4)
+    for b, n in enumerate(lengths.tolist()):
+        alone = model(x[b : b + 1, :n])  # the same sequence with no padding at all
+        # float32 sums in a different order (packed vs plain kernels): 1e-5 is ~100 ulps at these magnitudes.
+        torch.testing.assert_close(padded[b : b + 1], alone, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_language_model_shapes_state_and_tying(cell):
+    model = LanguageModel(cell=cell, vocab_size=30, embedding_dim=SMALL, hidden_size=SMALL, tie_weights=True)
+    tokens = torch.randint(0, 30, (2, 6))
+    logits, state = model(tokens, return_state=True)
+    assert logits.shape == (2, 6, 30)
+    assert model.head.weight is model.embedding.weight
+    untied = LanguageModel(cell=cell, vocab_size=30, embedding_dim=SMALL, hidden_size=SMALL)
+    assert untied.num_parameters - model.num_parameters == 30 * SMALL
+    # Carrying the state over equals running the concatenated sequence (what truncated BPTT relies on).
+    model.eval()
+    first, state = model(tokens[:, :3], return_state=True)
+    second = model(tokens[:, 3:], state)
+    torch.testing.assert_close(torch.cat([first, second], 1), model(tokens), atol=1e-5, rtol=1e-5)
+
+
+def test_language_model_refuses_tying_different_widths():
+    with pytest.raises(ValueError, match="embedding_dim == hidden_size"):
+        LanguageModel(embedding_dim=16, hidden_size=32, tie_weights=True)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_forecaster_point_and_gaussian(cell):
+    window = torch.randn(4, 12, 2)
+    point = Forecaster(cell=cell, input_size=2, horizon=5, output_size=1, hidden_size=SMALL)
+    assert point(window, lengths=[12, 12, 8, 3]).shape == (4, 5, 1)
+    mean, std = Forecaster(cell=cell, input_size=2, horizon=5, hidden_size=SMALL, gaussian=True)(window)
+    assert mean.shape == std.shape == (4, 5, 2)
+    assert bool((std > 0).all())
+
+
+@pytest.mark.parametrize("task", list(TASK_MODELS))
+def test_config_rebuilds_the_same_architecture(task):
+    model = TASK_MODELS[task](cell="peephole_lstm", hidden_size=SMALL, cell_options={"forget_bias": 0.5})
+    rebuilt = TASK_MODELS[task].from_config(model.config)
+    assert rebuilt.config == model.config
+    assert {k: v.shape for k, v in rebuilt.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
+    assert rebuilt.rnn.forget_bias == 0.5
+
+
+def test_unknown_cell_is_refused():
+    with pytest.raises(ValueError, match="unknown cell 'lstmm'.*gru"):
+        PianoRollModel(cell="lstmm")
