@@ -1,0 +1,33 @@
+"""A folder of labelled recordings: ``root/<label>/*.wav``, one subfolder per class."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rnnzoo.data.errors import DataError
+
+
+def list_audio_folder(root: str | os.PathLike) -> tuple[list[Path], list[int], list[str]]:
+    """Files, label indices and class names (sorted subfolder names) of ``root/<label>/*.wav``."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder. Pass a folder with one subfolder of .wav files per label.")
+    loose = sorted(p.name for p in root.glob("*.wav"))
+    if loose:
+        raise DataError(
+            f"{root}: .wav files directly in the root ({loose[:3]}...) have no label. Move each into a subfolder "
+            f"named after its label, e.g. {root}/yes/{loose[0]}."
+        )
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and any(d.glob("*.wav")))
+    if len(classes) < 2:
+        raise DataError(
+            f"{root}: found {len(classes)} label folder(s) with .wav files; a classifier needs at least 2. "
+            "Lay the data out as root/<label>/<recording>.wav."
+        )
+    files, labels = [], []
+    for index, name in enumerate(classes):
+        for path in sorted((root / name).glob("*.wav")):
+            files.append(path)
+            labels.append(index)
+    return files, labels, classes

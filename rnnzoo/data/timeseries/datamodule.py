@@ -1,0 +1,123 @@
+"""``TimeSeriesDataModule``: forecasting windows over one or many series, split chronologically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from rnnzoo.data.base import SequenceDataModule
+from rnnzoo.data.batching import PadCollate, SequenceDataset
+from rnnzoo.data.checks import check_finite
+from rnnzoo.data.errors import DataError
+from rnnzoo.data.splits import chronological_split
+from rnnzoo.data.timeseries.builtin_series import BUILTIN_SERIES, load_builtin_series
+from rnnzoo.data.timeseries.read_table import read_series_table
+from rnnzoo.data.timeseries.windows import make_windows, seasonal_naive_mae
+
+SeriesSource = str | os.PathLike | np.ndarray | Sequence[np.ndarray]
+
+
+def _as_series_list(source: SeriesSource, columns: Sequence[str] | None) -> tuple[list[np.ndarray], list[str]]:
+    """Normalise the accepted sources to a list of ``(T_i, F)`` float32 arrays and a name for each."""
+    if isinstance(source, str) and source in BUILTIN_SERIES:
+        return [load_builtin_series(source)], [source]
+    if isinstance(source, (str, os.PathLike)):
+        return [read_series_table(source, columns)], [str(source)]
+    arrays = [source] if isinstance(source, np.ndarray) or torch.is_tensor(source) else list(source)
+    out, names = [], []
+    for i, a in enumerate(arrays):
+        a = np.asarray(a, dtype=np.float32)
+        a = a.reshape(-1, 1) if a.ndim == 1 else a
+        if a.ndim != 2:
+            raise DataError(f"series[{i}]: expected shape (T,) or (T, features), got {a.shape}")
+        check_finite(a, f"series[{i}]")
+        out.append(a)
+        names.append(f"series[{i}]")
+    if not out:
+        raise DataError("no series given: pass an array, a list of arrays, a CSV/Parquet path or a built-in name")
+    widths = {a.shape[1] for a in out}
+    if len(widths) > 1:
+        raise DataError(f"all series need the same number of features, got {sorted(widths)}")
+    return out, names
+
+
+class TimeSeriesDataModule(SequenceDataModule):
+    """Windows of ``input_length`` steps -> the next ``horizon`` steps, batches ``{"window", "target", "loc",
+    "scale", "mase_scale"}`` (window and target standardised; ``loc``/``scale`` undo it).
+
+    Each series is cut chronologically (``proportions`` of its length, default 70/15/15): validation and test
+    targets lie strictly after the training range (their input windows may reach back into it, as a forecast
+    made at that time would). Each series is standardised with the mean and std of its own training range only;
+    those statistics are in ``preprocessing["scaler"]`` and travel with a saved model.
+
+    Args:
+        source: ``"co2"`` | ``"sunspots"`` (statsmodels' data, shipped in its wheel), a ``.csv``/``.parquet`` path,
+            an array ``(T,)``/``(T, F)``, or a list of such arrays (many series, windows pooled).
+        input_length, horizon, stride: window geometry (stride between window starts, all splits).
+        columns: value columns of a CSV/Parquet file (None: all numeric columns).
+        season: seasonal period for MASE (default: the built-in's, else 1 = naive forecast).
+        proportions: train/val/test fractions of each series.
+    """
+
+    def __init__(self, source: SeriesSource = "co2", input_length: int = 48, horizon: int = 12, stride: int = 1,
+                 columns: Sequence[str] | None = None, season: int | None = None,
+                 proportions: Sequence[float] = (0.7, 0.15, 0.15), **loader_args):
+        super().__init__(**loader_args)
+        if min(input_length, horizon, stride) < 1:
+            raise ValueError("input_length, horizon and stride must be >= 1")
+        self.source, self.columns, self.proportions = source, columns, tuple(proportions)
+        self.input_length, self.horizon, self.stride = input_length, horizon, stride
+        default_season = BUILTIN_SERIES[source][1] if isinstance(source, str) and source in BUILTIN_SERIES else 1
+        self.season = season or default_season
+        self.collate = PadCollate(())
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        series, names = _as_series_list(self.source, self.columns)
+        samples = {"train": [], "val": [], "test": []}
+        means, stds = [], []
+        for values, name in zip(series, names):
+            train_range, val_range, test_range = chronological_split(len(values), self.proportions)
+            train = values[train_range]
+            need = self.input_length + self.horizon
+            if len(train) < need or min(r.stop - r.start for r in (val_range, test_range)) < self.horizon:
+                raise DataError(
+                    f"{name}: {len(values)} steps give a training range of {len(train)} and validation/test ranges "
+                    f"of {val_range.stop - val_range.start}/{test_range.stop - test_range.start} steps, too short "
+                    f"for windows of input_length={self.input_length} + horizon={self.horizon}. Use a shorter "
+                    f"input_length or horizon, or a longer series."
+                )
+            mean, std = train.mean(axis=0), train.std(axis=0)
+            std = np.where(std > 0, std, 1.0)  # a constant training range: centre only
+            means.append(mean.tolist())
+            stds.append(std.tolist())
+            mase = seasonal_naive_mae(train, self.season)
+            scaled = (values - mean) / std
+            segments = {"train": scaled[train_range],
+                        "val": scaled[val_range.start - self.input_length:val_range.stop],
+                        "test": scaled[test_range.start - self.input_length:test_range.stop]}
+            for split, segment in segments.items():
+                inputs, targets = make_windows(segment, self.input_length, self.horizon, self.stride)
+                extra = {"loc": torch.from_numpy(mean.astype(np.float32)),
+                         "scale": torch.from_numpy(std.astype(np.float32)), "mase_scale": torch.from_numpy(mase)}
+                samples[split] += [{"window": torch.from_numpy(x.copy()), "target": torch.from_numpy(y.copy()), **extra}
+                                   for x, y in zip(inputs, targets)]
+        for split, items in samples.items():
+            if not items:
+                raise DataError(f"{names}: the {split} split has no complete window; use a smaller stride or horizon")
+            self.datasets[split] = SequenceDataset(items)
+        self.num_features = series[0].shape[1]
+        self.preprocessing = {"timeseries": {
+            "source": str(self.source) if not isinstance(self.source, (np.ndarray, list, tuple)) else "arrays",
+            "input_length": self.input_length, "horizon": self.horizon, "stride": self.stride,
+            "season": self.season, "proportions": list(self.proportions), "columns": self.columns,
+            "scaler": {"mean": means, "std": stds}, "series": names}}
+
+    def scale(self, values: np.ndarray, series: int = 0) -> np.ndarray:
+        """Standardise new values of series ``series`` with its training statistics (for predicting)."""
+        scaler = self.preprocessing["timeseries"]["scaler"]
+        return (np.asarray(values, dtype=np.float32) - np.asarray(scaler["mean"][series])) / np.asarray(scaler["std"][series])

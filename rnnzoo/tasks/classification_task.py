@@ -1,0 +1,31 @@
+"""Whole-sequence classification: cross-entropy, accuracy and macro F1."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from rnnzoo.tasks.strategy import TaskStrategy
+
+
+class ClassificationStrategy(TaskStrategy):
+    """Batches ``{"features" (B, T, F), "lengths", "label" (B,)}``; metrics ``acc`` (micro) and ``f1`` (macro)."""
+
+    task = "sequence_classifier"
+    monitor = ("val/acc", "max")
+
+    def metrics(self, model):
+        n = model.config["num_classes"]
+        return {"acc": MulticlassAccuracy(n, average="micro"), "f1": MulticlassF1Score(n, average="macro")}
+
+    def step(self, model, batch, metrics, stage):
+        logits = model(batch["features"], lengths=batch["lengths"])
+        loss = F.cross_entropy(logits, batch["label"])
+        for metric in (metrics or {}).values():
+            metric.update(logits.detach(), batch["label"])
+        return loss, len(batch["label"])
+
+    def predict(self, model, batch):
+        probs = torch.softmax(model(batch["features"], lengths=batch["lengths"]), dim=-1)
+        return {"probs": probs, "label": probs.argmax(-1)}

@@ -1,0 +1,46 @@
+"""Multi-step forecasting: loss on scaled values, metrics in the data's own units."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torchmetrics import MeanAbsoluteError, MeanSquaredError
+
+from rnnzoo.tasks.forecast_metrics import MASE
+from rnnzoo.tasks.strategy import TaskStrategy
+
+
+class ForecastingStrategy(TaskStrategy):
+    """Batches ``{"window" (B, L, F), "target" (B, H, F)}`` scaled, with ``"loc"``, ``"scale"`` (B, F) to undo the
+    scaling and ``"mase_scale"`` (B, F). Loss: MSE (Gaussian NLL for ``gaussian=True`` models) on scaled values;
+    metrics ``mae``, ``rmse`` (data units) and ``mase`` (against the seasonal naive forecast)."""
+
+    task = "forecaster"
+    monitor = ("val/mae", "min")
+
+    def metrics(self, model):
+        return {"mae": MeanAbsoluteError(), "rmse": MeanSquaredError(squared=False), "mase": MASE()}
+
+    def _unscale(self, x, batch):
+        return x * batch["scale"].unsqueeze(1) + batch["loc"].unsqueeze(1)
+
+    def step(self, model, batch, metrics, stage):
+        out = model(batch["window"])
+        if isinstance(out, tuple):
+            mean, std = out
+            loss = F.gaussian_nll_loss(mean, batch["target"], std ** 2)
+        else:
+            mean = out
+            loss = F.mse_loss(mean, batch["target"])
+        if metrics:
+            pred, true = self._unscale(mean.detach(), batch), self._unscale(batch["target"], batch)
+            for name, metric in metrics.items():
+                metric.update(pred, true, batch["mase_scale"]) if name == "mase" else metric.update(pred, true)
+        return loss, len(mean)
+
+    def predict(self, model, batch):
+        out = model(batch["window"])
+        mean, std = out if isinstance(out, tuple) else (out, None)
+        result = {"forecast": self._unscale(mean, batch)}
+        if std is not None:
+            result["std"] = std * batch["scale"].unsqueeze(1)
+        return result

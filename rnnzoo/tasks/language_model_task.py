@@ -1,0 +1,48 @@
+"""Language modelling over contiguous streams with truncated backpropagation through time."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from rnnzoo.tasks.strategy import TaskStrategy
+from rnnzoo.tasks.token_metrics import TokenNLL
+
+
+def _detach(state):
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+class LanguageModelStrategy(TaskStrategy):
+    """Batches ``{"inputs" (B, T), "targets" (B, T)}``, row b of batch i+1 continuing row b of batch i (as
+    :class:`~rnnzoo.data.text.TextDataModule` yields them): the recurrent state is carried over, detached, so the
+    model sees the whole stream while gradients flow through ``T`` steps (Zaremba et al. 2014). Metrics:
+    ``ppl`` (perplexity) and ``bpt`` (bits per token; bits per character for a character model)."""
+
+    task = "language_model"
+    monitor = ("val/ppl", "min")
+
+    def __init__(self):
+        self._state: dict[str, object] = {}
+
+    def reset_state(self, stage):
+        self._state.pop(stage, None)
+
+    def metrics(self, model):
+        return {"ppl": TokenNLL("perplexity"), "bpt": TokenNLL("bits")}
+
+    def step(self, model, batch, metrics, stage):
+        inputs, targets = batch["inputs"], batch["targets"]
+        state = self._state.get(stage)
+        if state is not None and (state[0] if isinstance(state, tuple) else state).shape[1] != inputs.shape[0]:
+            state = None  # a batch of another size does not continue the previous rows
+        logits, new_state = model(inputs, state, return_state=True)
+        self._state[stage] = _detach(new_state)
+        nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
+        for metric in (metrics or {}).values():
+            metric.update(nll.detach(), targets.numel())
+        return nll / targets.numel(), targets.numel()
+
+    def predict(self, model, batch):
+        logits = model(batch["inputs"])
+        return {"next_token_probs": torch.softmax(logits[:, -1], dim=-1), "logits": logits}

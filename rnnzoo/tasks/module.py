@@ -1,0 +1,129 @@
+"""``RecurrentTask``: one LightningModule that trains any rnnzoo task model, with a small strategy per task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from rnnzoo.tasks.classification_task import ClassificationStrategy
+from rnnzoo.tasks.forecasting_task import ForecastingStrategy
+from rnnzoo.tasks.language_model_task import LanguageModelStrategy
+from rnnzoo.tasks.piano_roll_task import PianoRollStrategy
+from rnnzoo.tasks.strategy import TaskStrategy
+
+STRATEGIES: dict[str, type[TaskStrategy]] = {
+    s.task: s for s in (PianoRollStrategy, ClassificationStrategy, LanguageModelStrategy, ForecastingStrategy)
+}
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD,
+}
+
+
+def build_task_model(model: str | dict[str, Any]) -> nn.Module:
+    """A zoo name (``"pianoroll-gru-20k"``, built untrained) or a config ``{"task": ..., **init_args}``."""
+    if isinstance(model, str):
+        import rnnzoo
+
+        return rnnzoo.create_model(model)
+    from rnnzoo.models import TASK_MODELS
+
+    config = dict(model)
+    task = config.pop("task", None)
+    if task not in TASK_MODELS:
+        raise ValueError(f"model config needs 'task' set to one of {sorted(TASK_MODELS)}, got {task!r}")
+    return TASK_MODELS[task].from_config(config)
+
+
+class RecurrentTask(L.LightningModule):
+    """Train, validate, test and predict with an rnnzoo task model.
+
+    Gradient-norm clipping is the Trainer's (``L.Trainer(gradient_clip_val=1.0)``, Chung et al.'s setting).
+    The DataModule's ``preprocessing`` (scaler, vocabulary, feature settings) is copied onto the model when
+    fitting starts, so ``rnnzoo.save_pretrained(task.model, folder)`` saves it with the weights.
+
+    Args:
+        model: a zoo architecture name or a task-model config dict with ``"task"`` (saved as a hyperparameter,
+            so a checkpoint rebuilds the same model). Use :meth:`from_model` for a model object.
+        optimizer: ``"adam"`` | ``"adamw"`` | ``"rmsprop"`` (Chung et al. 2014) | ``"sgd"``.
+        lr, weight_decay: optimizer settings; ``optimizer_options`` passes any others (e.g. ``{"momentum": 0.9}``).
+        model_overrides: init arguments replacing a zoo architecture's (e.g. ``{"dropout": 0.2}``).
+    """
+
+    def __init__(self, model: str | dict[str, Any], optimizer: str = "adam", lr: float = 1e-3,
+                 weight_decay: float = 0.0, optimizer_options: dict[str, Any] | None = None,
+                 model_overrides: dict[str, Any] | None = None):
+        super().__init__()
+        self.save_hyperparameters()
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
+        if isinstance(model, str) and model_overrides:
+            import rnnzoo
+
+            self.model = rnnzoo.create_model(model, **model_overrides)
+        else:
+            self.model = build_task_model(model if model_overrides is None else {**model, **model_overrides})
+        if self.model.task not in STRATEGIES:
+            raise ValueError(f"no training strategy for task {self.model.task!r}")
+        self.strategy = STRATEGIES[self.model.task]()
+        self.val_metrics = nn.ModuleDict(self.strategy.metrics(self.model))
+        self.test_metrics = nn.ModuleDict(self.strategy.metrics(self.model))
+
+    @classmethod
+    def from_model(cls, model: nn.Module, **kwargs: Any) -> "RecurrentTask":
+        """Wrap an existing task model (its weights are kept; its config becomes the hyperparameter)."""
+        task = cls({"task": model.task, **model.config}, **kwargs)
+        task.model.load_state_dict(model.state_dict())
+        task.model.architecture = getattr(model, "architecture", model.task)
+        task.model.preprocessing = dict(getattr(model, "preprocessing", {}))
+        return task
+
+    def forward(self, *args, **kwargs):
+        return self.model(*args, **kwargs)
+
+    def on_fit_start(self) -> None:
+        # A validate()/test() run before fit leaves metric states as inference-mode tensors, which fit's
+        # validation (under no_grad, not inference mode) cannot update in place: start from fresh ones.
+        with torch.inference_mode(False):
+            for metric in [*self.val_metrics.values(), *self.test_metrics.values()]:
+                metric.reset()
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is not None and getattr(datamodule, "preprocessing", None):
+            self.model.preprocessing = dict(datamodule.preprocessing)
+
+    def _run(self, batch, stage: str, metrics: nn.ModuleDict | None):
+        loss, n = self.strategy.step(self.model, batch, metrics, stage)
+        self.log(f"{stage}/loss", loss, batch_size=n, prog_bar=stage == "train",
+                 on_step=stage == "train", on_epoch=True)
+        if metrics:
+            for name, metric in metrics.items():
+                self.log(f"{stage}/{name}", metric, on_epoch=True, on_step=False, prog_bar=name == "nll")
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._run(batch, "train", None)
+
+    def validation_step(self, batch, batch_idx):
+        return self._run(batch, "val", self.val_metrics)
+
+    def test_step(self, batch, batch_idx):
+        return self._run(batch, "test", self.test_metrics)
+
+    def predict_step(self, batch, batch_idx, dataloader_idx=0):
+        return self.strategy.predict(self.model, batch)
+
+    def on_train_epoch_start(self):
+        self.strategy.reset_state("train")
+
+    def on_validation_epoch_start(self):
+        self.strategy.reset_state("val")
+
+    def on_test_epoch_start(self):
+        self.strategy.reset_state("test")
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        return OPTIMIZERS[hp.optimizer](self.model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay,
+                                        **(hp.optimizer_options or {}))
