@@ -60,6 +60,8 @@ class PeepholeScan(torch.autograd.Function):
             hs, cs, gates = forward_loop(xproj, w_hh, peep, h0, c0, mask)
         ctx.save_for_backward(w_hh, peep, h0, c0, mask, hs, cs, gates)
         ctx.mark_non_differentiable(gates)
+        # Unused outputs (gates always, often cs) get no gradient: no (T, B, 4H) tensor of zeros is filled.
+        ctx.set_materialize_grads(False)
         return hs, cs, gates
 
     @staticmethod
@@ -67,7 +69,11 @@ class PeepholeScan(torch.autograd.Function):
     def backward(ctx, grad_hs, grad_cs, _grad_gates):
         w_hh, peep, h0, c0, mask, hs, cs, gates = ctx.saved_tensors
         ops = native_ops(gates)
-        args = (grad_hs.contiguous(), grad_cs.contiguous(), w_hh, peep, h0, c0, mask, hs, cs, gates)
+        # A missing gradient becomes a broadcast zero and an expanded one (e.g. from .sum()) stays expanded: both
+        # loops read them a step at a time, so neither is materialised as a full (T, B, H) tensor.
+        grad_hs = hs.new_zeros(()).expand_as(hs) if grad_hs is None else grad_hs
+        grad_cs = cs.new_zeros(()).expand_as(cs) if grad_cs is None else grad_cs
+        args = (grad_hs, grad_cs, w_hh, peep, h0, c0, mask, hs, cs, gates)
         grads = ops.peephole_backward(*args) if ops is not None else backward_loop(*args)
         return (*grads, None)
 
