@@ -15,6 +15,9 @@ is held, so the last step's state is the state at its own length.
 
 from __future__ import annotations
 
+import functools
+import logging
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -38,6 +41,13 @@ def scan_direction(
 
     ``weights`` is torch.nn's ``[w_ih, w_hh(, b_ih, b_hh)]``; a zero ``peep`` gives a plain LSTM.
     """
+    if torch.is_autocast_enabled(x.device.type):
+        # The scan's kernels are float32/float64 only: under mixed precision this layer runs in float32.
+        _note_float32_under_autocast(x.device.type)
+        with torch.autocast(x.device.type, enabled=False):
+            as_float = [t.float() for t in (x, h0, c0, peep, *weights)]
+            x, h0, c0, peep, weights = *as_float[:4], as_float[4:]
+            return scan_direction(x, h0, c0, weights, peep, mask, return_gates)
     w_ih, w_hh, *biases = weights
     xproj = F.linear(x, w_ih, biases[0] + biases[1] if biases else None)  # every step's input share: one matmul
     hs, cs, gates = peephole_scan(xproj, w_hh, peep, h0, c0, None if mask is None else mask.bool())
@@ -47,6 +57,14 @@ def scan_direction(
         trace = {"input": i, "forget": f, "candidate": g, "output": o, "c": cs.detach(), "h": hs.detach()}
     # Past each length the state is held, so the last step holds each sequence's final state.
     return DirectionRun(hs, hs[-1], cs[-1], trace)
+
+
+@functools.cache
+def _note_float32_under_autocast(device_type: str) -> None:
+    logging.getLogger("rnnzoo").warning(
+        "rnnzoo: the (peephole) LSTM time loop has no reduced-precision kernel; under %s autocast it runs in "
+        "float32 (its output is float32). Said once per device type.", device_type
+    )
 
 
 class PeepholeScan(torch.autograd.Function):
