@@ -7,10 +7,13 @@ from rnnzoo.data.batching import BucketBatchSampler, PadCollate, SequenceDataset
 from rnnzoo.data.cache import default_cache_dir, load_or_build
 from rnnzoo.data.errors import DataError
 from rnnzoo.data.music import PianoRollDataModule, read_boulanger_pickle
+from rnnzoo.data.speech import SpeechFeaturesDataModule
 from rnnzoo.data.splits import chronological_split, seeded_split, split_counts
+from rnnzoo.data.text import TextDataModule
+from rnnzoo.data.timeseries import TimeSeriesDataModule
 
 __all__ = [
     "BucketBatchSampler", "DataError", "PadCollate", "PianoRollDataModule", "SequenceDataModule",
-    "SequenceDataset", "chronological_split", "default_cache_dir", "load_or_build", "pad_sequences",
+    "SequenceDataset", "SpeechFeaturesDataModule", "TextDataModule", "TimeSeriesDataModule", "chronological_split", "default_cache_dir", "load_or_build", "pad_sequences",
     "read_boulanger_pickle", "seeded_split", "split_counts",
 ]

@@ -7,10 +7,9 @@ import os
 from typing import Any
 
 import lightning as L
-import torch
 from torch.utils.data import DataLoader, Dataset
 
-from rnnzoo.data.batching import BucketBatchSampler, PadCollate
+from rnnzoo.data.batching import BucketBatchSampler, EpochSeededSampler, PadCollate
 
 
 class SequenceDataModule(L.LightningDataModule):
@@ -22,17 +21,21 @@ class SequenceDataModule(L.LightningDataModule):
         num_workers, pin_memory, persistent_workers: passed to every ``DataLoader`` as they are.
         bucket_by_length: group training sequences of similar length (less padding, slightly less random).
         seed: seeds the split and the shuffling order.
+        shuffle: shuffle the training split each epoch, in an order fixed by ``seed`` and the epoch (so a resumed
+            run sees the orders it would have seen). Under DDP Lightning's DistributedSampler shuffles the
+            training split whatever this says, with the same permutation.
         cache_dir: where built datasets are cached (None: ``$RNNZOO_CACHE`` or the user cache dir; False: off).
         progress: show a progress bar while building (None: only on a terminal).
     """
 
     def __init__(self, batch_size: int = 32, num_workers: int = 0, pin_memory: bool = False,
                  persistent_workers: bool = False, bucket_by_length: bool = False, seed: int = 0,
-                 cache_dir: str | os.PathLike | None | bool = None, progress: bool | None = None):
+                 shuffle: bool = True, cache_dir: str | os.PathLike | None | bool = None, progress: bool | None = None):
         super().__init__()
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
         self.persistent_workers = persistent_workers and num_workers > 0
         self.bucket_by_length, self.seed, self.cache_dir, self.progress = bucket_by_length, seed, cache_dir, progress
+        self.shuffle = shuffle
         self.datasets: dict[str, Dataset] = {}
         self.lengths: dict[str, list[int]] = {}
         self.collate: Any = PadCollate(())
@@ -47,11 +50,11 @@ class SequenceDataModule(L.LightningDataModule):
         if self.bucket_by_length and split in self.lengths:
             sampler = BucketBatchSampler(self.lengths[split], self.batch_size, shuffle=shuffle, seed=self.seed)
             return DataLoader(self.datasets[split], batch_sampler=sampler, **common)
-        gen = torch.Generator().manual_seed(self.seed) if shuffle else None
-        return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle, generator=gen, **common)
+        sampler = EpochSeededSampler(len(self.datasets[split]), self.seed) if shuffle else None
+        return DataLoader(self.datasets[split], batch_size=self.batch_size, sampler=sampler, **common)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        return self._loader("train", shuffle=self.shuffle)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", shuffle=False)

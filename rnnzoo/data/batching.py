@@ -52,6 +52,29 @@ class PadCollate:
         return batch
 
 
+class EpochSeededSampler(Sampler[int]):
+    """A random order of ``num_items`` that depends only on ``seed + epoch`` (Lightning calls :meth:`set_epoch`).
+
+    A DataLoader's own shuffling draws from a generator whose state lives in the process, so a run resumed from a
+    checkpoint would see other orders than the run it continues; this one sees the same ones. It is also the
+    permutation torch's DistributedSampler draws (``randperm`` seeded with ``seed + epoch``), which Lightning uses
+    for the training split under DDP: N processes with batch B see, together, this sampler's batches of N * B.
+    """
+
+    def __init__(self, num_items: int, seed: int = 0):
+        self.num_items, self.seed, self.epoch = num_items, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        gen = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(self.num_items, generator=gen).tolist())
+
+    def __len__(self) -> int:
+        return self.num_items
+
+
 class BucketBatchSampler(Sampler[list[int]]):
     """Batches of similar lengths, so little compute goes to padding.
 

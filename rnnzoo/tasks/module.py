@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import nn
 
 from rnnzoo.tasks.classification_task import ClassificationStrategy
@@ -122,6 +124,38 @@ class RecurrentTask(L.LightningModule):
 
     def on_test_epoch_start(self):
         self.strategy.reset_state("test")
+
+    def configure_callbacks(self):
+        """Keep the best checkpoint by the task's validation metric and the last one, in a fixed folder
+        (``<default_root_dir>/checkpoints``) so that ``ckpt_path="last"`` finds them from a new process.
+
+        Two callbacks: ModelCheckpoint's own ``save_last`` only refreshes last.ckpt when a best checkpoint is
+        saved, so after an epoch without improvement it would not be the last state.
+        """
+        monitor, mode = self.strategy.monitor
+        dirpath = Path(self.trainer.default_root_dir) / "checkpoints"
+        best = ModelCheckpoint(dirpath=dirpath, filename="best-{epoch}-{step}", monitor=monitor, mode=mode,
+                               save_top_k=1, auto_insert_metric_name=False)
+        # monitor=None with save_top_k=1 keeps the newest epoch's state; the fixed name is overwritten each time.
+        last = ModelCheckpoint(dirpath=dirpath, filename="last", monitor=None, save_top_k=1,
+                               enable_version_counter=False)
+        return [best, last]  # best first: trainer.checkpoint_callback is the best one
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Refuse a checkpoint made with another configuration instead of resuming something else.
+
+        The model's definition must always match; when resuming under a Trainer, every hyperparameter must.
+        """
+        saved = checkpoint.get("hyper_parameters", {})
+        current = dict(self.hparams)
+        keys = set(saved) | set(current) if self._trainer is not None else {"model", "model_overrides"}
+        differences = [f"{k}: {saved.get(k)!r} in the checkpoint, {current.get(k)!r} now"
+                       for k in sorted(keys) if saved.get(k) != current.get(k)]
+        if differences:
+            raise ValueError(
+                "the checkpoint was made with another configuration (" + "; ".join(differences) + "). Resume "
+                "with the config it was trained with, or start a new run without --ckpt_path"
+            )
 
     def configure_optimizers(self):
         hp = self.hparams

@@ -1,0 +1,167 @@
+"""The ``rnnzoo`` command.
+
+``rnnzoo fit | validate | test | predict`` is LightningCLI over :class:`rnnzoo.tasks.RecurrentTask` and any
+LightningDataModule (``--data PianoRollDataModule`` or a ``class_path``), with recipes in ``recipes/``:
+``rnnzoo fit -c recipes/jsb-gru-20k.yaml``. Runs log to MLflow (see :mod:`rnnzoo.tracking`), keep their best and
+last checkpoints under ``<default_root_dir>/checkpoints``, and resume with ``--ckpt_path last``.
+
+The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights) and ``rnnzoo push`` (a saved
+folder or a Lightning checkpoint to the Hugging Face Hub).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import lightning as L
+from jsonargparse import lazy_instance
+from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import MLFlowLogger
+
+import rnnzoo
+import rnnzoo.data  # noqa: F401  (imports the DataModules so that --data accepts their short names)
+from rnnzoo.mlflow_export import MLflowModelExport
+from rnnzoo.tasks import RecurrentTask
+from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri
+
+TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
+
+
+class MLflowSaveConfig(SaveConfigCallback):
+    """Store the resolved config as ``<default_root_dir>/config.yaml``, in the MLflow run (``config.yaml``) and
+    as run parameters. (Lightning's own copy goes to the logger's folder, which an MLflow server run has not.)"""
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        text = self.parser.dump(self.config, skip_none=False)
+        root = Path(trainer.default_root_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "config.yaml").write_text(text)
+        for logger in trainer.loggers:
+            if isinstance(logger, MLFlowLogger):
+                logger.experiment.log_text(logger.run_id, text, "config.yaml")
+                logger.log_hyperparams({"config": self.config.as_dict()})
+
+
+class RnnzooCLI(LightningCLI):
+    """LightningCLI with rnnzoo's defaults: MLflow logging, model export, best/last checkpoints."""
+
+    def before_instantiate_classes(self) -> None:
+        # Check where runs will go before anything is built, so a dead server is reported as itself (and not
+        # wrapped in the parser's type errors) before any data is prepared or any training starts.
+        loggers = self.config[self.subcommand].trainer.logger if self.subcommand else self.config.trainer.logger
+        for logger in loggers if isinstance(loggers, list) else [loggers]:
+            if getattr(logger, "class_path", None) == "rnnzoo.tracking.MLflowLogger":
+                check_tracking_uri(resolve_tracking_uri(logger.init_args.get("tracking_uri")))
+
+    def before_fit(self) -> None:
+        # Lightning looks for "last" before the model's callbacks (which fix the checkpoint folder) are attached,
+        # finds nothing and starts afresh with a warning; resolve it here, and refuse when there is nothing.
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") == "last":
+            last = Path(self.trainer.default_root_dir) / "checkpoints" / "last.ckpt"
+            if not last.is_file():
+                raise FileNotFoundError(
+                    f"--ckpt_path last: no checkpoint at {last}; run without --ckpt_path to start afresh, or point "
+                    f"--trainer.default_root_dir at the folder of the run to resume"
+                )
+            config["ckpt_path"] = str(last)
+
+
+def lightning_main(args: list[str] | None = None) -> RnnzooCLI:
+    """Run a LightningCLI subcommand (``fit``, ``validate``, ``test``, ``predict``)."""
+    return RnnzooCLI(
+        RecurrentTask,
+        L.LightningDataModule,
+        subclass_mode_data=True,
+        save_config_callback=MLflowSaveConfig,
+        save_config_kwargs={"save_to_log_dir": False},
+        trainer_defaults={
+            "logger": lazy_instance(MLflowLogger),  # resolves the tracking URI when the run starts
+            "callbacks": [lazy_instance(MLflowModelExport)],
+            "default_root_dir": "runs",
+        },
+        args=args,
+        parser_kwargs={"description": "Train and evaluate rnnzoo models (LightningCLI)."},
+    )
+
+
+def list_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="rnnzoo list", description="List the zoo's architectures and weights.")
+    parser.add_argument("filter", nargs="?", default="", help="fnmatch pattern, e.g. 'pianoroll-*'")
+    parser.add_argument("--pretrained", action="store_true", help="only names with trained weights")
+    args = parser.parse_args(argv)
+    names = rnnzoo.list_pretrained(args.filter) if args.pretrained else rnnzoo.list_models(args.filter)
+    if not names:
+        what = "pretrained weights" if args.pretrained else "architectures"
+        print(f"no {what} match {args.filter!r}", file=sys.stderr)
+        return 1
+    print("\n".join(names))
+    return 0
+
+
+def push_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="rnnzoo push", description="Upload a model to the Hugging Face Hub.")
+    parser.add_argument("source", help="a saved model folder (config.json + model.safetensors) or a .ckpt file")
+    parser.add_argument("repo_id", help="the Hub repo, e.g. me/my-gru")
+    parser.add_argument("--private", action="store_true")
+    parser.add_argument("--revision", default=None, help="branch to push to")
+    parser.add_argument("--commit-message", default="Upload rnnzoo model")
+    parser.add_argument("--token", default=None, help="Hub token (default: the logged-in one or HF_TOKEN)")
+    args = parser.parse_args(argv)
+    source = Path(args.source)
+    if not source.exists():
+        parser.error(f"{source} does not exist")
+    with tempfile.TemporaryDirectory(prefix="rnnzoo-push-") as tmp:
+        if source.is_file():
+            if source.suffix != ".ckpt":
+                parser.error(f"{source} is neither a saved model folder nor a Lightning .ckpt file")
+            # A Lightning checkpoint is the user's own training file; its model is exported to safetensors here.
+            task = RecurrentTask.load_from_checkpoint(source, map_location="cpu")
+            source = rnnzoo.save_pretrained(task.model, tmp, repo_id=args.repo_id)
+        info = rnnzoo.push_to_hub(source, args.repo_id, private=args.private or None, revision=args.revision,
+                                  commit_message=args.commit_message, token=args.token)
+    print(f"pushed {args.source} to {args.repo_id} at commit {info.oid}; load it with "
+          f"rnnzoo.load('hf-hub:{args.repo_id}@{info.oid}')")
+    return 0
+
+
+ZOO_COMMANDS = {"list": list_main, "push": push_main}
+
+
+def usage() -> str:
+    return (
+        "usage: rnnzoo {fit,validate,test,predict,list,push} ...\n\n"
+        "Train, evaluate and share recurrent networks.\n\n"
+        "training (LightningCLI; `rnnzoo fit --help` for every option):\n"
+        "  fit        train a model: rnnzoo fit -c recipes/jsb-gru-20k.yaml [--trainer.max_epochs 5]\n"
+        "  validate   evaluate on the validation split\n"
+        "  test       evaluate on the test split\n"
+        "  predict    run the predict step\n\n"
+        "the zoo:\n"
+        "  list       list architectures (--pretrained: trained weights)\n"
+        "  push       upload a saved folder or a .ckpt to the Hugging Face Hub\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rnnzoo`` console script."""
+    from_command_line = argv is None
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    if argv[0] in ZOO_COMMANDS:
+        return ZOO_COMMANDS[argv[0]](argv[1:])
+    if argv[0] not in TRAINER_COMMANDS:
+        print(usage(), file=sys.stderr)
+        print(f"rnnzoo: unknown command {argv[0]!r}", file=sys.stderr)
+        return 2
+    lightning_main(None if from_command_line else argv)  # LightningCLI reads sys.argv itself
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

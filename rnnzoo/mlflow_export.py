@@ -1,0 +1,89 @@
+"""A callback that completes an MLflow run: tags, the resolved config, and the trained model as a saved folder.
+
+Lightning's MLFlowLogger already logs hyperparameters, metrics and (``log_model=True``) checkpoints; this adds
+what rnnzoo users look for in the run: which cell, task, dataset and parameter count, the git commit, the
+``save_pretrained`` folder of the best checkpoint (loadable with ``rnnzoo.load("local-dir:...")`` once
+downloaded), and optionally a Model Registry version of it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+from rnnzoo import __version__
+from rnnzoo.hub import save_pretrained
+
+
+def git_commit(directory: str | Path = ".") -> str | None:
+    """The commit checked out in ``directory`` (with ``-dirty`` for local changes), or None outside git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=directory,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _mlflow_loggers(trainer: L.Trainer) -> list[MLFlowLogger]:
+    return [logger for logger in trainer.loggers if isinstance(logger, MLFlowLogger)]
+
+
+class MLflowModelExport(L.Callback):
+    """Tag the run at fit start; at fit end log the best checkpoint (``checkpoints/``) and its model as a saved
+    folder (``model/``: config.json, model.safetensors, README.md).
+
+    Args:
+        register_as: also create a version of this registered model in the MLflow Model Registry.
+    """
+
+    def __init__(self, register_as: str | None = None):
+        self.register_as = register_as
+
+    @rank_zero_only
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        model = pl_module.model
+        datamodule = trainer.datamodule
+        tags = {
+            "cell": model.config.get("cell", ""),
+            "task": model.task,
+            "architecture": getattr(model, "architecture", model.task),
+            "dataset": getattr(datamodule, "dataset_name", type(datamodule).__name__ if datamodule else ""),
+            "num_params": str(sum(p.numel() for p in model.parameters())),
+            "rnnzoo_version": __version__,
+        }
+        commit = git_commit()
+        if commit:
+            tags["git_commit"] = commit
+        for logger in _mlflow_loggers(trainer):
+            for key, value in tags.items():
+                logger.experiment.set_tag(logger.run_id, key, value)
+
+    @rank_zero_only
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        loggers = _mlflow_loggers(trainer)
+        if not loggers:
+            return
+        best = getattr(trainer.checkpoint_callback, "best_model_path", "")
+        task = type(pl_module).load_from_checkpoint(best, map_location="cpu") if best else pl_module
+        model = task.model
+        model.architecture = getattr(pl_module.model, "architecture", model.task)
+        with tempfile.TemporaryDirectory(prefix="rnnzoo-export-") as tmp:
+            save_pretrained(model, tmp, preprocessing=getattr(pl_module.model, "preprocessing", {}))
+            for logger in loggers:
+                logger.experiment.log_artifacts(logger.run_id, tmp, "model")
+                if best:
+                    logger.experiment.log_artifact(logger.run_id, best, "checkpoints")
+        if self.register_as:
+            for logger in loggers:
+                client = logger.experiment
+                if not client.search_registered_models(f"name = '{self.register_as}'"):
+                    client.create_registered_model(self.register_as)
+                source = f"{client.get_run(logger.run_id).info.artifact_uri}/model"
+                client.create_model_version(self.register_as, source, run_id=logger.run_id)

@@ -1,0 +1,86 @@
+"""MLflow tracking for rnnzoo runs: where runs go, and a logger that checks it can get there before training.
+
+Where runs go, decided when a run starts (not when Lightning is imported, which freezes ``MLFLOW_TRACKING_URI``
+into MLFlowLogger's defaults):
+
+1. the ``tracking_uri`` given (recipe or command line);
+2. else ``MLFLOW_TRACKING_URI`` from the environment;
+3. else an embedded SQLite store, ``./mlflow.db`` in the working directory (MLflow's own default since 3.x;
+   open it with ``mlflow ui --backend-store-uri sqlite:///mlflow.db``).
+
+MLflow 3 keeps the ``file:`` store (``./mlruns``) in maintenance mode, so it is refused with the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from lightning.pytorch.loggers import MLFlowLogger
+
+DEFAULT_STORE = "mlflow.db"
+
+
+class TrackingUnavailableError(RuntimeError):
+    """The tracking URI cannot be used; raised before any training starts."""
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    """The tracking URI a run started now would use (see the module docstring for the order)."""
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / DEFAULT_STORE}"
+    if uri.startswith("file:") or "://" not in uri and not uri.startswith(("databricks", "sqlite")):
+        raise TrackingUnavailableError(
+            f"tracking URI {uri!r} is MLflow's file store, which MLflow 3 no longer develops; use "
+            f"'sqlite:///{DEFAULT_STORE}' (the default when MLFLOW_TRACKING_URI is unset) or a server's http:// URL"
+        )
+    return uri
+
+
+def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
+    """Fail fast when an HTTP tracking server does not answer its health check."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as reply:
+            if reply.status == 200:
+                return
+            problem = f"HTTP {reply.status}"
+    except (urllib.error.URLError, OSError) as err:
+        problem = str(getattr(err, "reason", err))
+    raise TrackingUnavailableError(
+        f"MLflow tracking server {uri} is unreachable ({problem}); start it (e.g. `mlflow server --host 127.0.0.1 "
+        f"--port 5000 --backend-store-uri sqlite:///mlflow.db`), fix MLFLOW_TRACKING_URI, or unset it to log to "
+        f"./{DEFAULT_STORE}"
+    )
+
+
+class MLflowLogger(MLFlowLogger):
+    """Lightning's MLFlowLogger with the tracking URI resolved when the run starts and checked before training.
+
+    Args:
+        experiment_name, run_name, tags, log_model, prefix, artifact_location, run_id: as ``MLFlowLogger``.
+            The best checkpoint and the exported model are logged by :class:`rnnzoo.mlflow_export.MLflowModelExport`
+            (``rnnzoo fit`` adds it), so ``log_model`` stays off unless every checkpoint is wanted (``"all"``).
+        tracking_uri: see the module docstring; None means ``MLFLOW_TRACKING_URI`` or ``./mlflow.db``.
+    """
+
+    def __init__(
+        self,
+        experiment_name: str = "rnnzoo",
+        run_name: str | None = None,
+        tracking_uri: str | None = None,
+        tags: dict[str, Any] | None = None,
+        log_model: bool | str = False,
+        prefix: str = "",
+        artifact_location: str | None = None,
+        run_id: str | None = None,
+    ):
+        uri = resolve_tracking_uri(tracking_uri)
+        check_tracking_uri(uri)
+        super().__init__(
+            experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, log_model=log_model,
+            prefix=prefix, artifact_location=artifact_location, run_id=run_id,
+        )
