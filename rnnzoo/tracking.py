@@ -65,6 +65,8 @@ class MLflowLogger(MLFlowLogger):
             The best checkpoint and the exported model are logged by :class:`rnnzoo.mlflow_export.MLflowModelExport`
             (``rnnzoo fit`` adds it), so ``log_model`` stays off unless every checkpoint is wanted (``"all"``).
         tracking_uri: see the module docstring; None means ``MLFLOW_TRACKING_URI`` or ``./mlflow.db``.
+        synchronous: wait for each metric write. Off by default: MLflow then logs from a background thread, so
+            a training step does not wait for a database or server round trip (the run is flushed at its end).
     """
 
     def __init__(
@@ -77,10 +79,11 @@ class MLflowLogger(MLFlowLogger):
         prefix: str = "",
         artifact_location: str | None = None,
         run_id: str | None = None,
+        synchronous: bool = False,
     ):
         uri = resolve_tracking_uri(tracking_uri)
         check_tracking_uri(uri)
         super().__init__(
             experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, log_model=log_model,
-            prefix=prefix, artifact_location=artifact_location, run_id=run_id,
+            prefix=prefix, artifact_location=artifact_location, run_id=run_id, synchronous=synchronous,
         )

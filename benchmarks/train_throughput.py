@@ -1,0 +1,103 @@
+"""Training throughput of `rnnzoo fit` on the JSB recipe against a plain PyTorch loop, measured in the same run.
+
+Usage: python benchmarks/train_throughput.py [--recipe recipes/jsb-gru-20k.yaml] [--epochs 4] [--rounds 2]
+
+Both sides train the same model (the recipe's), on the same DataLoader (the recipe's DataModule, batch size and
+order), with the same loss code (RecurrentTask's strategy), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
+runs as users run it: LightningCLI, MLflow logging to a temporary sqlite store, checkpoints, progress bar; only
+validation is switched off, which the plain loop does not have. Per-epoch training time is taken inside the run
+(callback hooks around each epoch; the first epoch of each run is warm-up and dropped), rounds alternate between
+the two sides, and medians are compared. Prints sequences per second and the ratio rnnzoo / plain (goal >= 0.95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+import yaml
+
+import rnnzoo
+from rnnzoo.cli import main as rnnzoo_main
+from rnnzoo.data import PianoRollDataModule
+from rnnzoo.tasks import STRATEGIES
+
+EPOCH_TIMES: list[float] = []
+
+
+class EpochTimer(L.Callback):
+    """Records each training epoch's wall time (loaded by `rnnzoo fit` through --trainer.callbacks+=)."""
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        EPOCH_TIMES.append(time.perf_counter() - self.start)
+
+
+def plain_epochs(recipe: dict, epochs: int) -> list[float]:
+    torch.manual_seed(recipe["seed_everything"])
+    model = rnnzoo.create_model(recipe["model"]["model"])
+    data = PianoRollDataModule(**recipe["data"]["init_args"])
+    data.setup("fit")
+    loader = data.train_dataloader()
+    strategy = STRATEGIES[model.task]()
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=recipe["model"]["lr"])
+    clip = recipe["trainer"]["gradient_clip_val"]
+    times = []
+    model.train()
+    for epoch in range(epochs):
+        loader.sampler.set_epoch(epoch)  # Lightning does this for `rnnzoo fit`
+        start = time.perf_counter()
+        for batch in loader:
+            loss, _ = strategy.step(model, batch, None, "train")
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    return times[1:]
+
+
+def rnnzoo_epochs(recipe_path: Path, epochs: int, workdir: Path) -> list[float]:
+    EPOCH_TIMES.clear()
+    os.chdir(workdir)
+    rnnzoo_main(["fit", "-c", str(recipe_path), "--trainer.max_epochs", str(epochs),
+                 "--trainer.limit_val_batches", "0", "--trainer.default_root_dir", str(workdir / "run"),
+                 "--trainer.callbacks+=__main__.EpochTimer"])
+    return EPOCH_TIMES[1:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", type=Path, default=Path("recipes/jsb-gru-20k.yaml"))
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    recipe_path = args.recipe.resolve()
+    recipe = yaml.safe_load(recipe_path.read_text())
+    data = PianoRollDataModule(**recipe["data"]["init_args"])
+    data.setup("fit")
+    num_train = len(data.datasets["train"])
+    plain, ours = [], []
+    with tempfile.TemporaryDirectory(prefix="rnnzoo-bench-") as tmp:
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"
+        for _ in range(args.rounds):
+            plain += plain_epochs(recipe, args.epochs)
+            ours += rnnzoo_epochs(recipe_path, args.epochs, Path(tmp))
+    plain_s, ours_s = statistics.median(plain), statistics.median(ours)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {recipe_path.name}: {num_train} training "
+          f"sequences, {args.rounds} rounds x {args.epochs - 1} timed epochs per side, medians")
+    print(f"plain PyTorch loop : {plain_s:7.3f} s/epoch  {num_train / plain_s:8.1f} sequences/s")
+    print(f"rnnzoo fit         : {ours_s:7.3f} s/epoch  {num_train / ours_s:8.1f} sequences/s")
+    print(f"ratio rnnzoo fit / plain loop (sequences/s): {plain_s / ours_s:.3f}")
+
+
+if __name__ == "__main__":
+    main()
