@@ -140,3 +140,15 @@ def test_list_and_help(capsys):
     assert main(["--help"]) == 0
     assert "fit" in capsys.readouterr().out
     assert main(["frobnicate"]) == 2
+
+
+def test_model_registry_version_points_at_the_exported_model(mlflow_server, recipe, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    callbacks = '[{"class_path": "rnnzoo.mlflow_export.MLflowModelExport", "init_args": {"register_as": "co2-gru"}}]'
+    assert main(["fit", "-c", str(recipe), "--trainer.max_epochs", "1", "--trainer.logger.init_args.experiment_name",
+                 "registry", "--trainer.callbacks", callbacks]) == 0
+    client = MlflowClient(mlflow_server.uri)
+    run = client.search_runs([client.get_experiment_by_name("registry").experiment_id])[0]
+    versions = client.search_model_versions("name = 'co2-gru'")
+    assert len(versions) == 1 and versions[0].run_id == run.info.run_id
+    assert versions[0].source.endswith("/model")
