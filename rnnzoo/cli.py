@@ -5,8 +5,8 @@ LightningDataModule (``--data PianoRollDataModule`` or a ``class_path``), with r
 ``rnnzoo fit -c recipes/jsb-gru-20k.yaml``. Runs log to MLflow (see :mod:`rnnzoo.tracking`), keep their best and
 last checkpoints under ``<default_root_dir>/checkpoints``, and resume with ``--ckpt_path last``.
 
-The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights) and ``rnnzoo push`` (a saved
-folder or a Lightning checkpoint to the Hugging Face Hub).
+The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights), ``rnnzoo push`` (a saved
+folder or a Lightning checkpoint to the Hugging Face Hub) and ``rnnzoo inspect`` (a look inside the gates).
 """
 
 from __future__ import annotations
@@ -128,12 +128,18 @@ def push_main(argv: list[str]) -> int:
     return 0
 
 
-ZOO_COMMANDS = {"list": list_main, "push": push_main}
+def inspect_main(argv: list[str]) -> int:
+    from rnnzoo.inspect.command import inspect_main as run  # matplotlib is imported only when asked for
+
+    return run(argv)
+
+
+ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main}
 
 
 def usage() -> str:
     return (
-        "usage: rnnzoo {fit,validate,test,predict,list,push} ...\n\n"
+        "usage: rnnzoo {fit,validate,test,predict,list,push,inspect} ...\n\n"
         "Train, evaluate and share recurrent networks.\n\n"
         "training (LightningCLI; `rnnzoo fit --help` for every option):\n"
         "  fit        train a model: rnnzoo fit -c recipes/jsb-gru-20k.yaml [--trainer.max_epochs 5]\n"
@@ -143,6 +149,7 @@ def usage() -> str:
         "the zoo:\n"
         "  list       list architectures (--pretrained: trained weights)\n"
         "  push       upload a saved folder or a .ckpt to the Hugging Face Hub\n"
+        "  inspect    gate heatmaps, gate statistics and gradient-vs-lag of a model (PNG + JSON)\n"
     )
 
 
