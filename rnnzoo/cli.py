@@ -6,7 +6,8 @@ LightningDataModule (``--data PianoRollDataModule`` or a ``class_path``), with r
 last checkpoints under ``<default_root_dir>/checkpoints``, and resume with ``--ckpt_path last``.
 
 The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights), ``rnnzoo push`` (a saved
-folder or a Lightning checkpoint to the Hugging Face Hub) and ``rnnzoo inspect`` (a look inside the gates).
+folder or a Lightning checkpoint to the Hugging Face Hub), ``rnnzoo compare`` (the four cells at one parameter
+budget on the same data and seeds) and ``rnnzoo inspect`` (a look inside the gates).
 """
 
 from __future__ import annotations
@@ -134,12 +135,18 @@ def inspect_main(argv: list[str]) -> int:
     return run(argv)
 
 
-ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main}
+def compare_main(argv: list[str]) -> int:
+    from rnnzoo.compare.command import compare_main as run
+
+    return run(argv)
+
+
+ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main, "compare": compare_main}
 
 
 def usage() -> str:
     return (
-        "usage: rnnzoo {fit,validate,test,predict,list,push,inspect} ...\n\n"
+        "usage: rnnzoo {fit,validate,test,predict,list,push,compare,inspect} ...\n\n"
         "Train, evaluate and share recurrent networks.\n\n"
         "training (LightningCLI; `rnnzoo fit --help` for every option):\n"
         "  fit        train a model: rnnzoo fit -c recipes/jsb-gru-20k.yaml [--trainer.max_epochs 5]\n"
@@ -149,6 +156,8 @@ def usage() -> str:
         "the zoo:\n"
         "  list       list architectures (--pretrained: trained weights)\n"
         "  push       upload a saved folder or a .ckpt to the Hugging Face Hub\n"
+        "  compare    train the four cells at one parameter budget, same data and seeds: table, curves, JSON\n"
+        "             rnnzoo compare --data jsb --budget 20k --seeds 0 1 2\n"
         "  inspect    gate heatmaps, gate statistics and gradient-vs-lag of a model (PNG + JSON)\n"
     )
 

@@ -1,0 +1,86 @@
+"""``rnnzoo compare``: the command line over :func:`rnnzoo.compare.compare`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnzoo.compare.presets import PRESETS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``rnnzoo compare`` argument parser."""
+    p = argparse.ArgumentParser(
+        prog="rnnzoo compare",
+        description="Train the four cells at one parameter budget on one dataset, several seeds each, and write "
+                    "results.md (table), curves.png (validation curves) and results.json; logs to MLflow (one "
+                    "parent run, a child run per cell and seed).")
+    p.add_argument("--data", required=True, choices=sorted(PRESETS), help="built-in dataset")
+    p.add_argument("--budget", default=None, help="parameter budget, e.g. 20k (default: the dataset's)")
+    p.add_argument("--cells", nargs="+", default=["rnn", "lstm", "peephole_lstm", "gru"],
+                   help="cells to compare (rnn lstm peephole_lstm gru; peephole-lstm also works)")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--max-epochs", type=int, default=50)
+    p.add_argument("--max-time", type=float, default=None, help="seconds of fitting per run")
+    p.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs (default: off)")
+    p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--clip", type=float, default=None, help="gradient-norm clipping (default: the dataset's)")
+    p.add_argument("--forget-bias", type=float, default=None,
+                   help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
+    p.add_argument("--lr-search", type=int, default=0, metavar="N",
+                   help="pick each cell's learning rate as the best of N log-uniform samples on validation")
+    p.add_argument("--lr-range", type=float, nargs=2, default=[1e-4, 3e-2], metavar=("LOW", "HIGH"))
+    p.add_argument("--search-epochs", type=int, default=None, help="epochs per learning-rate trial")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="jsb only: parse only the first N chorales (quick runs)")
+    p.add_argument("--out", default="compare", help="output folder")
+    p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
+                                                        "sqlite:///mlflow.db)")
+    p.add_argument("--experiment", default="rnnzoo-compare")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0: leave as is)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="Lightning progress bars")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--no-save-models", dest="save_models", action="store_false")
+    return p
+
+
+def compare_main(argv: list[str] | None = None) -> int:
+    """Run ``rnnzoo compare`` with ``argv`` (default: ``sys.argv[1:]``); prints the table and the file paths."""
+    from rnnzoo.compare.compare import compare
+
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    dm_options = {}
+    if args.batch_size:
+        dm_options["batch_size"] = args.batch_size
+    if args.limit:
+        if args.data != "jsb":
+            build_parser().error("--limit applies to --data jsb only")
+        dm_options["limit"] = args.limit
+    overrides = None
+    if args.forget_bias is not None:
+        if any(c.replace("-", "_") not in ("lstm", "peephole_lstm") for c in args.cells):
+            build_parser().error("--forget-bias needs LSTM cells only (--cells lstm peephole_lstm)")
+        overrides = {"cell_options": {"forget_bias": args.forget_bias}}
+    results = compare(
+        args.data, budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
+        max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,
+        lr=args.lr, weight_decay=args.weight_decay,
+        gradient_clip_val="preset" if args.clip is None else args.clip, model_overrides=overrides,
+        lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
+        datamodule_options=dm_options, out_dir=args.out, tracking_uri=args.tracking_uri,
+        experiment_name=args.experiment, threads=args.threads or None,
+        progress_bar=sys.stderr.isatty() if args.progress is None else args.progress,
+        save_models=args.save_models,
+    )
+    print()
+    print(open(results["files"]["results_md"]).read())
+    for key, path in results["files"].items():
+        print(f"{key}: {path}")
+    print(f"MLflow: parent run {results['meta']['parent_run_id']} in {results['meta']['tracking_uri']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(compare_main())

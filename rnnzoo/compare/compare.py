@@ -1,0 +1,259 @@
+"""``compare``: train every cell x seed at one parameter budget on one dataset, and write the table, the curves
+and every number (results.md, curves.png, results.json), with one parent MLflow run and a child run per run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import lightning as L
+import torch
+
+from rnnzoo.compare.lr_search import log_uniform_lrs, pick_best
+from rnnzoo.compare.models import resolve_models
+from rnnzoo.compare.plot import plot_curves
+from rnnzoo.compare.presets import DataPreset, get_preset
+from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings, train_one
+from rnnzoo.compare.summary import results_markdown, summarise
+from rnnzoo.models.cells import CELLS
+
+DataSource = str | L.LightningDataModule | Callable[[], L.LightningDataModule]
+
+
+def _datamodule(data: DataSource, preset: DataPreset | None, options: dict[str, Any]) -> L.LightningDataModule:
+    if preset is not None:
+        return preset.datamodule(**{**preset.datamodule_defaults, **options})
+    if isinstance(data, L.LightningDataModule):
+        return data
+    return data(**options)
+
+
+def _parent_run(tracking_uri: str, experiment_name: str, run_name: str, params: dict[str, Any]):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment:
+        experiment_id = experiment.experiment_id
+    else:
+        # MLflow puts a SQLite store's artifacts in ./mlruns of whatever the working directory is; keep them
+        # next to the database instead, so a store and its artifacts move (and get deleted) together.
+        location = None
+        if tracking_uri.startswith("sqlite:///"):
+            location = (Path(tracking_uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts").as_uri()
+        experiment_id = client.create_experiment(experiment_name, artifact_location=location)
+    run = client.create_run(experiment_id, run_name=run_name, tags={ROLE_TAG: "compare"})
+    for key, value in params.items():
+        client.log_param(run.info.run_id, key, str(value)[:6000])  # MLflow's limit on a parameter value
+    return client, run.info.run_id
+
+
+def compare(
+    data: DataSource,
+    *,
+    family: str | None = None,
+    task_config: dict[str, Any] | None = None,
+    budget: int | str | None = None,
+    cells: tuple[str, ...] = tuple(CELLS),
+    seeds: tuple[int, ...] = (0, 1, 2),
+    max_epochs: int | None = 50,
+    max_time: float | None = None,
+    patience: int | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    weight_decay: float = 0.0,
+    gradient_clip_val: float | None | str = "preset",
+    model_overrides: dict[str, Any] | None = None,
+    lr_search: int = 0,
+    lr_range: tuple[float, float] = (1e-4, 3e-2),
+    search_epochs: int | None = None,
+    datamodule_options: dict[str, Any] | None = None,
+    out_dir: str | Path = "compare",
+    tracking_uri: str | None = None,
+    experiment_name: str = "rnnzoo-compare",
+    threads: int | None = None,
+    progress_bar: bool = False,
+    deterministic: bool = False,
+    save_models: bool = True,
+    classical_baselines: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train every cell with every seed at one parameter budget and report them side by side.
+
+    Args:
+        data: a preset name (``"jsb"``, ``"japanese_vowels"``, ``"co2"``, ``"sunspots"``, ``"ptb"``, see
+            :mod:`rnnzoo.compare.presets`: it also brings the models and a training set-up), a DataModule, or a
+            factory called with ``datamodule_options``. The same DataModule (same split) serves every run.
+        family, task_config, budget: the models (see :func:`rnnzoo.compare.models.resolve_models`); a preset
+            supplies them when left out.
+        cells, seeds: what to train; ``seeds`` seed model initialisation and dropout (the data split is the
+            DataModule's own ``seed``, fixed across runs so every run sees the same split).
+        max_epochs, max_time, patience: per-run budget (epochs, seconds) and early stopping on the task's
+            validation metric (``RecurrentTask.strategy.monitor``).
+        optimizer, lr, weight_decay, gradient_clip_val, model_overrides: training set-up (preset defaults when
+            None / ``"preset"``).
+        lr_search: when > 0, draw this many learning rates log-uniformly from ``lr_range`` (seeded), train each
+            cell with the first seed for ``search_epochs`` (default ``max_epochs``) per rate, and use the rate
+            with the best *validation* metric for that cell's runs. The test split plays no part in it.
+        out_dir: where results.md, curves.png, results.json, runs/ (checkpoints) and models/ go.
+        tracking_uri: MLflow store (see :mod:`rnnzoo.tracking`); one parent run, a child run per trained run.
+        threads: ``torch.set_num_threads`` during the comparison (tiny RNNs often run faster on one thread).
+        classical_baselines: time-series presets also score ETS and seasonal ARIMA fitted on the training
+            range (see :mod:`rnnzoo.compare.statistical_baselines`); the seasonal naive forecast always.
+        save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/.
+        log: where the one-line progress messages go.
+
+    Returns:
+        Everything written to results.json (``meta``, ``cells``, ``runs``, ``lr_search``, ``baselines``,
+        ``models``, ``files``).
+    """
+    from rnnzoo import __version__, save_pretrained
+    from rnnzoo.compare.baselines import seasonal_naive_scores
+    from rnnzoo.mlflow_export import git_commit
+    from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri
+
+    preset = get_preset(data) if isinstance(data, str) else None
+    if preset is not None and family is None and task_config is None:
+        family, task_config = preset.family, preset.task_config
+        budget = budget or (preset.default_budget if task_config is not None else None)
+    models = resolve_models(family, task_config, budget, cells)
+    settings = TrainSettings(
+        optimizer=optimizer or (preset.optimizer if preset else "adam"),
+        lr=lr if lr is not None else (preset.lr if preset else 1e-3),
+        weight_decay=weight_decay, max_epochs=max_epochs, max_time=max_time, patience=patience,
+        gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if gradient_clip_val == "preset"
+        else gradient_clip_val,
+        model_overrides=model_overrides, deterministic=deterministic, progress_bar=progress_bar,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    uri = resolve_tracking_uri(tracking_uri)
+    check_tracking_uri(uri)
+    dm = _datamodule(data, preset, dict(datamodule_options or {}))
+    dm.prepare_data()
+    dm.setup("fit")
+    data_name = preset.name if preset else type(dm).__name__
+    label = models[0].name.rsplit("-", 1)[-1]
+    meta = {
+        "data": data_name, "datamodule": type(dm).__name__, "datamodule_options": datamodule_options or {},
+        "data_info": {k: v for k, v in getattr(dm, "info", {}).items() if k in ("content_sha256", "parsed")},
+        "split_sizes": dm.split_sizes() if hasattr(dm, "split_sizes") else {},
+        "family": family, "task_config": task_config, "budget": label, "cells": [m.cell for m in models],
+        "seeds": list(seeds), "settings": {k: v for k, v in vars(settings).items()},
+        "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or max_epochs},
+        "tracking_uri": uri, "experiment": experiment_name, "threads": threads or torch.get_num_threads(),
+        "rnnzoo_version": __version__, "torch_version": torch.__version__,
+        "git_commit": git_commit(Path(__file__).resolve().parent),
+    }
+    client, parent_id = _parent_run(uri, experiment_name, f"compare-{data_name}-{label}",
+                                    {"data": data_name, "budget": label, "cells": meta["cells"], "seeds": list(seeds),
+                                     **{f"settings.{k}": v for k, v in meta["settings"].items()},
+                                     "lr_search": lr_search})
+    meta["parent_run_id"] = parent_id
+    status = "FAILED"
+    old_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        monitor, mode = None, "min"
+        searched: dict[str, Any] = {}
+        lrs = {m.cell: settings.lr for m in models}
+        if lr_search:
+            candidates = log_uniform_lrs(lr_search, *lr_range, seed=seeds[0])
+            trial_settings = TrainSettings(**{**vars(settings), "max_epochs": search_epochs or max_epochs})
+            for m in models:
+                trials = []
+                for i, rate in enumerate(candidates):
+                    s = TrainSettings(**{**vars(trial_settings), "lr": rate})
+                    root = out / "runs" / "lr_search" / f"{m.cell}-lr{i}"
+                    shutil.rmtree(root, ignore_errors=True)  # RecurrentTask's checkpoint folder must start empty
+                    r, _ = train_one(m, dm, seeds[0], s, root, tracking_uri=uri, experiment_name=experiment_name,
+                                     parent_run_id=parent_id, role="lr_search", run_test=False, export_model=False)
+                    trials.append(r)
+                    log(f"lr search {m.cell}: lr {rate:.3g} -> best val {r.best_val:.4f} (epoch {r.best_epoch})")
+                lrs[m.cell] = pick_best([(r.lr, r.best_val) for r in trials], trials[0].mode)
+                searched[m.cell] = {"candidates": candidates, "chosen": lrs[m.cell],
+                                    "trials": [r.to_dict() for r in trials]}
+                log(f"lr search {m.cell}: chose {lrs[m.cell]:.3g}")
+        runs: list[RunResult] = []
+        best_task: dict[str, tuple[RunResult, Any]] = {}
+        total, started = len(models) * len(seeds), time.perf_counter()
+        for m in models:
+            for seed in seeds:
+                s = TrainSettings(**{**vars(settings), "lr": lrs[m.cell]})
+                root = out / "runs" / f"{m.cell}-seed{seed}"
+                shutil.rmtree(root, ignore_errors=True)
+                r, task = train_one(m, dm, seed, s, root, tracking_uri=uri, experiment_name=experiment_name,
+                                    parent_run_id=parent_id)
+                monitor, mode = r.monitor, r.mode
+                runs.append(r)
+                pick = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+                if m.cell not in best_task or pick(r.best_val, best_task[m.cell][0].best_val):
+                    best_task[m.cell] = (r, task)
+                tests = ", ".join(f"test/{k} {v:.4f}" for k, v in r.test.items() if k != "loss")
+                log(f"[{len(runs)}/{total}] {m.name} seed {seed} lr {s.lr:.3g}: {tests}; best {monitor} "
+                    f"{r.best_val:.4f} at epoch {r.best_epoch}/{r.epochs}, {r.seconds_per_epoch:.2f} s/epoch "
+                    f"({time.perf_counter() - started:.0f} s so far)")
+        baselines = {}
+        season = getattr(dm, "season", None)
+        if preset is not None and preset.seasonal_baseline and season:
+            baselines[f"seasonal naive (m={season})"] = seasonal_naive_scores(dm, season)
+            if classical_baselines:
+                log("fitting ETS and seasonal ARIMA on the training range ...")
+                baselines.update(_classical(dm))
+        saved = {}
+        if save_models:
+            for cell, (r, task) in best_task.items():
+                folder = save_pretrained(task.model, out / "models" / r.model,
+                                         preprocessing=getattr(task.model, "preprocessing", {}))
+                size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+                saved[cell] = {"path": str(folder), "bytes": size, "seed": r.seed, "run_id": r.run_id,
+                               "best_val": r.best_val, "test": r.test}
+        summary = summarise(runs)
+        test_metrics = [k for k in runs[0].test if k != "loss"]
+        title = f"{data_name}: {', '.join(summary)} at {label} parameters"
+        results = {"meta": {**meta, "monitor": monitor, "mode": mode}, "cells": summary,
+                   "runs": [r.to_dict() for r in runs], "lr_search": searched, "baselines": baselines,
+                   "models": saved}
+        notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
+                 f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
+                                                    if settings.patience else "") + "."]
+        if model_overrides:
+            notes.append(f"Model overrides for every cell: `{json.dumps(model_overrides)}`.")
+        if searched:
+            notes.append(f"Learning rate per cell: best validation `{monitor}` of {lr_search} log-uniform samples "
+                         f"in [{lr_range[0]:g}, {lr_range[1]:g}], {search_epochs or max_epochs} epochs each, "
+                         f"seed {seeds[0]}.")
+        files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
+                 "results_json": str(out / "results.json")}
+        (out / "results.md").write_text(results_markdown(summary, monitor=monitor, mode=mode,
+                                                         test_metrics=test_metrics, title=title, notes=notes,
+                                                         baselines=baselines))
+        plot_curves(runs, monitor, out / "curves.png", title=title)
+        results["files"] = files
+        (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+        for cell, s in summary.items():
+            for k, stat in s["test"].items():
+                client.log_metric(parent_id, f"{cell}/test_{k}_mean", stat["mean"])
+                client.log_metric(parent_id, f"{cell}/test_{k}_std", stat["std"])
+        for path in files.values():
+            client.log_artifact(parent_id, path)
+        status = "FINISHED"
+        return results
+    finally:
+        client.set_terminated(parent_id, status)
+        torch.set_num_threads(old_threads)
+
+
+
+def _classical(dm) -> dict[str, dict[str, float]]:
+    """ETS and seasonal ARIMA on a built-in series, cut exactly as ``dm`` cuts it."""
+    from rnnzoo.compare.statistical_baselines import statistical_baselines
+    from rnnzoo.data.timeseries.builtin_series import load_builtin_series
+
+    scores = statistical_baselines(load_builtin_series(dm.source), dm.proportions, dm.input_length, dm.horizon,
+                                   dm.stride, dm.season)
+    return {k: v for k, v in scores.items() if not k.startswith("seasonal naive")}

@@ -1,0 +1,76 @@
+"""The built-in datasets ``rnnzoo compare --data NAME`` knows: a DataModule, the models that fit it, and a
+training set-up that is a reasonable starting point on a small CPU (every one can be overridden)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import lightning as L
+
+
+@dataclass(frozen=True)
+class DataPreset:
+    """What ``compare`` needs to know about one built-in dataset."""
+
+    name: str
+    datamodule: Callable[..., L.LightningDataModule]  # called with DataModule overrides (batch_size, limit ...)
+    family: str | None  # a registered family whose sizes fit this data, else None ...
+    task_config: dict[str, Any] | None  # ... and a task config sized at the budget instead
+    default_budget: str
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    gradient_clip_val: float | None = 1.0
+    datamodule_defaults: dict[str, Any] = field(default_factory=dict)
+    seasonal_baseline: bool = False  # time series: score the seasonal naive forecast on the same test split
+
+
+def _piano_roll(**kw):
+    from rnnzoo.data import PianoRollDataModule
+    return PianoRollDataModule(**kw)
+
+
+def _speech(**kw):
+    from rnnzoo.data import SpeechFeaturesDataModule
+    return SpeechFeaturesDataModule(**kw)
+
+
+def _series(source: str):
+    def build(**kw):
+        from rnnzoo.data import TimeSeriesDataModule
+        return TimeSeriesDataModule(source, **kw)
+    return build
+
+
+def _text(**kw):
+    from rnnzoo.data import TextDataModule
+    return TextDataModule("ptb", **kw)
+
+
+PRESETS: dict[str, DataPreset] = {
+    # Chung et al. 2014: RMSprop, gradient norm clipped at 1, ~20k parameters (the zoo's pianoroll family).
+    "jsb": DataPreset("jsb", _piano_roll, "pianoroll", None, "20k", optimizer="rmsprop", lr=1e-2,
+                      datamodule_defaults={"batch_size": 16}),
+    # 12 LPC cepstra, 9 speakers: no registered family has these sizes, so the classifier is sized here.
+    "japanese_vowels": DataPreset("japanese_vowels", _speech, None,
+                                  {"task": "sequence_classifier", "input_size": 12, "num_classes": 9}, "20k",
+                                  lr=1e-2, datamodule_defaults={"batch_size": 32, "bucket_by_length": True}),
+    # The forecaster family reads one series and predicts 24 steps (two years of monthly CO2).
+    "co2": DataPreset("co2", _series("co2"), "forecaster", None, "20k", lr=1e-3,
+                      datamodule_defaults={"input_length": 48, "horizon": 24, "batch_size": 32},
+                      seasonal_baseline=True),
+    "sunspots": DataPreset("sunspots", _series("sunspots"), "forecaster", None, "20k", lr=1e-3,
+                           datamodule_defaults={"input_length": 33, "horizon": 24, "batch_size": 16},
+                           seasonal_baseline=True),
+    # Zaremba et al.'s small set-up (bptt 20, batch 20, SGD lr 1, clip 5) sized by parameters, not units.
+    "ptb": DataPreset("ptb", _text, None, {"task": "language_model", "vocab_size": 10_000, "embedding_dim": 200,
+                                            "num_layers": 2}, "4.6m", optimizer="sgd", lr=1.0,
+                      gradient_clip_val=5.0, datamodule_defaults={"batch_size": 20, "bptt": 20}),
+}
+
+
+def get_preset(name: str) -> DataPreset:
+    """The preset called ``name`` (``jsb``, ``japanese_vowels``, ``co2``, ``sunspots``, ``ptb``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(PRESETS)}")
+    return PRESETS[name]

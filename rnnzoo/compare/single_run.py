@@ -1,0 +1,128 @@
+"""Train one cell with one seed through the normal path: RecurrentTask + Trainer + MLflowLogger (a child run),
+then score the best checkpoint (by the validation metric) on the test split."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import EarlyStopping
+
+from rnnzoo.compare.curves import ValidationCurve
+from rnnzoo.compare.models import CellModel
+from rnnzoo.tasks import RecurrentTask
+from rnnzoo.tracking import MLflowLogger
+
+PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for nested runs (the UI folds children under the parent)
+ROLE_TAG = "rnnzoo.compare.role"  # "run" (a compared run) or "lr_search" (a learning-rate trial)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How every run of a comparison trains (the same for all cells, except ``lr`` after a search)."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    max_epochs: int | None = 50
+    max_time: float | None = None  # seconds of fitting per run; None: no limit
+    patience: int | None = None  # early stopping on the validation metric; None: train every epoch
+    gradient_clip_val: float | None = 1.0
+    model_overrides: dict[str, Any] | None = None
+    deterministic: bool = False
+    progress_bar: bool = False
+    accelerator: str = "cpu"
+
+
+@dataclass
+class RunResult:
+    """What one run measured; ``compare`` writes these to results.json and the same numbers to MLflow."""
+
+    cell: str
+    seed: int
+    lr: float
+    role: str
+    model: str
+    hidden_size: int
+    num_params: int
+    run_id: str
+    monitor: str  # the task's validation metric, e.g. "val/nll"
+    mode: str  # "min" or "max"
+    best_val: float  # the monitored validation metric at the best checkpoint
+    best_epoch: int  # 1-based epoch whose validation gave best_val
+    epochs: int  # epochs completed (validated)
+    seconds_per_epoch: float  # wall-clock seconds per epoch, training and validation
+    fit_seconds: float
+    best_checkpoint: str
+    test: dict[str, float] = field(default_factory=dict)  # test metrics of the best checkpoint (empty: not tested)
+    curve: dict[str, list] = field(default_factory=dict)  # ValidationCurve.as_dict()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: int, settings: TrainSettings,
+              root_dir: str | Path, *, tracking_uri: str | None, experiment_name: str, parent_run_id: str | None,
+              role: str = "run", run_test: bool = True,
+              export_model: bool = True) -> tuple[RunResult, RecurrentTask]:
+    """Fit ``cell_model`` with ``seed``, log a child MLflow run, and test the best checkpoint.
+
+    Returns the result and the task, whose weights are the best checkpoint's when ``run_test`` (else the last).
+
+    Args:
+        root_dir: the run's ``default_root_dir``; checkpoints go to ``root_dir/checkpoints`` (RecurrentTask's rule).
+        parent_run_id: the comparison's MLflow run; this run is tagged as its child.
+        run_test: score the best checkpoint on the test split (learning-rate trials do not look at test data).
+        export_model: log the best model's ``save_pretrained`` folder as the run's ``model`` artifact.
+    """
+    from rnnzoo.mlflow_export import MLflowModelExport
+
+    L.seed_everything(seed, workers=True, verbose=False)
+    task = RecurrentTask(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
+                         weight_decay=settings.weight_decay, model_overrides=settings.model_overrides)
+    monitor, mode = task.strategy.monitor
+    tags = {ROLE_TAG: role, "seed": str(seed), "cell": cell_model.cell}
+    if parent_run_id:
+        tags[PARENT_TAG] = parent_run_id
+    logger = MLflowLogger(experiment_name=experiment_name, run_name=f"{cell_model.name}-seed{seed}-{role}",
+                          tracking_uri=tracking_uri, tags=tags, log_model=False)
+    curve = ValidationCurve(monitor)
+    callbacks: list[L.Callback] = [curve]
+    if settings.patience:
+        callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
+    if export_model:
+        callbacks.append(MLflowModelExport())
+    trainer = L.Trainer(
+        default_root_dir=str(root_dir), max_epochs=settings.max_epochs,
+        max_time={"seconds": settings.max_time} if settings.max_time else None,
+        logger=logger, callbacks=callbacks, gradient_clip_val=settings.gradient_clip_val,
+        enable_progress_bar=settings.progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
+        deterministic=settings.deterministic, accelerator=settings.accelerator, devices=1,
+    )
+    trainer.fit(task, datamodule=datamodule)
+    if not curve.values:
+        raise RuntimeError(f"{cell_model.name} seed {seed}: no validation ran; raise max_epochs or max_time")
+    checkpoint = trainer.checkpoint_callback
+    best_val = float(checkpoint.best_model_score)
+    pick = min if mode == "min" else max
+    # ModelCheckpoint keeps the first epoch that reached the best value (it saves on strict improvement only).
+    best_epoch = curve.epochs[curve.values.index(pick(curve.values))]
+    test: dict[str, float] = {}
+    if run_test:
+        scores = trainer.test(task, datamodule=datamodule, ckpt_path=checkpoint.best_model_path, verbose=False)[0]
+        test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
+    result = RunResult(
+        cell=cell_model.cell, seed=seed, lr=settings.lr, role=role, model=cell_model.name,
+        hidden_size=cell_model.hidden_size, num_params=cell_model.num_params, run_id=logger.run_id,
+        monitor=monitor, mode=mode, best_val=best_val, best_epoch=best_epoch, epochs=len(curve.epochs),
+        seconds_per_epoch=curve.seconds[-1] / len(curve.epochs), fit_seconds=curve.fit_seconds,
+        best_checkpoint=str(checkpoint.best_model_path), test=test, curve=curve.as_dict(),
+    )
+    # The summary numbers go to the run as well, so results.json and the tracking server never disagree.
+    client = logger.experiment
+    for key, value in (("best_val", best_val), ("best_epoch", best_epoch), ("epochs", result.epochs),
+                       ("seconds_per_epoch", result.seconds_per_epoch)):
+        client.log_metric(logger.run_id, f"compare/{key}", float(value))
+    return result, task

@@ -1,0 +1,180 @@
+"""``rnnzoo compare`` on real data, tiny budgets: the files appear, their numbers are the ones MLflow holds, the
+runs hang under one parent run, and the test metrics are those of the best-by-validation checkpoint."""
+
+import json
+import math
+
+import lightning as L
+import pytest
+import torch
+
+import rnnzoo
+from rnnzoo.compare import compare
+from rnnzoo.compare.command import build_parser
+from rnnzoo.compare.lr_search import log_uniform_lrs
+from rnnzoo.compare.single_run import PARENT_TAG, ROLE_TAG
+from rnnzoo.tasks import RecurrentTask
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One embedded MLflow store for the module (creating a SQLite store's tables takes seconds)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="module")
+def co2_run(tmp_path_factory, store):
+    """Two cells x two seeds x two epochs of the co2 preset (forecaster-*-20k), logged to an embedded store."""
+    out = tmp_path_factory.mktemp("compare-co2")
+    uri = store
+    results = compare("co2", cells=("gru", "lstm"), seeds=(0, 1), max_epochs=2, out_dir=out, tracking_uri=uri,
+                      threads=1, deterministic=True, classical_baselines=False, log=lambda line: None)
+    return out, uri, results
+
+
+def test_writes_table_figure_and_json(co2_run):
+    out, _, results = co2_run
+    table = (out / "results.md").read_text()
+    for cell in ("gru", "lstm"):
+        s = results["cells"][cell]
+        row = next(line for line in table.splitlines() if line.startswith(f"| {cell} |"))
+        mae = s["test"]["mae"]
+        assert f"{mae['mean']:.3f} ± {mae['std']:.3f}" in row and f"{s['num_params']:,}" in row
+        assert s["test"]["mae"]["values"] == [r["test"]["mae"] for r in results["runs"] if r["cell"] == cell]
+        assert abs(s["num_params"] / 20_000 - 1) <= 0.02 and s["seeds"] == [0, 1]
+    assert next(line for line in table.splitlines() if line.startswith("| seasonal naive (m=12)"))
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["cells"] == results["cells"] and len(saved["runs"]) == 4
+    for run in saved["runs"]:
+        assert run["curve"]["epoch"] == [1, 2] and run["epochs"] == 2 and 1 <= run["best_epoch"] <= 2
+        assert run["best_val"] == min(run["curve"]["value"])  # val/mae: lower is better
+
+
+def test_seasonal_naive_baseline_is_scored_like_the_networks(co2_run):
+    _, _, results = co2_run
+    (name, naive), = results["baselines"].items()
+    # MASE divides by the training range's seasonal naive MAE; CO2's trend makes the test range's larger.
+    assert name == "seasonal naive (m=12)" and naive["mase"] > 1 and naive["rmse"] >= naive["mae"] > 0
+
+
+def test_classical_baselines_on_the_same_test_windows():
+    from rnnzoo.compare.baselines import seasonal_naive_scores
+    from rnnzoo.compare.statistical_baselines import statistical_baselines
+    from rnnzoo.data import TimeSeriesDataModule
+    from rnnzoo.data.timeseries.builtin_series import load_builtin_series
+
+    # stride 6 keeps the ETS/ARIMA re-filtering to 10 origins (a few seconds)
+    dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, stride=6, batch_size=64)
+    dm.setup()
+    scores = statistical_baselines(load_builtin_series("co2"), dm.proportions, 48, 24, 6, 12)
+    # Two independent paths (raw series and origins here, the DataModule's scaled windows there) agree.
+    naive = scores.pop("seasonal naive (m=12)")
+    assert naive == pytest.approx(seasonal_naive_scores(dm, 12), rel=1e-5)
+    assert set(scores) == {"ETS (A,A,A)", "SARIMA(0,1,1)(0,1,1)12"}
+    for name, s in scores.items():  # both model CO2's trend, which the seasonal naive forecast cannot
+        assert s["mase"] < naive["mase"] / 2, name
+
+
+def test_json_numbers_are_what_mlflow_holds(co2_run):
+    from mlflow.tracking import MlflowClient
+
+    _, uri, results = co2_run
+    client = MlflowClient(tracking_uri=uri)
+    parent_id = results["meta"]["parent_run_id"]
+    parent = client.get_run(parent_id)
+    assert parent.info.status == "FINISHED" and PARENT_TAG not in parent.data.tags
+    children = client.search_runs([parent.info.experiment_id], f"tags.`{PARENT_TAG}` = '{parent_id}'")
+    assert sorted(c.info.run_id for c in children) == sorted(r["run_id"] for r in results["runs"])
+    for run in results["runs"]:
+        child = client.get_run(run["run_id"])
+        assert child.data.tags[ROLE_TAG] == "run" and child.data.tags["cell"] == run["cell"]
+        assert child.data.tags["seed"] == str(run["seed"])
+        for key in ("mae", "rmse", "mase"):
+            assert child.data.metrics[f"test/{key}"] == pytest.approx(run["test"][key], rel=1e-6)
+        assert child.data.metrics["compare/best_val"] == pytest.approx(run["best_val"], rel=1e-6)
+        assert child.data.metrics["compare/best_epoch"] == run["best_epoch"]
+        history = sorted(client.get_metric_history(run["run_id"], "val/mae"), key=lambda m: m.step)
+        assert [m.value for m in history] == pytest.approx(run["curve"]["value"], rel=1e-6)
+    for cell, s in results["cells"].items():
+        assert parent.data.metrics[f"{cell}/test_mae_mean"] == pytest.approx(s["test"]["mae"]["mean"], rel=1e-6)
+    artifacts = {a.path for a in client.list_artifacts(parent_id)}
+    assert {"results.md", "results.json", "curves.png"} <= artifacts
+
+
+def test_test_metrics_come_from_the_best_validation_checkpoint(co2_run):
+    _, _, results = co2_run
+    from rnnzoo.data import TimeSeriesDataModule
+
+    dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32)  # the preset's settings
+    trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+                        default_root_dir=str(co2_run[0] / "reeval"))
+    for run in results["runs"]:
+        task = RecurrentTask.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
+        val = trainer.validate(task, datamodule=dm, verbose=False)[0]
+        test = trainer.test(task, datamodule=dm, verbose=False)[0]
+        assert val["val/mae"] == pytest.approx(run["best_val"], rel=1e-5)
+        for key in ("mae", "rmse", "mase"):
+            assert test[f"test/{key}"] == pytest.approx(run["test"][key], rel=1e-5)
+    # Each cell's saved folder holds the weights of its best run by validation, not by test.
+    for cell, entry in results["models"].items():
+        runs = [r for r in results["runs"] if r["cell"] == cell]
+        best = min(runs, key=lambda r: r["best_val"])
+        assert entry["seed"] == best["seed"] and entry["bytes"] > 0
+        loaded = rnnzoo.load(f"local-dir:{entry['path']}")
+        task = RecurrentTask.load_from_checkpoint(best["best_checkpoint"], map_location="cpu")
+        for (name, a), b in zip(loaded.state_dict().items(), task.model.state_dict().values()):
+            assert torch.equal(a, b), name
+
+
+def test_lr_search_chooses_by_validation_only(tmp_path, store):
+    uri = store
+    from rnnzoo.data import TimeSeriesDataModule
+
+    # A DataModule object (not a preset name) and a family: the other way in.
+    dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32)
+    results = compare(dm, family="forecaster", cells=("gru",), seeds=(0,), max_epochs=1,
+                      optimizer="rmsprop", lr_search=2, lr_range=(1e-4, 3e-2), out_dir=tmp_path,
+                      tracking_uri=uri, threads=1, deterministic=True, save_models=False, log=lambda line: None)
+    search = results["lr_search"]["gru"]
+    assert search["candidates"] == log_uniform_lrs(2, 1e-4, 3e-2, seed=0)
+    best = min(search["trials"], key=lambda t: t["best_val"])
+    assert search["chosen"] == best["lr"] == results["runs"][0]["lr"]
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    for trial in search["trials"]:
+        child = client.get_run(trial["run_id"])
+        assert child.data.tags[ROLE_TAG] == "lr_search"
+        assert child.data.tags[PARENT_TAG] == results["meta"]["parent_run_id"]
+        assert not any(k.startswith("test/") for k in child.data.metrics) and trial["test"] == {}
+
+
+def test_log_uniform_lrs():
+    lrs = log_uniform_lrs(10, math.exp(-12), math.exp(-6), seed=3)
+    assert lrs == sorted(lrs) and all(math.exp(-12) <= x <= math.exp(-6) for x in lrs)
+    assert lrs == log_uniform_lrs(10, math.exp(-12), math.exp(-6), seed=3) != log_uniform_lrs(10, 1e-5, 1e-3)
+    with pytest.raises(ValueError):
+        log_uniform_lrs(0, 1e-3, 1e-2)
+
+
+def test_command_line_options():
+    args = build_parser().parse_args(["--data", "jsb", "--cells", "gru", "peephole-lstm", "--seeds", "0",
+                                      "--max-epochs", "3", "--lr-search", "4", "--out", "x"])
+    assert args.cells == ["gru", "peephole-lstm"] and args.seeds == [0] and args.lr_search == 4
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--data", "mnist"])
+
+
+def test_models_are_parameter_matched_at_any_budget():
+    from rnnzoo.compare.models import resolve_models
+
+    registered = resolve_models("pianoroll", budget="20k", cells=("rnn", "peephole-lstm"))
+    assert [m.model for m in registered] == ["pianoroll-rnn-20k", "pianoroll-peephole-lstm-20k"]
+    sized = resolve_models("pianoroll", budget="300k")
+    assert [m.cell for m in sized] == ["rnn", "lstm", "peephole_lstm", "gru"]
+    for m in sized:
+        assert abs(m.num_params / 300_000 - 1) <= 0.02 and m.model["num_pitches"] == 88
+        assert rnnzoo.tasks.build_task_model(m.model).num_parameters == m.num_params
+    with pytest.raises(ValueError, match="unknown cell"):
+        resolve_models("pianoroll", cells=("lstmm",))
