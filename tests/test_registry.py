@@ -40,13 +40,17 @@ def test_create_model_builds_the_named_cell_and_applies_overrides():
     assert model.config["dropout"] == 0.1 and model.rnn.num_layers == 2
 
 
-def test_no_weights_exist_yet_so_nothing_is_listed_as_pretrained():
-    assert rnnzoo.list_pretrained() == []
-    assert rnnzoo.list_models(pretrained=True) == []
-    with pytest.raises(NoPretrainedWeightsError, match="'pianoroll-gru-20k' has no pretrained weights"):
-        rnnzoo.create_model("pianoroll-gru-20k", pretrained=True)
+def test_only_architectures_with_trained_weights_are_listed_as_pretrained():
+    from rnnzoo.weights import BUNDLED
+
+    assert rnnzoo.list_pretrained() == sorted(info.name for info in BUNDLED)
+    assert rnnzoo.list_pretrained("pianoroll-*") == [f"pianoroll-{c}-20k.jsb" for c in ("gru", "lstm", "peephole-lstm", "rnn")]
+    assert "charlm-gru-1m" not in " ".join(rnnzoo.list_models(pretrained=True))
+    with pytest.raises(NoPretrainedWeightsError, match="'charlm-gru-1m' has no pretrained weights"):
+        rnnzoo.create_model("charlm-gru-1m", pretrained=True)
     with pytest.raises(NoPretrainedWeightsError, match="no pretrained weights"):
-        rnnzoo.load("pianoroll-gru-20k.jsb")
+        rnnzoo.load("charlm-gru-1m.ptb")
+    assert rnnzoo.create_model("pianoroll-gru-20k", pretrained=True).architecture == "pianoroll-gru-20k"
 
 
 def test_unknown_name_lists_the_closest():

@@ -25,6 +25,10 @@ FAMILIES: dict[str, tuple[type[TaskModel], dict[str, Any], int, str, dict[str, i
     # Keyword spotting sized: 40 log-mel features, 35 words (Speech Commands v2), 100k parameters.
     "classifier": (SequenceClassifier, {"input_size": 40, "num_classes": 35}, 100_000, "100k",
                    {"rnn": 280, "lstm": 135, "peephole_lstm": 134, "gru": 158}),
+    # UEA JapaneseVowels: 12 LPC cepstra in, 9 speakers out, 20k parameters (as `rnnzoo compare --data
+    # japanese_vowels` sizes it).
+    "vowels": (SequenceClassifier, {"input_size": 12, "num_classes": 9}, 20_000, "20k",
+               {"rnn": 130, "lstm": 63, "peephole_lstm": 63, "gru": 74}),
     # Byte-level character language model (vocabulary of 256 bytes, 64-wide embedding), 1M parameters.
     "charlm": (LanguageModel, {"vocab_size": 256, "embedding_dim": 64}, 1_000_000, "1m",
                {"rnn": 844, "lstm": 435, "peephole_lstm": 435, "gru": 502}),

@@ -1,0 +1,68 @@
+"""The bundled pretrained zoo: every entry loads offline, checks its sha256, and measures what it says it measured.
+
+Each entry's metrics were written by scripts/bundle_weights.py from the `rnnzoo compare` run that trained it
+(docs/results.md); here they are recomputed on the test split from the bundled weights alone.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+
+import rnnzoo
+from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule
+from rnnzoo.hub import ModelFileError
+from rnnzoo.tasks import RecurrentTask
+from rnnzoo.weights import BUNDLED, bundled_folder
+
+DATAMODULES = {
+    "jsb_chorales_music21": lambda: PianoRollDataModule(batch_size=16),
+    "uea_japanese_vowels": lambda: SpeechFeaturesDataModule(batch_size=32, bucket_by_length=True),
+}
+
+
+def test_zoo_lists_four_cells_per_dataset():
+    names = rnnzoo.list_pretrained()
+    assert names == sorted(info.name for info in BUNDLED)
+    for family, tag in (("pianoroll", "jsb"), ("vowels", "japanese-vowels")):
+        assert {f"{family}-{cell}-20k.{tag}" for cell in ("rnn", "lstm", "peephole-lstm", "gru")} <= set(names)
+    for info in BUNDLED:
+        assert info.recipe and (bundled_folder(info.source) / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("info", BUNDLED, ids=lambda i: i.name)
+def test_bundled_entry_reproduces_its_stated_test_metrics(info):
+    model = rnnzoo.load(info.name)  # checks the weights' sha256
+    assert sum(p.numel() for p in model.parameters()) == info.num_params
+    data = DATAMODULES[info.dataset]()
+    task = RecurrentTask.from_model(model)
+    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)
+    measured = trainer.test(task, datamodule=data, verbose=False)[0]
+    assert data.info.get("content_sha256", info.data_sha256) == info.data_sha256  # the same prepared data
+    for name, stated in info.metrics.items():
+        # Same weights, same data, same metric code: only the summation order of float32 reductions can differ
+        # (thread count, batch composition), a relative 1e-6 over ~20k frames; 1e-4 leaves a margin for that.
+        assert measured[f"test/{name}"] == pytest.approx(stated, rel=1e-4), name
+
+
+def test_tampered_bundled_weights_are_refused(tmp_path, monkeypatch):
+    info = BUNDLED[0]
+    folder = tmp_path / bundled_folder(info.source).name
+    folder.mkdir()
+    for file in bundled_folder(info.source).iterdir():
+        (folder / file.name).write_bytes(file.read_bytes())
+    weights = bytearray((folder / "model.safetensors").read_bytes())
+    weights[-1] ^= 0xFF  # one flipped byte inside the last tensor
+    (folder / "model.safetensors").write_bytes(bytes(weights))
+    monkeypatch.setattr("rnnzoo.weights.WEIGHTS_DIR", tmp_path)
+    with pytest.raises(ModelFileError, match="sha256"):
+        rnnzoo.load(info.name)
+
+
+def test_model_card_carries_the_measured_metrics():
+    info = next(i for i in BUNDLED if i.name == "pianoroll-gru-20k.jsb")
+    card = (bundled_folder(info.source) / "README.md").read_text()
+    assert card.startswith("---\n") and "library_name: rnnzoo" in card
+    assert "model-index" in card and f"{info.metrics['nll']:.4f}"[:5] in card
