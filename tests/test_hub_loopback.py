@@ -82,3 +82,38 @@ def test_pushing_a_broken_folder_is_refused_before_upload(hub, tmp_path):
     with pytest.raises(ModelFileError, match="not a readable safetensors file"):
         rnnzoo.push_to_hub(folder, "me/broken")
     assert "me/broken" not in hub.state.repos
+
+
+def test_rnnzoo_push_command_uploads_a_lightning_checkpoint_and_a_pretrained_folder(hub, tmp_path, capsys):
+    import lightning as L
+
+    from rnnzoo.cli import main
+    from rnnzoo.tasks import RecurrentTask
+    from rnnzoo.weights import BUNDLED, bundled_folder
+
+    task = RecurrentTask("pianoroll-gru-20k")
+    trainer = L.Trainer(logger=False, enable_checkpointing=False, max_epochs=0)
+    trainer.strategy.connect(task)
+    checkpoint = tmp_path / "run.ckpt"
+    trainer.save_checkpoint(checkpoint)
+    assert main(["push", str(checkpoint), "me/from-ckpt"]) == 0
+    assert "rnnzoo.load('hf-hub:me/from-ckpt@" in capsys.readouterr().out
+    assert torch.equal(rnnzoo.load("hf-hub:me/from-ckpt")(ROLL), task.model.eval()(ROLL))
+    assert sorted(hub.state.repos["me/from-ckpt"][-1][1]) == ["README.md", "config.json", "model.safetensors"]
+
+    info = next(i for i in BUNDLED if i.name == "pianoroll-lstm-20k.jsb")
+    assert main(["push", str(bundled_folder(info.source)), "me/jsb-lstm"]) == 0
+    assert torch.equal(rnnzoo.load("hf-hub:me/jsb-lstm")(ROLL), rnnzoo.load(info.name)(ROLL))
+
+
+def test_rnnzoo_push_command_refuses_what_is_not_a_model(hub, tmp_path, capsys):
+    from rnnzoo.cli import main
+
+    stray = tmp_path / "weights.bin"
+    stray.write_bytes(b"not a model")
+    with pytest.raises(SystemExit):
+        main(["push", str(stray), "me/x"])
+    assert "neither a saved model folder nor a Lightning .ckpt file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["push", str(tmp_path / "missing"), "me/x"])
+    assert "does not exist" in capsys.readouterr().err

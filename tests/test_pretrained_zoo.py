@@ -66,3 +66,13 @@ def test_model_card_carries_the_measured_metrics():
     card = (bundled_folder(info.source) / "README.md").read_text()
     assert card.startswith("---\n") and "library_name: rnnzoo" in card
     assert "model-index" in card and f"{info.metrics['nll']:.4f}"[:5] in card
+
+
+def test_docs_table_matches_the_bundled_metadata():
+    from pathlib import Path
+
+    zoo_md = (Path(__file__).parents[1] / "docs" / "zoo.md").read_text()
+    for info in BUNDLED:
+        row = next(line for line in zoo_md.splitlines() if line.startswith(f"| `{info.name}` |"))
+        for value in info.metrics.values():
+            assert f"{value:.3f}" in row, (info.name, value, row)

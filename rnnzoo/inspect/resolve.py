@@ -20,7 +20,7 @@ def resolve_model(model: str | nn.Module, *, seed: int = 0) -> TaskModel:
 
     Args:
         model: a :class:`~rnnzoo.models.TaskModel`; a bare zoo architecture name (``"pianoroll-gru-20k"``),
-            built **untrained** from ``seed`` (the zoo has no weights for it to load); or any name or uri
+            built **untrained** from ``seed`` (a bare name names no weights); or any name or uri
             :func:`rnnzoo.load` takes (``"pianoroll-gru-20k.jsb"``, ``"local-dir:PATH"``, ``"hf-hub:org/repo"``).
         seed: seeds the initialisation of an untrained model (the caller's random state is left as it was).
 
