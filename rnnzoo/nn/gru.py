@@ -14,7 +14,7 @@ GRU_GATES = ("reset", "update", "candidate", "h")
 
 
 def gru_gates(x: Tensor, h_prev: Tensor, weights: list[Tensor]) -> dict[str, Tensor]:
-    """Recompute a GRU's gates for all steps at once from its known hidden states.
+    """Recompute a GRU's gates for all steps at once from its known hidden states (for use under no_grad).
 
         r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
         z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
@@ -23,11 +23,12 @@ def gru_gates(x: Tensor, h_prev: Tensor, weights: list[Tensor]) -> dict[str, Ten
     """
     w_ih, w_hh, *biases = weights
     b_ih, b_hh = biases or (None, None)
-    x_r, x_z, x_n = F.linear(x, w_ih, b_ih).chunk(3, dim=-1)
-    h_r, h_z, h_n = F.linear(h_prev, w_hh, b_hh).chunk(3, dim=-1)
-    r = torch.sigmoid(x_r + h_r)
-    z = torch.sigmoid(x_z + h_z)
-    n = torch.tanh(x_n + r * h_n)
+    hidden = w_hh.shape[1]
+    gx = F.linear(x, w_ih, b_ih)
+    gh = F.linear(h_prev, w_hh, b_hh)
+    # In place on the projections (this runs under no_grad): r and z in one pass, then n.
+    r, z = gx[..., : 2 * hidden].add_(gh[..., : 2 * hidden]).sigmoid_().split(hidden, dim=-1)
+    n = gx[..., 2 * hidden :].addcmul_(r, gh[..., 2 * hidden :]).tanh_()
     return {"reset": r, "update": z, "candidate": n}
 
 
