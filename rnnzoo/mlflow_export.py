@@ -55,7 +55,7 @@ class MLflowModelExport(L.Callback):
             "task": model.task,
             "architecture": getattr(model, "architecture", model.task),
             "dataset": getattr(datamodule, "dataset_name", type(datamodule).__name__ if datamodule else ""),
-            "num_params": str(sum(p.numel() for p in model.parameters())),
+            "num_params": str(model.num_parameters),
             "rnnzoo_version": __version__,
         }
         commit = git_commit()

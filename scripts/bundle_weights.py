@@ -48,7 +48,7 @@ def main() -> None:
         save_pretrained(model, folder)  # the weights file first: its sha256 goes into the metadata
         info = PretrainedInfo(
             architecture=architecture, tag=args.tag, task=model.task, dataset=args.dataset, split="test",
-            data_sha256=data_sha, num_params=sum(p.numel() for p in model.parameters()),
+            data_sha256=data_sha, num_params=model.num_parameters,
             metrics={k: v for k, v in best["test"].items() if k != "loss"}, recipe=recipe, license=args.license,
             paper=args.paper, weights_sha256=sha256_file(folder / WEIGHTS_NAME),
             source=f"bundled:{folder.name}",
