@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from rnnzoo.compare.presets import PRESETS
@@ -51,6 +52,9 @@ def compare_main(argv: list[str] | None = None) -> int:
     from rnnzoo.compare.compare import compare
 
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored
+    # checkpoints) would repeat for every one of the runs.
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     dm_options = {}
     if args.batch_size:
         dm_options["batch_size"] = args.batch_size
