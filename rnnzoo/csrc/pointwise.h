@@ -1,4 +1,4 @@
-// Fused per-step pointwise passes of the peephole LSTM (forward and backward), for float and double.
+// Fused per-step pointwise passes of the peephole LSTM and the GRU (forward and backward), for float and double.
 //
 // Each function handles rows [b0, b1) of one time step. All buffers are contiguous and row-major:
 // gates / d_pre rows are 4H long (i, f, g, o), state rows are H long. The float kernels are written as plain
@@ -181,6 +181,98 @@ RNNZOO_INLINE double tanh_d(double x) { return std::tanh(x); }
         acc_i[j] += a_i * c_p;                                                                                       \
         acc_f[j] += a_f * c_p;                                                                                       \
         acc_o[j] += a_o * c;                                                                                         \
+      }                                                                                                              \
+    }                                                                                                                \
+  }
+
+}  // namespace rnnzoo
+
+// ---------------------------------------------------------------------------------------------------------
+// GRU (torch.nn's equations, gate order r, z, n), used by gru.cpp. Rows of gates / d_x / d_gh are 3H long.
+namespace rnnzoo {
+
+// Forward, one step, rows [b0, b1). On entry gates_t holds W_hh h_{t-1} (no bias); with x = xproj_t
+// (= W_ih x_t + b_ih) and gh = W_hh h_{t-1} + b_hh:
+//     r = σ(x_r + gh_r);  z = σ(x_z + gh_z);  n = tanh(x_n + r ⊙ gh_n);  h_t = n + z ⊙ (h_{t-1} - n)
+// On exit gates_t holds (r, z, n), ghn_out the step's gh_n (needed by the backward) and h_out h_t. Rows whose
+// mask is false hold their state (h_t = h_{t-1}); their gates are still stored.
+#define RNNZOO_GRU_FORWARD_STEP(NAME, T, SIG, TANH, ATTR)                                                            \
+  ATTR void NAME(int64_t b0, int64_t b1, int64_t H, const T* __restrict x, T* __restrict gates,                      \
+                 const T* __restrict b_hh, const T* __restrict h_prev, const bool* mask, T* __restrict ghn_out,      \
+                 T* __restrict h_out) {                                                                              \
+    const T* __restrict b_r = b_hh;                                                                                  \
+    const T* __restrict b_z = b_hh + H;                                                                              \
+    const T* __restrict b_n = b_hh + 2 * H;                                                                          \
+    for (int64_t b = b0; b < b1; ++b) {                                                                              \
+      T* __restrict a_r = gates + b * 3 * H;                                                                         \
+      T* __restrict a_z = a_r + H;                                                                                   \
+      T* __restrict a_n = a_r + 2 * H;                                                                               \
+      const T* __restrict x_r = x + b * 3 * H;                                                                       \
+      const T* __restrict x_z = x_r + H;                                                                             \
+      const T* __restrict x_n = x_r + 2 * H;                                                                         \
+      const T* __restrict hp = h_prev + b * H;                                                                       \
+      T* __restrict gn = ghn_out + b * H;                                                                            \
+      T* __restrict hn = h_out + b * H;                                                                              \
+      for (int64_t j = 0; j < H; ++j) {                                                                              \
+        const T r = SIG(x_r[j] + (a_r[j] + b_r[j]));                                                                 \
+        const T z = SIG(x_z[j] + (a_z[j] + b_z[j]));                                                                 \
+        const T g_n = a_n[j] + b_n[j];                                                                               \
+        const T n = TANH(x_n[j] + r * g_n);                                                                          \
+        a_r[j] = r;                                                                                                  \
+        a_z[j] = z;                                                                                                  \
+        a_n[j] = n;                                                                                                  \
+        gn[j] = g_n;                                                                                                 \
+        hn[j] = n + z * (hp[j] - n);                                                                                 \
+      }                                                                                                              \
+      if (mask != nullptr && !mask[b]) { /* past the length: hold the state */                                       \
+        std::memcpy(hn, hp, H * sizeof(T));                                                                          \
+      }                                                                                                              \
+    }                                                                                                                \
+  }
+
+// Backward, one step, rows [b0, b1). dh holds the gradient reaching h_t from step t+1 (the part through W_hh
+// excluded: the caller adds W_hhᵀ d_gh after this pass); grad_h is the gradient of step t's output. For a
+// valid row, with d = dh + grad_h:
+//     da_n = d ⊙ (1-z) ⊙ (1-n²);  da_z = d ⊙ (h_{t-1} - n) ⊙ z(1-z);  da_r = da_n ⊙ gh_n ⊙ r(1-r)
+//     d_x = (da_r, da_z, da_n);   d_gh = (da_r, da_z, da_n ⊙ r);   dh <- d ⊙ z
+// A row whose mask is false held its state at step t: d_x = d_gh = 0 and dh <- d passes to step t-1.
+#define RNNZOO_GRU_BACKWARD_STEP(NAME, T, ATTR)                                                                      \
+  ATTR void NAME(int64_t b0, int64_t b1, int64_t H, const T* __restrict gates, const T* __restrict ghn,            \
+                 const T* __restrict h_prev, const T* __restrict grad_h, const bool* mask, T* __restrict dh,         \
+                 T* __restrict d_x, T* __restrict d_gh) {                                                            \
+    for (int64_t b = b0; b < b1; ++b) {                                                                              \
+      const T* __restrict gr = grad_h + b * H;                                                                       \
+      T* __restrict dhr = dh + b * H;                                                                                \
+      T* __restrict dx_r = d_x + b * 3 * H;                                                                          \
+      T* __restrict dg_r = d_gh + b * 3 * H;                                                                         \
+      if (mask != nullptr && !mask[b]) { /* held: the gradient passes straight through */                            \
+        for (int64_t j = 0; j < H; ++j) dhr[j] += gr[j];                                                             \
+        std::memset(dx_r, 0, 3 * H * sizeof(T));                                                                     \
+        std::memset(dg_r, 0, 3 * H * sizeof(T));                                                                     \
+        continue;                                                                                                    \
+      }                                                                                                              \
+      T* __restrict dx_z = dx_r + H;                                                                                 \
+      T* __restrict dx_n = dx_r + 2 * H;                                                                             \
+      T* __restrict dg_z = dg_r + H;                                                                                 \
+      T* __restrict dg_n = dg_r + 2 * H;                                                                             \
+      const T* __restrict g_r = gates + b * 3 * H;                                                                   \
+      const T* __restrict g_z = g_r + H;                                                                             \
+      const T* __restrict g_n = g_r + 2 * H;                                                                         \
+      const T* __restrict gn = ghn + b * H;                                                                          \
+      const T* __restrict hp = h_prev + b * H;                                                                       \
+      for (int64_t j = 0; j < H; ++j) {                                                                              \
+        const T r = g_r[j], z = g_z[j], n = g_n[j];                                                                  \
+        const T d = dhr[j] + gr[j];                                                                                  \
+        const T a_n = d * (1 - z) * (1 - n * n);                                                                     \
+        const T a_z = d * (hp[j] - n) * (z * (1 - z));                                                               \
+        const T a_r = a_n * gn[j] * (r * (1 - r));                                                                   \
+        dx_r[j] = a_r;                                                                                               \
+        dx_z[j] = a_z;                                                                                               \
+        dx_n[j] = a_n;                                                                                               \
+        dg_r[j] = a_r;                                                                                               \
+        dg_z[j] = a_z;                                                                                               \
+        dg_n[j] = a_n * r;                                                                                           \
+        dhr[j] = d * z;                                                                                              \
       }                                                                                                              \
     }                                                                                                                \
   }

@@ -8,13 +8,16 @@ from torch import Tensor, nn
 
 from rnnzoo.nn.base import DirectionRun, RecurrentLayer
 from rnnzoo.nn.fused import fused_direction
+from rnnzoo.nn.gru_scan import gru_scan_direction
 from rnnzoo.nn.init import init_recurrent_
+from rnnzoo.nn.native import native_ops
 
 GRU_GATES = ("reset", "update", "candidate", "h")
 
 
 def gru_gates(x: Tensor, h_prev: Tensor, weights: list[Tensor]) -> dict[str, Tensor]:
     """Recompute a GRU's gates for all steps at once from its known hidden states (for use under no_grad).
+    Only where the C++ scan cannot run (no extension, GPU, other dtypes); the scan returns its gates directly.
 
         r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
         z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
@@ -51,6 +54,9 @@ class GRU(RecurrentLayer, nn.GRU):
 
     def _run_direction(self, x, h0, c0, suffix, lengths, mask, return_gates) -> DirectionRun:
         weights = self._weights(suffix)
+        if native_ops(x) is not None:
+            # The C++ scan keeps every gate for its backward anyway, so tracing them costs nothing extra.
+            return gru_scan_direction(x, h0, weights, mask, return_gates)
         states, last_h, _ = fused_direction("GRU", x, h0, None, weights, self.training, lengths)
         trace = {}
         if return_gates:
