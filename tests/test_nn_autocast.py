@@ -26,9 +26,9 @@ def test_bf16_autocast_trains_and_matches_float32(cls, return_gates, loop_impl):
 def test_peephole_says_once_that_it_runs_in_float32(caplog):
     layer = rnn.PeepholeLSTM(3, 4)
     with caplog.at_level(logging.WARNING, logger="rnnzoo"), torch.autocast("cpu", dtype=torch.bfloat16):
-        from rnnzoo.nn import peephole_scan
+        from rnnzoo.nn.autocast_note import note_float32_under_autocast
 
-        peephole_scan._note_float32_under_autocast.cache_clear()
+        note_float32_under_autocast.cache_clear()
         layer(torch.randn(5, 2, 3))
         layer(torch.randn(5, 2, 3))
     notes = [r for r in caplog.records if "runs in float32" in r.getMessage()]

@@ -16,13 +16,11 @@ step's state is the state at its own length.
 
 from __future__ import annotations
 
-import functools
-import logging
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnzoo.nn.autocast_note import note_float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
 from rnnzoo.nn.native import native_ops
 
@@ -43,7 +41,7 @@ def gru_scan_direction(
     """
     if torch.is_autocast_enabled(x.device.type):
         # The scan's kernels are float32/float64 only: under mixed precision this layer runs in float32.
-        _note_float32_under_autocast(x.device.type)
+        note_float32_under_autocast("GRU", x.device.type)
         with torch.autocast(x.device.type, enabled=False):
             x, h0, *weights = (t.float() for t in (x, h0, *weights))
             return gru_scan_direction(x, h0, weights, mask, return_gates)
@@ -57,14 +55,6 @@ def gru_scan_direction(
         trace = {"reset": r, "update": z, "candidate": n, "h": hs.detach()}
     # Past each length the state is held, so the last step holds each sequence's final state.
     return DirectionRun(hs, hs[-1], None, trace)
-
-
-@functools.cache
-def _note_float32_under_autocast(device_type: str) -> None:
-    logging.getLogger("rnnzoo").warning(
-        "rnnzoo: the GRU time loop has no reduced-precision kernel; under %s autocast it runs in float32 "
-        "(its output is float32). Said once per device type.", device_type
-    )
 
 
 class GRUScan(torch.autograd.Function):

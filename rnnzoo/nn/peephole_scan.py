@@ -15,13 +15,11 @@ is held, so the last step's state is the state at its own length.
 
 from __future__ import annotations
 
-import functools
-import logging
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnzoo.nn.autocast_note import note_float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
 from rnnzoo.nn.native import native_ops
 
@@ -43,7 +41,7 @@ def scan_direction(
     """
     if torch.is_autocast_enabled(x.device.type):
         # The scan's kernels are float32/float64 only: under mixed precision this layer runs in float32.
-        _note_float32_under_autocast(x.device.type)
+        note_float32_under_autocast("(peephole) LSTM", x.device.type)
         with torch.autocast(x.device.type, enabled=False):
             as_float = [t.float() for t in (x, h0, c0, peep, *weights)]
             x, h0, c0, peep, weights = *as_float[:4], as_float[4:]
@@ -57,14 +55,6 @@ def scan_direction(
         trace = {"input": i, "forget": f, "candidate": g, "output": o, "c": cs.detach(), "h": hs.detach()}
     # Past each length the state is held, so the last step holds each sequence's final state.
     return DirectionRun(hs, hs[-1], cs[-1], trace)
-
-
-@functools.cache
-def _note_float32_under_autocast(device_type: str) -> None:
-    logging.getLogger("rnnzoo").warning(
-        "rnnzoo: the (peephole) LSTM time loop has no reduced-precision kernel; under %s autocast it runs in "
-        "float32 (its output is float32). Said once per device type.", device_type
-    )
 
 
 class PeepholeScan(torch.autograd.Function):
