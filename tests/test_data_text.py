@@ -65,3 +65,16 @@ def test_bad_text_inputs(tmp_path):
         TextDataModule(short, batch_size=20).setup()
     with pytest.raises(DataError, match=r"lacks \['test'\]"):
         TextDataModule({"train": short, "val": short}).setup()
+
+
+def test_content_hash_names_the_tokens_not_the_batches(tmp_path):
+    def digest(text, **kw):
+        path = tmp_path / "t.txt"
+        path.write_text(text)
+        dm = TextDataModule(path, level="char", **kw)
+        dm.setup()
+        return dm.info["content_sha256"]
+
+    text = "the cat sat on the mat. " * 40
+    assert digest(text, batch_size=2, bptt=5) == digest(text, batch_size=4, bptt=7)
+    assert digest(text.replace("mat", "hat", 1), batch_size=2, bptt=5) != digest(text, batch_size=2, bptt=5)

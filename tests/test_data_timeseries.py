@@ -91,3 +91,16 @@ def test_loader_options_pass_through_to_workers():
     assert first["window"].shape == (8, 10, 1)
     # Shuffling is seeded: two loaders give the same first batch.
     assert torch.equal(next(iter(dm.train_dataloader()))["window"], first["window"])
+
+
+def test_content_hash_names_the_values_not_the_windows():
+    def digest(source, **kw):
+        dm = TimeSeriesDataModule(source, input_length=12, horizon=3, **kw)
+        dm.setup()
+        return dm.info["content_sha256"]
+
+    co2 = load_builtin_series("co2")
+    assert digest("co2") == digest(co2) == digest("co2", batch_size=7, stride=2)
+    changed = co2.copy()
+    changed[100] += 0.01
+    assert digest(changed) != digest(co2)

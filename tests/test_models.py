@@ -68,6 +68,37 @@ def test_forecaster_point_and_gaussian(cell):
     assert bool((std > 0).all())
 
 
+@pytest.mark.parametrize("gaussian", [False, True])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_last_value_forecaster_moves_with_the_window(cell, gaussian):
+    torch.manual_seed(0)
+    model = Forecaster(cell=cell, input_size=2, horizon=5, output_size=1, hidden_size=SMALL, gaussian=gaussian,
+                       normalization="last_value")
+    window, shift = torch.randn(4, 12, 2), torch.tensor([3.0, -7.0])
+    lengths = [12, 9, 5, 1]
+    before, after = model(window, lengths=lengths), model(window + shift, lengths=lengths)
+    mean, shifted = (before[0], after[0]) if gaussian else (before, after)
+    # Exact in real arithmetic; float32 rounding of values near 7 is ~1e-6.
+    torch.testing.assert_close(shifted, mean + shift[0], atol=1e-5, rtol=0)
+    if gaussian:
+        torch.testing.assert_close(after[1], before[1], atol=1e-6, rtol=0)  # the spread does not depend on the level
+    # The level is each row's own last valid step: moving a padded step must change nothing.
+    padded = window.clone()
+    padded[3, 1:] += 100.0
+    torch.testing.assert_close(model(padded, lengths=lengths), before)
+    # Without it the forecast does not follow the shift (so the test above can fail).
+    plain = Forecaster(cell=cell, input_size=2, horizon=5, output_size=1, hidden_size=SMALL)
+    assert not torch.allclose(plain(window + shift) - plain(window), torch.full((4, 5, 1), shift[0].item()),
+                              atol=1e-3)
+
+
+def test_forecaster_refuses_an_unknown_normalization():
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        Forecaster(normalization="mean")
+    with pytest.raises(ValueError, match="cannot exceed input_size"):
+        Forecaster(input_size=1, output_size=2, normalization="last_value")
+
+
 @pytest.mark.parametrize("task", list(TASK_MODELS))
 def test_config_rebuilds_the_same_architecture(task):
     model = TASK_MODELS[task](cell="peephole_lstm", hidden_size=SMALL, cell_options={"forget_bias": 0.5})

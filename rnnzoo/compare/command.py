@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--clip", type=float, default=None, help="gradient-norm clipping (default: the dataset's)")
+    p.add_argument("--lr-scheduler", type=json.loads, default=argparse.SUPPRESS, metavar="JSON",
+                   help='a torch.optim.lr_scheduler class and arguments, e.g. \'{"class_path": "MultiStepLR", '
+                        '"init_args": {"milestones": [4, 5], "gamma": 0.5}}\' (default: the dataset\'s; null: none)')
     p.add_argument("--forget-bias", type=float, default=None,
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
     p.add_argument("--lr-search", type=int, default=0, metavar="N",
@@ -70,7 +74,7 @@ def compare_main(argv: list[str] | None = None) -> int:
     results = compare(
         args.data, budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
         max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,
-        lr=args.lr, weight_decay=args.weight_decay,
+        lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
         gradient_clip_val="preset" if args.clip is None else args.clip, model_overrides=overrides,
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         datamodule_options=dm_options, out_dir=args.out, tracking_uri=args.tracking_uri,

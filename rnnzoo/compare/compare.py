@@ -67,6 +67,7 @@ def compare(
     weight_decay: float = 0.0,
     gradient_clip_val: float | None | str = "preset",
     model_overrides: dict[str, Any] | None = None,
+    lr_scheduler: dict[str, Any] | None | str = "preset",
     lr_search: int = 0,
     lr_range: tuple[float, float] = (1e-4, 3e-2),
     search_epochs: int | None = None,
@@ -93,8 +94,8 @@ def compare(
             DataModule's own ``seed``, fixed across runs so every run sees the same split).
         max_epochs, max_time, patience: per-run budget (epochs, seconds) and early stopping on the task's
             validation metric (``RecurrentTask.strategy.monitor``).
-        optimizer, lr, weight_decay, gradient_clip_val, model_overrides: training set-up (preset defaults when
-            None / ``"preset"``).
+        optimizer, lr, weight_decay, gradient_clip_val, model_overrides, lr_scheduler: training set-up (preset
+            defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.tasks.RecurrentTask` takes it).
         lr_search: when > 0, draw this many learning rates log-uniformly from ``lr_range`` (seeded), train each
             cell with the first seed for ``search_epochs`` (default ``max_epochs``) per rate, and use the rate
             with the best *validation* metric for that cell's runs. The test split plays no part in it.
@@ -127,6 +128,7 @@ def compare(
         gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if gradient_clip_val == "preset"
         else gradient_clip_val,
         model_overrides=model_overrides, deterministic=deterministic, progress_bar=progress_bar,
+        lr_scheduler=(preset.lr_scheduler if preset else None) if lr_scheduler == "preset" else lr_scheduler,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -221,6 +223,8 @@ def compare(
         notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
                  f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
                                                     if settings.patience else "") + "."]
+        if settings.lr_scheduler:
+            notes.append(f"Learning-rate schedule: `{json.dumps(settings.lr_scheduler)}`.")
         if model_overrides:
             notes.append(f"Model overrides for every cell: `{json.dumps(model_overrides)}`.")
         if searched:

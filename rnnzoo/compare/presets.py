@@ -21,6 +21,7 @@ class DataPreset:
     optimizer: str = "adam"
     lr: float = 1e-3
     gradient_clip_val: float | None = 1.0
+    lr_scheduler: dict[str, Any] | None = None  # as RecurrentTask takes it
     datamodule_defaults: dict[str, Any] = field(default_factory=dict)
     seasonal_baseline: bool = False  # time series: score the seasonal naive forecast on the same test split
 
@@ -62,10 +63,15 @@ PRESETS: dict[str, DataPreset] = {
     "sunspots": DataPreset("sunspots", _series("sunspots"), "forecaster", None, "20k", lr=1e-3,
                            datamodule_defaults={"input_length": 33, "horizon": 24, "batch_size": 16},
                            seasonal_baseline=True),
-    # Zaremba et al.'s small set-up (bptt 20, batch 20, SGD lr 1, clip 5) sized by parameters, not units.
+    # Zaremba et al.'s small set-up (bptt 20, batch 20, SGD lr 1, clip 5, lr halved each epoch after the 4th,
+    # 13 epochs) sized by parameters, not units. Their loss sums over the 20 steps and averages over the batch;
+    # ours averages over all tokens, a gradient 20x smaller, so their lr 1 and clip 5 are our lr 20 and clip
+    # 0.25 (the settings of PyTorch's word_language_model example).
     "ptb": DataPreset("ptb", _text, None, {"task": "language_model", "vocab_size": 10_000, "embedding_dim": 200,
-                                            "num_layers": 2}, "4.6m", optimizer="sgd", lr=1.0,
-                      gradient_clip_val=5.0, datamodule_defaults={"batch_size": 20, "bptt": 20}),
+                                            "num_layers": 2}, "4.6m", optimizer="sgd", lr=20.0,
+                      gradient_clip_val=0.25, datamodule_defaults={"batch_size": 20, "bptt": 20},
+                      lr_scheduler={"class_path": "MultiStepLR",
+                                    "init_args": {"milestones": list(range(4, 13)), "gamma": 0.5}}),
 }
 
 

@@ -31,6 +31,7 @@ class TrainSettings:
     patience: int | None = None  # early stopping on the validation metric; None: train every epoch
     gradient_clip_val: float | None = 1.0
     model_overrides: dict[str, Any] | None = None
+    lr_scheduler: dict[str, Any] | None = None  # RecurrentTask's lr_scheduler, e.g. Zaremba et al.'s decay
     deterministic: bool = False
     progress_bar: bool = False
     accelerator: str = "cpu"
@@ -81,7 +82,8 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
 
     L.seed_everything(seed, workers=True, verbose=False)
     task = RecurrentTask(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
-                         weight_decay=settings.weight_decay, model_overrides=settings.model_overrides)
+                         weight_decay=settings.weight_decay, model_overrides=settings.model_overrides,
+                         lr_scheduler=settings.lr_scheduler)
     monitor, mode = task.strategy.monitor
     tags = {ROLE_TAG: role, "seed": str(seed), "cell": cell_model.cell}
     if parent_run_id:

@@ -32,8 +32,9 @@ FAMILIES: dict[str, tuple[type[TaskModel], dict[str, Any], int, str, dict[str, i
     # Byte-level character language model (vocabulary of 256 bytes, 64-wide embedding), 1M parameters.
     "charlm": (LanguageModel, {"vocab_size": 256, "embedding_dim": 64}, 1_000_000, "1m",
                {"rnn": 844, "lstm": 435, "peephole_lstm": 435, "gru": 502}),
-    # Univariate forecaster: a window of one series, 24 steps ahead, 20k parameters.
-    "forecaster": (Forecaster, {"input_size": 1, "horizon": 24}, 20_000, "20k",
+    # Univariate forecaster: a window of one series, 24 steps ahead, 20k parameters; window-relative levels
+    # (normalization="last_value") so that a trending series does not leave the range it was trained on.
+    "forecaster": (Forecaster, {"input_size": 1, "horizon": 24, "normalization": "last_value"}, 20_000, "20k",
                    {"rnn": 128, "lstm": 66, "peephole_lstm": 66, "gru": 76}),
 }
 

@@ -13,6 +13,7 @@ from torch import nn
 from rnnzoo.tasks.classification_task import ClassificationStrategy
 from rnnzoo.tasks.forecasting_task import ForecastingStrategy
 from rnnzoo.tasks.language_model_task import LanguageModelStrategy
+from rnnzoo.tasks.lr_schedule import build_lr_scheduler, check_lr_scheduler
 from rnnzoo.tasks.piano_roll_task import PianoRollStrategy
 from rnnzoo.tasks.strategy import TaskStrategy
 
@@ -52,15 +53,19 @@ class RecurrentTask(L.LightningModule):
         optimizer: ``"adam"`` | ``"adamw"`` | ``"rmsprop"`` (Chung et al. 2014) | ``"sgd"``.
         lr, weight_decay: optimizer settings; ``optimizer_options`` passes any others (e.g. ``{"momentum": 0.9}``).
         model_overrides: init arguments replacing a zoo architecture's (e.g. ``{"dropout": 0.2}``).
+        lr_scheduler: a ``torch.optim.lr_scheduler`` class and its arguments, stepped each epoch (or each step
+            with ``"interval": "step"``), e.g. Zaremba et al.'s halving after epoch 4:
+            ``{"class_path": "MultiStepLR", "init_args": {"milestones": [4, 5, 6], "gamma": 0.5}}``.
     """
 
     def __init__(self, model: str | dict[str, Any], optimizer: str = "adam", lr: float = 1e-3,
                  weight_decay: float = 0.0, optimizer_options: dict[str, Any] | None = None,
-                 model_overrides: dict[str, Any] | None = None):
+                 model_overrides: dict[str, Any] | None = None, lr_scheduler: dict[str, Any] | None = None):
         super().__init__()
         self.save_hyperparameters()
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
+        check_lr_scheduler(lr_scheduler)
         if isinstance(model, str) and model_overrides:
             import rnnzoo
 
@@ -159,5 +164,8 @@ class RecurrentTask(L.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        return OPTIMIZERS[hp.optimizer](self.model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay,
-                                        **(hp.optimizer_options or {}))
+        optimizer = OPTIMIZERS[hp.optimizer](self.model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay,
+                                             **(hp.optimizer_options or {}))
+        if not hp.get("lr_scheduler"):
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": build_lr_scheduler(optimizer, hp.lr_scheduler)}

@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from rnnzoo.data.base import SequenceDataModule
+from rnnzoo.data.cache import content_hash
 from rnnzoo.data.checks import check_file
 from rnnzoo.data.errors import DataError
 from rnnzoo.data.splits import chronological_split
@@ -96,8 +97,12 @@ class TextDataModule(SequenceDataModule):
             return
         splits, where = self._token_splits()
         self.vocab = Vocabulary.build(splits["train"], self.min_freq, self.max_vocab)
+        encoded = {split: self.vocab.encode(tokens) for split, tokens in splits.items()}
+        # The identity of the prepared data (token ids of each split and the vocabulary), quoted by results and
+        # pretrained weights; it does not depend on batch_size or bptt.
+        self.info = {"content_sha256": content_hash({**encoded, "vocab": np.array(self.vocab.itos)})}
         for split, tokens in splits.items():
-            windows = StreamWindows(self.vocab.encode(tokens), self.batch_size, self.bptt)
+            windows = StreamWindows(encoded[split], self.batch_size, self.bptt)
             if len(windows) == 0:
                 raise DataError(
                     f"{where[split]}: {len(tokens)} {self.level} tokens are too few for batch_size="

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from rnnzoo.data.base import SequenceDataModule
+from rnnzoo.data.cache import content_hash
 from rnnzoo.data.batching import PadCollate, SequenceDataset
 from rnnzoo.data.checks import check_finite
 from rnnzoo.data.errors import DataError
@@ -78,6 +79,8 @@ class TimeSeriesDataModule(SequenceDataModule):
         if self.datasets:
             return
         series, names = _as_series_list(self.source, self.columns)
+        # The identity of the raw values (before scaling and windowing), quoted by results and pretrained weights.
+        self.info = {"content_sha256": content_hash({f"series{i:05d}": s for i, s in enumerate(series)})}
         samples = {"train": [], "val": [], "test": []}
         means, stds = [], []
         for values, name in zip(series, names):
