@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import rnnzoo
-from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule
+from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TimeSeriesDataModule
 from rnnzoo.hub import ModelFileError
 from rnnzoo.tasks import RecurrentTask
 from rnnzoo.weights import BUNDLED, bundled_folder
@@ -19,13 +19,14 @@ from rnnzoo.weights import BUNDLED, bundled_folder
 DATAMODULES = {
     "jsb_chorales_music21": lambda: PianoRollDataModule(batch_size=16),
     "uea_japanese_vowels": lambda: SpeechFeaturesDataModule(batch_size=32, bucket_by_length=True),
+    "statsmodels_co2_monthly": lambda: TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32),
 }
 
 
 def test_zoo_lists_four_cells_per_dataset():
     names = rnnzoo.list_pretrained()
     assert names == sorted(info.name for info in BUNDLED)
-    for family, tag in (("pianoroll", "jsb"), ("vowels", "japanese-vowels")):
+    for family, tag in (("pianoroll", "jsb"), ("vowels", "japanese-vowels"), ("forecaster", "co2")):
         assert {f"{family}-{cell}-20k.{tag}" for cell in ("rnn", "lstm", "peephole-lstm", "gru")} <= set(names)
     for info in BUNDLED:
         assert info.recipe and (bundled_folder(info.source) / "model.safetensors").is_file()

@@ -30,9 +30,9 @@ def normalise_cell(cell: str) -> str:
 
 
 def budget_label(budget: int) -> str:
-    """20000 -> "20k", 1000000 -> "1m", 4600000 -> "4.6m", as in the zoo's names."""
-    if budget >= 1_000_000 and budget % 100_000 == 0:
-        return f"{budget / 1_000_000:g}m"
+    """20000 -> "20k", 1000000 -> "1m", 4600000 -> "4600k", as in the zoo's names (which have no '.')."""
+    if budget >= 1_000_000 and budget % 1_000_000 == 0:
+        return f"{budget // 1_000_000}m"
     if budget % 1000 == 0:
         return f"{budget // 1000}k"
     return str(budget)

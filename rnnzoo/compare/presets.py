@@ -67,8 +67,7 @@ PRESETS: dict[str, DataPreset] = {
     # 13 epochs) sized by parameters, not units. Their loss sums over the 20 steps and averages over the batch;
     # ours averages over all tokens, a gradient 20x smaller, so their lr 1 and clip 5 are our lr 20 and clip
     # 0.25 (the settings of PyTorch's word_language_model example).
-    "ptb": DataPreset("ptb", _text, None, {"task": "language_model", "vocab_size": 10_000, "embedding_dim": 200,
-                                            "num_layers": 2}, "4.6m", optimizer="sgd", lr=20.0,
+    "ptb": DataPreset("ptb", _text, "wordlm", None, "4600k", optimizer="sgd", lr=20.0,
                       gradient_clip_val=0.25, datamodule_defaults={"batch_size": 20, "bptt": 20},
                       lr_scheduler={"class_path": "MultiStepLR",
                                     "init_args": {"milestones": list(range(4, 13)), "gamma": 0.5}}),

@@ -32,6 +32,10 @@ FAMILIES: dict[str, tuple[type[TaskModel], dict[str, Any], int, str, dict[str, i
     # Byte-level character language model (vocabulary of 256 bytes, 64-wide embedding), 1M parameters.
     "charlm": (LanguageModel, {"vocab_size": 256, "embedding_dim": 64}, 1_000_000, "1m",
                {"rnn": 844, "lstm": 435, "peephole_lstm": 435, "gru": 502}),
+    # Word-level Penn Treebank, Zaremba et al. 2014's small LSTM (2 layers, 200-wide embedding, 10k words, untied
+    # softmax): 4.6M parameters, most of them in the embedding and the softmax.
+    "wordlm": (LanguageModel, {"vocab_size": 10_000, "embedding_dim": 200, "num_layers": 2}, 4_600_000, "4600k",
+               {"rnn": 237, "lstm": 197, "peephole_lstm": 197, "gru": 208}),
     # Univariate forecaster: a window of one series, 24 steps ahead, 20k parameters; window-relative levels
     # (normalization="last_value") so that a trending series does not leave the range it was trained on.
     "forecaster": (Forecaster, {"input_size": 1, "horizon": 24, "normalization": "last_value"}, 20_000, "20k",
