@@ -7,6 +7,11 @@ For each cell it loads `models[cell]` from the compare's results.json (the best 
 `rnnzoo/weights/{family}-{cell}-{budget}.{tag}/` with `rnnzoo.save_pretrained`, recording in config.json's
 `pretrained` block what that run measured on the test split, the recipe that reproduces it, the MLflow run id and
 the sha256 of the weights file. Nothing is typed in by hand: every number comes from results.json.
+
+With `--store-dtype float16` (for entries of millions of parameters, e.g. the 4.6M-parameter PTB models) the
+weights are stored in half precision, which halves the bundle, and the stated test metrics are measured again on
+the test split from the stored weights (loaded back into float32, as `rnnzoo.load` does); the float32 run's own
+figures stay in the metadata as `metrics_float32_run`.
 """
 
 from __future__ import annotations
@@ -17,11 +22,27 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import lightning as L
+import torch
+
 import rnnzoo
 from rnnzoo.hub import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, save_pretrained, sha256_file
 from rnnzoo.models.architectures import architecture_name
 from rnnzoo.registry import PretrainedInfo
 from rnnzoo.weights import WEIGHTS_DIR
+
+
+def measure_test_metrics(model: torch.nn.Module, meta: dict, names: list[str]) -> dict[str, float]:
+    """``names`` measured on the test split of the compare run's own DataModule (preset and options)."""
+    from rnnzoo.compare.presets import get_preset
+    from rnnzoo.tasks import RecurrentTask
+
+    preset = get_preset(meta["data"])
+    data = preset.datamodule(**{**preset.datamodule_defaults, **meta["datamodule_options"]})
+    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)
+    scores = trainer.test(RecurrentTask.from_model(model), datamodule=data, verbose=False)[0]
+    return {name: float(scores[f"test/{name}"]) for name in names}
 
 
 def main() -> None:
@@ -34,6 +55,7 @@ def main() -> None:
     parser.add_argument("--paper", required=True)
     parser.add_argument("--license", default="Apache-2.0")
     parser.add_argument("--data-sha256", default=None, help="default: meta.data_info.content_sha256")
+    parser.add_argument("--store-dtype", choices=["float32", "float16"], default="float32")
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
     meta = results["meta"]
@@ -45,22 +67,30 @@ def main() -> None:
         recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{meta['budget']}.yaml"
         if not Path(recipe).is_file():
             raise SystemExit(f"{recipe} does not exist: write the recipe that reproduces this run first")
-        save_pretrained(model, folder)  # the weights file first: its sha256 goes into the metadata
+        metrics = {k: v for k, v in best["test"].items() if k != "loss"}
+        extra = {}
+        if args.store_dtype == "float16":
+            model = model.half().float()  # what loading the stored file gives back
+            extra = {"stored_dtype": "float16", "metrics_float32_run": metrics}
+            metrics = measure_test_metrics(model, meta, list(metrics))
+        save_pretrained(model.half() if args.store_dtype == "float16" else model, folder)
+        model.float()
         info = PretrainedInfo(
             architecture=architecture, tag=args.tag, task=model.task, dataset=args.dataset, split="test",
             data_sha256=data_sha, num_params=model.num_parameters,
-            metrics={k: v for k, v in best["test"].items() if k != "loss"}, recipe=recipe, license=args.license,
+            metrics=metrics, recipe=recipe, license=args.license,
             paper=args.paper, weights_sha256=sha256_file(folder / WEIGHTS_NAME),
             source=f"bundled:{folder.name}",
             extra={"seed": best["seed"], "mlflow_run_id": best["run_id"], "best_val": best["best_val"],
                    "monitor": meta["monitor"], "trained_at_commit": meta["git_commit"],
-                   "compare_results": str(args.results), "torch": meta["torch_version"], "threads": meta["threads"]},
+                   "compare_results": str(args.results), "torch": meta["torch_version"], "threads": meta["threads"],
+                   **extra},
         )
         model.architecture = architecture
         # Only config.json and the card take the metadata: safetensors writes its header's metadata in no fixed
         # order, so saving the weights again could change the bytes the sha256 above describes.
         with tempfile.TemporaryDirectory() as tmp:
-            save_pretrained(model, tmp, pretrained_info=info)
+            save_pretrained(model.half() if args.store_dtype == "float16" else model, tmp, pretrained_info=info)
             for name in (CONFIG_NAME, CARD_NAME):
                 shutil.copyfile(Path(tmp) / name, folder / name)
         assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
