@@ -27,7 +27,7 @@ import torch
 
 import rnnzoo
 from rnnzoo.hub import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, save_pretrained, sha256_file
-from rnnzoo.models.architectures import architecture_name
+from rnnzoo.models.architectures import FAMILIES, architecture_name
 from rnnzoo.registry import PretrainedInfo
 from rnnzoo.weights import WEIGHTS_DIR
 
@@ -64,7 +64,7 @@ def main() -> None:
         model = rnnzoo.load(f"local-dir:{best['path']}")
         architecture = architecture_name(args.family, cell)
         folder = WEIGHTS_DIR / f"{architecture}.{args.tag}"
-        recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{meta['budget']}.yaml"
+        recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family][3]}.yaml"
         if not Path(recipe).is_file():
             raise SystemExit(f"{recipe} does not exist: write the recipe that reproduces this run first")
         metrics = {k: v for k, v in best["test"].items() if k != "loss"}

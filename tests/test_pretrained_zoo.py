@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import rnnzoo
-from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TimeSeriesDataModule
+from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TextDataModule, TimeSeriesDataModule
 from rnnzoo.hub import ModelFileError
 from rnnzoo.tasks import RecurrentTask
 from rnnzoo.weights import BUNDLED, bundled_folder
@@ -20,6 +20,7 @@ DATAMODULES = {
     "jsb_chorales_music21": lambda: PianoRollDataModule(batch_size=16),
     "uea_japanese_vowels": lambda: SpeechFeaturesDataModule(batch_size=32, bucket_by_length=True),
     "statsmodels_co2_monthly": lambda: TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32),
+    "ptb_word": lambda: TextDataModule("ptb", batch_size=20, bptt=20),
 }
 
 
@@ -46,6 +47,18 @@ def test_bundled_entry_reproduces_its_stated_test_metrics(info):
         # Same weights, same data, same metric code: only the summation order of float32 reductions can differ
         # (thread count, batch composition), a relative 1e-6 over ~20k frames; 1e-4 leaves a margin for that.
         assert measured[f"test/{name}"] == pytest.approx(stated, rel=1e-4), name
+
+
+@pytest.mark.parametrize("info", [i for i in BUNDLED if i.extra.get("stored_dtype") == "float16"], ids=lambda i: i.name)
+def test_half_precision_entries_load_as_float32(info):
+    from safetensors import safe_open
+
+    with safe_open(str(bundled_folder(info.source) / "model.safetensors"), "pt") as f:
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F16"}  # stored at half the size ...
+    assert {p.dtype for p in rnnzoo.load(info.name).parameters()} == {torch.float32}  # ... computed in float32
+    # The stated metrics are re-measured on the stored weights; the float32 run's differ by rounding only.
+    for name, stated in info.metrics.items():
+        assert stated == pytest.approx(info.extra["metrics_float32_run"][name], rel=1e-3), name
 
 
 def test_tampered_bundled_weights_are_refused(tmp_path, monkeypatch):
