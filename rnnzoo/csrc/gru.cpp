@@ -122,6 +122,7 @@ void forward_impl(const at::Tensor& xproj, const at::Tensor& w_hh, const at::Ten
     T* hn = hs[t].mutable_data_ptr<T>();
     const bool* mt = m != nullptr ? m + t * B : nullptr;
     at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
+      const FlushDenormals task_flush_denormals;
       forward_step(b0, b1, H, x_ptr, a_ptr, bias, hp, mt, gn, hn);
     });
   }
@@ -152,6 +153,7 @@ void backward_impl(const at::Tensor& grad_hs, const at::Tensor& w_hh, const at::
     T* dg_ptr = dg.mutable_data_ptr<T>();
     const bool* mt = m != nullptr ? m + t * B : nullptr;
     at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
+      const FlushDenormals task_flush_denormals;
       backward_step(b0, b1, H, g, gn, hp, gr, mt, dh_ptr, dx_ptr, dg_ptr);
     });
     gemm.run(dg, dh, /*accumulate=*/true);  // dh_{t-1} = d ⊙ z (or the held d) + W_hhᵀ d_gh_t
@@ -171,6 +173,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward(const at::Tensor& xpr
                                                            const at::Tensor& b_hh_in, const at::Tensor& h0_in,
                                                            const std::optional<at::Tensor>& mask_in) {
   c10::impl::ExcludeDispatchKeyGuard no_autograd(c10::autograd_dispatch_keyset_with_ADInplaceOrView);
+  const FlushDenormals flush_denormals;  // this thread; the parallel_for tasks set their own
   check_inputs(xproj_in, w_hh_in, b_hh_in, h0_in, mask_in);
   const int64_t T = xproj_in.size(0), B = xproj_in.size(1), H = xproj_in.size(2) / 3;
   const at::Tensor w_hh = w_hh_in.contiguous(), b_hh = b_hh_in.reshape({3 * H}).contiguous();
@@ -193,6 +196,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
     const std::optional<at::Tensor>& mask_in, const at::Tensor& hs_in, const at::Tensor& gates_in,
     const at::Tensor& ghn_in) {
   c10::impl::ExcludeDispatchKeyGuard no_autograd(c10::autograd_dispatch_keyset_with_ADInplaceOrView);
+  const FlushDenormals flush_denormals;  // this thread; the parallel_for tasks set their own
   check_inputs(gates_in, w_hh_in, b_hh_in, h0_in, mask_in);
   const int64_t T = gates_in.size(0), B = gates_in.size(1), H = gates_in.size(2) / 3;
   for (const at::Tensor* t : {&grad_hs_in, &hs_in, &ghn_in}) {

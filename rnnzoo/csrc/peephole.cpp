@@ -143,6 +143,7 @@ void forward_impl(const at::Tensor& xproj, const at::Tensor& w_hh, const at::Ten
     T* hn = hs[t].mutable_data_ptr<T>();
     const bool* mt = m != nullptr ? m + t * B : nullptr;
     at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
+      const FlushDenormals task_flush_denormals;
       forward_step(b0, b1, H, x_ptr, a_ptr, cp, hp, p, mt, cn, hn);
     });
   }
@@ -178,6 +179,7 @@ void backward_impl(const at::Tensor& grad_hs, const at::Tensor& grad_cs, const a
     const bool* mt = m != nullptr ? m + t * B : nullptr;
     std::fill(slots.begin(), slots.end(), T(0));
     at::parallel_for(0, n_chunks, 1, [&](int64_t k0, int64_t k1) {
+      const FlushDenormals task_flush_denormals;
       for (int64_t k = k0; k < k1; ++k) {
         const int64_t b0 = k * grain, b1 = std::min(B, b0 + grain);
         backward_step(b0, b1, H, g, cp, cc, gh, gc, p, mt, /*set_dh_zero=*/mt != nullptr, dh_ptr, dc_ptr, da_ptr,
@@ -210,6 +212,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> peephole_forward(const at::Tensor
                                                                 const at::Tensor& c0_in,
                                                                 const std::optional<at::Tensor>& mask_in) {
   c10::impl::ExcludeDispatchKeyGuard no_autograd(c10::autograd_dispatch_keyset_with_ADInplaceOrView);
+  const FlushDenormals flush_denormals;  // this thread; the parallel_for tasks set their own
   check_inputs(xproj_in, w_hh_in, peep_in, h0_in, c0_in, mask_in);
   const int64_t T = xproj_in.size(0), B = xproj_in.size(1), H = xproj_in.size(2) / 4;
   const at::Tensor w_hh = w_hh_in.contiguous(), peep = peep_in.contiguous();
@@ -232,6 +235,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> peephole_
     const at::Tensor& h0_in, const at::Tensor& c0_in, const std::optional<at::Tensor>& mask_in,
     const at::Tensor& hs_in, const at::Tensor& cs_in, const at::Tensor& gates_in) {
   c10::impl::ExcludeDispatchKeyGuard no_autograd(c10::autograd_dispatch_keyset_with_ADInplaceOrView);
+  const FlushDenormals flush_denormals;  // this thread; the parallel_for tasks set their own
   check_inputs(gates_in, w_hh_in, peep_in, h0_in, c0_in, mask_in);
   const int64_t T = gates_in.size(0), B = gates_in.size(1), H = gates_in.size(2) / 4;
   for (const at::Tensor* t : {&grad_hs_in, &grad_cs_in, &hs_in, &cs_in}) {
