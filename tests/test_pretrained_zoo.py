@@ -87,6 +87,8 @@ def test_docs_table_matches_the_bundled_metadata():
 
     zoo_md = (Path(__file__).parents[1] / "docs" / "zoo.md").read_text()
     for info in BUNDLED:
-        row = next(line for line in zoo_md.splitlines() if line.startswith(f"| `{info.name}` |"))
+        rows = [line for line in zoo_md.splitlines() if line.startswith(f"| `{info.name}` |")]
+        assert len(rows) == 1, f"docs/zoo.md needs exactly one row for the bundled entry {info.name}"
+        row = rows[0]
         for value in info.metrics.values():
             assert f"{value:.3f}" in row, (info.name, value, row)
