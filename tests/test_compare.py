@@ -10,7 +10,7 @@ import torch
 
 import rnnzoo
 from rnnzoo.compare import compare
-from rnnzoo.compare.command import build_parser
+from rnnzoo.compare.command import build_parser, compare_main
 from rnnzoo.compare.lr_search import log_uniform_lrs
 from rnnzoo.compare.single_run import PARENT_TAG, ROLE_TAG
 from rnnzoo.tasks import RecurrentTask
@@ -164,6 +164,12 @@ def test_command_line_options():
     assert args.cells == ["gru", "peephole-lstm"] and args.seeds == [0] and args.lr_search == 4
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--data", "mnist"])
+
+
+def test_init_range_is_refused_outside_the_language_models(capsys):
+    with pytest.raises(SystemExit):
+        compare_main(["--data", "jsb", "--init-range", "0.1", "--out", "never-written"])
+    assert "--init-range applies to --data ptb only" in capsys.readouterr().err
 
 
 def test_models_are_parameter_matched_at_any_budget():

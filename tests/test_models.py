@@ -59,6 +59,25 @@ def test_language_model_refuses_tying_different_widths():
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
+def test_language_model_uniform_init_covers_every_parameter(cell):
+    torch.manual_seed(0)
+    model = LanguageModel(cell=cell, vocab_size=50, embedding_dim=SMALL, hidden_size=SMALL, num_layers=2,
+                          init_range=0.1)
+    for name, param in model.named_parameters():
+        assert float(param.abs().max()) <= 0.1, name
+        # Uniform on [-0.1, 0.1] has standard deviation 0.1/sqrt(3) = 0.0577; the smallest tensor here (a bias
+        # of 8 or a peephole of 8) still keeps its sample std far from the default init's zeros and ones.
+        assert float(param.std()) > 0.02, name
+    # The default init leaves biases at zero (and the forget bias at 1): what init_range replaces.
+    default = LanguageModel(cell=cell, vocab_size=50, embedding_dim=SMALL, hidden_size=SMALL, num_layers=2)
+    assert any(float(p.abs().max()) > 0.1 or float(p.std()) == 0 for p in default.parameters())
+    rebuilt = LanguageModel(**model.config)
+    assert rebuilt.config["init_range"] == 0.1 and "init_range" not in default.config
+    with pytest.raises(ValueError, match="init_range must be a positive number"):
+        LanguageModel(init_range=0.0)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_forecaster_point_and_gaussian(cell):
     window = torch.randn(4, 12, 2)
     point = Forecaster(cell=cell, input_size=2, horizon=5, output_size=1, hidden_size=SMALL)

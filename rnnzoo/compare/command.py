@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                         '"init_args": {"milestones": [4, 5], "gamma": 0.5}}\' (default: the dataset\'s; null: none)')
     p.add_argument("--forget-bias", type=float, default=None,
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
+    p.add_argument("--init-range", type=float, default=None, metavar="R",
+                   help="ptb only: every weight uniform in [-R, R] (Zaremba et al. 2014 used 0.1)")
     p.add_argument("--lr-search", type=int, default=0, metavar="N",
                    help="pick each cell's learning rate as the best of N log-uniform samples on validation")
     p.add_argument("--lr-range", type=float, nargs=2, default=[1e-4, 3e-2], metavar=("LOW", "HIGH"))
@@ -71,6 +73,10 @@ def compare_main(argv: list[str] | None = None) -> int:
         if any(c.replace("-", "_") not in ("lstm", "peephole_lstm") for c in args.cells):
             build_parser().error("--forget-bias needs LSTM cells only (--cells lstm peephole_lstm)")
         overrides = {"cell_options": {"forget_bias": args.forget_bias}}
+    if args.init_range is not None:
+        if args.data != "ptb":
+            build_parser().error("--init-range applies to --data ptb only (the language models)")
+        overrides = {**(overrides or {}), "init_range": args.init_range}
     results = compare(
         args.data, budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
         max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,

@@ -25,6 +25,9 @@ class LanguageModel(TaskModel):
             embeddings and to the layer's output (Zaremba et al. 2014).
         tie_weights: share the embedding and output matrices.
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
+        init_range: if set, every parameter (embedding, recurrent weights and biases, softmax) is drawn
+            uniformly from ``[-init_range, init_range]`` instead of the layers' Xavier/orthogonal default, as in
+            Zaremba et al. 2014 (0.1 for the small configuration); the LSTMs' forget bias is then uniform too.
     """
 
     task = "language_model"
@@ -39,8 +42,11 @@ class LanguageModel(TaskModel):
         dropout: float = 0.0,
         tie_weights: bool = False,
         cell_options: dict[str, Any] | None = None,
+        init_range: float | None = None,
     ):
         super().__init__()
+        if init_range is not None and not init_range > 0:
+            raise ValueError(f"init_range must be a positive number (Zaremba et al. used 0.1), got {init_range}")
         if tie_weights and embedding_dim != hidden_size:
             raise ValueError(
                 f"tie_weights=True needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}"
@@ -48,6 +54,7 @@ class LanguageModel(TaskModel):
         self._store_config(
             cell=cell, vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
             num_layers=num_layers, dropout=dropout, tie_weights=tie_weights, cell_options=cell_options,
+            **({"init_range": init_range} if init_range is not None else {}),
         )
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         self.drop = nn.Dropout(dropout)
@@ -55,6 +62,9 @@ class LanguageModel(TaskModel):
         self.head = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
             self.head.weight = self.embedding.weight
+        if init_range is not None:
+            for param in self.parameters():
+                nn.init.uniform_(param, -init_range, init_range)
 
     def forward(
         self,
