@@ -3,7 +3,7 @@
 Usage: python benchmarks/train_throughput.py [--recipe recipes/jsb-gru-20k.yaml] [--epochs 4] [--rounds 2]
 
 Both sides train the same model (the recipe's), on the same DataLoader (the recipe's DataModule, batch size and
-order), with the same loss code (RecurrentTask's strategy), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
+order), with the same loss code (RecurrentTask.s objective), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
 runs as users run it: LightningCLI, MLflow logging to a temporary sqlite store, checkpoints, progress bar; only
 validation is switched off, which the plain loop does not have. Per-epoch training time is taken inside the run
 (callback hooks around each epoch; the first epoch of each run is warm-up and dropped), rounds alternate between
@@ -26,7 +26,7 @@ import yaml
 import rnnzoo
 from rnnzoo.cli import main as rnnzoo_main
 from rnnzoo.data import PianoRollDataModule
-from rnnzoo.tasks import STRATEGIES
+from rnnzoo.tasks import get_task
 
 EPOCH_TIMES: list[float] = []
 
@@ -47,7 +47,7 @@ def plain_epochs(recipe: dict, epochs: int) -> list[float]:
     data = PianoRollDataModule(**recipe["data"]["init_args"])
     data.setup("fit")
     loader = data.train_dataloader()
-    strategy = STRATEGIES[model.task]()
+    objective = get_task(model.task).objective_class()
     optimizer = torch.optim.RMSprop(model.parameters(), lr=recipe["model"]["lr"])
     clip = recipe["trainer"]["gradient_clip_val"]
     times = []
@@ -56,7 +56,7 @@ def plain_epochs(recipe: dict, epochs: int) -> list[float]:
         loader.sampler.set_epoch(epoch)  # Lightning does this for `rnnzoo fit`
         start = time.perf_counter()
         for batch in loader:
-            loss, _ = strategy.step(model, batch, None, "train")
+            loss, _ = objective.step(model, batch, None, "train")
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)

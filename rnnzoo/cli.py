@@ -1,13 +1,17 @@
 """The ``rnnzoo`` command.
 
-``rnnzoo fit | validate | test | predict`` is LightningCLI over :class:`rnnzoo.tasks.RecurrentTask` and any
-LightningDataModule (``--data PianoRollDataModule`` or a ``class_path``), with recipes in ``recipes/``:
+``rnnzoo fit | validate | test | predict -c RECIPE`` is LightningCLI over :class:`rnnzoo.training.RecurrentTask`
+and any LightningDataModule (``--data PianoRollDataModule`` or a ``class_path``), with recipes in ``recipes/``:
 ``rnnzoo fit -c recipes/jsb-gru-20k.yaml``. Runs log to MLflow (see :mod:`rnnzoo.tracking`), keep their best and
 last checkpoints under ``<default_root_dir>/checkpoints``, and resume with ``--ckpt_path last``.
 
-The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights), ``rnnzoo push`` (a saved
-folder or a Lightning checkpoint to the Hugging Face Hub), ``rnnzoo compare`` (the four cells at one parameter
-budget on the same data and seeds) and ``rnnzoo inspect`` (a look inside the gates).
+The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights), ``rnnzoo predict MODEL INPUT``
+(a model on raw input: a CSV, a text, WAV files), ``rnnzoo push`` (a saved folder or a Lightning checkpoint to the
+Hugging Face Hub), ``rnnzoo compare`` (the four cells at one parameter budget on the same data and seeds) and
+``rnnzoo inspect`` (a look inside the gates).
+
+This module imports no heavy library at import time: each subcommand imports what it needs, so ``rnnzoo --help``,
+``rnnzoo list`` and ``rnnzoo compare --help`` answer without loading torch, Lightning or MLflow.
 """
 
 from __future__ import annotations
@@ -17,76 +21,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import lightning as L
-from jsonargparse import lazy_instance
-from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
-from lightning.pytorch.loggers import MLFlowLogger
-
-import rnnzoo
-import rnnzoo.data  # noqa: F401  (imports the DataModules so that --data accepts their short names)
-from rnnzoo.mlflow_export import MLflowModelExport
-from rnnzoo.tasks import RecurrentTask
-from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri
-
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 
 
-class MLflowSaveConfig(SaveConfigCallback):
-    """Store the resolved config as ``<default_root_dir>/config.yaml``, in the MLflow run (``config.yaml``) and
-    as run parameters. (Lightning's own copy goes to the logger's folder, which an MLflow server run has not.)"""
-
-    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        text = self.parser.dump(self.config, skip_none=False)
-        root = Path(trainer.default_root_dir)
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "config.yaml").write_text(text)
-        for logger in trainer.loggers:
-            if isinstance(logger, MLFlowLogger):
-                logger.experiment.log_text(logger.run_id, text, "config.yaml")
-                logger.log_hyperparams({"config": self.config.as_dict()})
-
-
-class RnnzooCLI(LightningCLI):
-    """LightningCLI with rnnzoo's defaults: MLflow logging, model export, best/last checkpoints."""
-
-    def before_instantiate_classes(self) -> None:
-        # Check where runs will go before anything is built, so a dead server is reported as itself (and not
-        # wrapped in the parser's type errors) before any data is prepared or any training starts.
-        loggers = self.config[self.subcommand].trainer.logger if self.subcommand else self.config.trainer.logger
-        for logger in loggers if isinstance(loggers, list) else [loggers]:
-            if getattr(logger, "class_path", None) == "rnnzoo.tracking.MLflowLogger":
-                check_tracking_uri(resolve_tracking_uri(logger.init_args.get("tracking_uri")))
-
-    def before_fit(self) -> None:
-        # Lightning looks for "last" before the model's callbacks (which fix the checkpoint folder) are attached,
-        # finds nothing and starts afresh with a warning; resolve it here, and refuse when there is nothing.
-        config = self.config_init[self.subcommand]
-        if config.get("ckpt_path") == "last":
-            last = Path(self.trainer.default_root_dir) / "checkpoints" / "last.ckpt"
-            if not last.is_file():
-                raise FileNotFoundError(
-                    f"--ckpt_path last: no checkpoint at {last}; run without --ckpt_path to start afresh, or point "
-                    f"--trainer.default_root_dir at the folder of the run to resume"
-                )
-            config["ckpt_path"] = str(last)
-
-
-def lightning_main(args: list[str] | None = None) -> RnnzooCLI:
+def lightning_main(args: list[str] | None = None):
     """Run a LightningCLI subcommand (``fit``, ``validate``, ``test``, ``predict``)."""
-    return RnnzooCLI(
-        RecurrentTask,
-        L.LightningDataModule,
-        subclass_mode_data=True,
-        save_config_callback=MLflowSaveConfig,
-        save_config_kwargs={"save_to_log_dir": False},
-        trainer_defaults={
-            "logger": lazy_instance(MLflowLogger),  # resolves the tracking URI when the run starts
-            "callbacks": [lazy_instance(MLflowModelExport)],
-            "default_root_dir": "runs",
-        },
-        args=args,
-        parser_kwargs={"description": "Train and evaluate rnnzoo models (LightningCLI)."},
-    )
+    from rnnzoo.training.lightning_cli import lightning_main as run
+
+    return run(args)
 
 
 def list_main(argv: list[str]) -> int:
@@ -94,6 +36,8 @@ def list_main(argv: list[str]) -> int:
     parser.add_argument("filter", nargs="?", default="", help="fnmatch pattern, e.g. 'pianoroll-*'")
     parser.add_argument("--pretrained", action="store_true", help="only names with trained weights")
     args = parser.parse_args(argv)
+    import rnnzoo
+
     names = rnnzoo.list_pretrained(args.filter) if args.pretrained else rnnzoo.list_models(args.filter)
     if not names:
         what = "pretrained weights" if args.pretrained else "architectures"
@@ -112,6 +56,9 @@ def push_main(argv: list[str]) -> int:
     parser.add_argument("--commit-message", default="Upload rnnzoo model")
     parser.add_argument("--token", default=None, help="Hub token (default: the logged-in one or HF_TOKEN)")
     args = parser.parse_args(argv)
+    import rnnzoo
+    from rnnzoo.training import RecurrentTask
+
     source = Path(args.source)
     if not source.exists():
         parser.error(f"{source} does not exist")
@@ -141,6 +88,12 @@ def compare_main(argv: list[str]) -> int:
     return run(argv)
 
 
+def predict_main(argv: list[str]) -> int:
+    from rnnzoo.predict_command import predict_main as run
+
+    return run(argv)
+
+
 ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main, "compare": compare_main}
 
 
@@ -152,9 +105,11 @@ def usage() -> str:
         "  fit        train a model: rnnzoo fit -c recipes/jsb-gru-20k.yaml [--trainer.max_epochs 5]\n"
         "  validate   evaluate on the validation split\n"
         "  test       evaluate on the test split\n"
-        "  predict    run the predict step\n\n"
+        "  predict    run the predict step of a recipe: rnnzoo predict -c RECIPE --ckpt_path CKPT\n\n"
         "the zoo:\n"
         "  list       list architectures (--pretrained: trained weights)\n"
+        "  predict    a model on raw input, in your units: rnnzoo predict forecaster-gru-20k.co2 series.csv\n"
+        "             (a CSV/.npy series, a text, WAV files; rnnzoo predict MODEL --help)\n"
         "  push       upload a saved folder or a .ckpt to the Hugging Face Hub\n"
         "  compare    train the four cells at one parameter budget, same data and seeds: table, curves, JSON\n"
         "             rnnzoo compare --data jsb --budget 20k --seeds 0 1 2\n"
@@ -171,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     if argv[0] in ZOO_COMMANDS:
         return ZOO_COMMANDS[argv[0]](argv[1:])
+    if argv[0] == "predict" and len(argv) > 1 and (not argv[1].startswith("-") or argv[1:] in (["-h"], ["--help"])):
+        return predict_main(argv[1:])  # rnnzoo predict MODEL INPUT; -c RECIPE ... goes to LightningCLI
     if argv[0] not in TRAINER_COMMANDS:
         print(usage(), file=sys.stderr)
         print(f"rnnzoo: unknown command {argv[0]!r}", file=sys.stderr)

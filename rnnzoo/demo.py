@@ -1,6 +1,7 @@
-"""The main job for now: build the four layers at a matched size, run them on one padded batch, print what came out.
+"""A look at the four layers: build them at a matched size, run them on one padded batch, print what came out.
 
-Run with ``make demo`` or ``python -m rnnzoo.demo``.
+Run with ``make layers-demo`` or ``python -m rnnzoo.demo`` (``make demo`` is the main job: ``rnnzoo compare`` on
+the Bach chorales).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Saving, loading and sharing models in the Hugging Face layout, and ``rnnzoo.load``.
+"""Model files and the Hub: the Hugging Face folder layout, written and read, downloaded and uploaded.
+
+Pure I/O at the top of the import order (pretrained metadata <- registry <- factory -> hub): this module never
+decides which model to build; :mod:`rnnzoo.factory` reads a config here, builds the model and loads its weights
+here.
 
 A saved model is a folder::
 
@@ -17,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +95,8 @@ def save_pretrained(
     Args:
         model: an rnnzoo task model (it has ``config``, ``task`` and ``architecture``).
         save_directory: created if missing; the three files are overwritten.
-        preprocessing: JSON-able state the data pipeline needs (scaler statistics, vocabulary, feature
-            settings); defaults to ``model.preprocessing`` (what a loaded model came with).
+        preprocessing: the model's typed preprocessing (or its config dict); defaults to ``model.preprocessing``
+            (what a trained or loaded model carries).
         pretrained_info: a :class:`rnnzoo.registry.PretrainedInfo` of the run that trained these weights; its
             metrics go into the card's model-index. Leave it out for anything not trained and measured.
         repo_id: the Hub repo the folder is for, used in the model card's loading example.
@@ -105,7 +108,11 @@ def save_pretrained(
 
     if not hasattr(model, "config") or not getattr(model, "task", ""):
         raise TypeError(f"save_pretrained needs an rnnzoo task model (rnnzoo.models), got {type(model).__name__}")
-    preprocessing = getattr(model, "preprocessing", {}) if preprocessing is None else preprocessing
+    if preprocessing is None:
+        preprocessing = model.preprocessing
+    elif isinstance(preprocessing, dict) and preprocessing:  # checked as the model will read it back
+        preprocessing = type(model).preprocessing_class.from_config(preprocessing, task=model.task)
+    preprocessing = preprocessing.to_config() if preprocessing else {}
     config = {
         "architecture": getattr(model, "architecture", None) or model.task,
         "task": model.task,
@@ -123,14 +130,15 @@ def save_pretrained(
             f"config.json must be plain JSON ({err}); pass preprocessing state as dicts, lists, numbers and "
             f"strings (e.g. scaler statistics via tensor.tolist())"
         ) from None
-    from rnnzoo.models.model_card import render_model_card
+    from rnnzoo.model_card import render_model_card
 
     folder = Path(save_directory)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_NAME).write_text(config_text + "\n")
     # save_model (not save_file) stores tied weights once; load_model restores the tie.
     save_model(model, str(folder / WEIGHTS_NAME), metadata={"format": "pt", "rnnzoo_version": __version__})
-    (folder / CARD_NAME).write_text(render_model_card(config, repo_id))
+    (folder / CARD_NAME).write_text(render_model_card(config, type(model).card_tags, repo_id,
+                                                      usage=type(model).card_usage))
     return folder
 
 
@@ -174,56 +182,32 @@ def _weights_file(folder: Path, where: str) -> Path:
     raise ModelFileError(f"{where} has no {WEIGHTS_NAME}; save the model with rnnzoo.save_pretrained")
 
 
-def _build(config: dict[str, Any], where: str, overrides: dict[str, Any]) -> nn.Module:
-    """The untrained model config.json describes: a zoo architecture name, or a task model key."""
-    from rnnzoo.models import TASK_MODELS
-    from rnnzoo.registry import UnknownModelError, _model_entrypoints, create_model, unknown_model_message
-
-    architecture, init_args = config["architecture"], config["init_args"]
-    if not isinstance(init_args, dict):
-        raise ModelFileError(f"{where}/{CONFIG_NAME}: init_args must be an object, got {type(init_args).__name__}")
-    init_args = {**init_args, **overrides}
-    if architecture in _model_entrypoints:
-        build = lambda: create_model(architecture, **init_args)  # noqa: E731
-    elif architecture in TASK_MODELS:  # saved from a model built directly from its class
-        build = lambda: TASK_MODELS[architecture](**init_args)  # noqa: E731
-    else:  # the registry's message lists the closest names
-        raise UnknownModelError(f"{where}/{CONFIG_NAME}: {unknown_model_message(str(architecture))}; upgrade "
-                                f"rnnzoo if a newer one wrote it")
-    try:
-        model = build()
-    except (TypeError, ValueError) as err:
-        raise ModelFileError(f"{where}/{CONFIG_NAME}: init_args do not fit {architecture!r} ({err})") from None
-    if config.get("task", model.task) != model.task:
-        raise ModelFileError(f"{where}/{CONFIG_NAME} says task {config['task']!r} but {architecture!r} is a "
-                             f"{model.task!r} model")
-    return model
+def read_config(folder: str | os.PathLike, where: str | None = None) -> dict[str, Any]:
+    """config.json of a saved model folder, checked (``where`` names the folder in errors)."""
+    return _read_config(Path(folder), where or str(folder))
 
 
-def load_folder(
+def load_weights(
+    model: nn.Module,
     folder: str | os.PathLike,
     *,
     where: str | None = None,
     expected_sha256: str | None = None,
     strict: bool = True,
-    **overrides: Any,
 ) -> nn.Module:
-    """Load a saved model folder (see :func:`save_pretrained`); ``where`` names it in error messages.
+    """Read a folder's model.safetensors into ``model`` (built from its config.json by the factory).
 
-    ``expected_sha256`` is checked against model.safetensors before anything is read from it. With ``strict``
-    (the default) every key of the model must be in the file and every key of the file in the model.
-    The model comes back in eval mode with ``model.preprocessing`` and ``model.architecture`` set.
+    ``expected_sha256`` is checked before anything is read from the file. With ``strict`` (the default) every key
+    of the model must be in the file and every key of the file in the model.
     """
     folder = Path(folder)
     where = where or str(folder)
-    config = _read_config(folder, where)
     weights = _weights_file(folder, where)
     if expected_sha256 is not None:
         actual = sha256_file(weights)
         if actual != expected_sha256.lower():
             raise ModelFileError(f"{weights}: sha256 {actual} does not match the expected {expected_sha256}; the "
                                  f"file is corrupt or not the published one. Delete it and download/install again")
-    model = _build(config, where, overrides)
     try:
         missing, unexpected = load_model(model, str(weights), strict=False)
     except SafetensorError as err:
@@ -232,16 +216,15 @@ def load_folder(
     except RuntimeError as err:  # shapes that do not fit the architecture in config.json
         raise ModelFileError(f"{weights} does not fit the model config.json describes: {err}") from None
     if strict and (missing or unexpected):
-        raise ModelFileError(f"{weights} does not match {config['architecture']!r}: missing keys {sorted(missing)}, "
-                             f"unexpected keys {sorted(unexpected)}. Check config.json's init_args, or pass "
-                             f"strict=False to load what fits")
-    model.architecture = config["architecture"]
-    model.preprocessing = config.get("preprocessing") or {}
-    return model.eval()
+        raise ModelFileError(f"{weights} does not match {getattr(model, 'architecture', '')!r}: missing keys "
+                             f"{sorted(missing)}, unexpected keys {sorted(unexpected)}. Check config.json's "
+                             f"init_args, or pass strict=False to load what fits")
+    return model
 
 
-def _download(repo_id: str, revision: str | None, token: str | bool | None, cache_dir: str | None) -> Path:
-    """snapshot_download of the three model files, with errors that say what to do."""
+def download(repo_id: str, revision: str | None, token: str | bool | None, cache_dir: str | None) -> Path:
+    """snapshot_download of a Hub repo's three model files into the Hugging Face cache; returns the local folder.
+    Errors say what to do (a missing repo or revision, offline without a cached copy, no network)."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
@@ -271,106 +254,36 @@ def _download(repo_id: str, revision: str | None, token: str | bool | None, cach
     return Path(path)
 
 
-def from_pretrained(
-    dir_or_repo: str | os.PathLike,
-    *,
-    revision: str | None = None,
-    token: str | bool | None = None,
-    cache_dir: str | None = None,
-    expected_sha256: str | None = None,
-    strict: bool = True,
-    **overrides: Any,
-) -> nn.Module:
-    """Load a model from a local folder or a Hub repo id (``org/name``); a folder that exists wins.
-
-    Hub downloads go through ``snapshot_download``: the Hugging Face cache, ``HF_HUB_OFFLINE``,
-    ``HF_ENDPOINT``, ``revision`` (branch, tag or commit) and ``token`` work as usual. ``overrides`` replace
-    init arguments (e.g. ``dropout=0.0``).
-    """
-    path = Path(dir_or_repo)
-    if path.is_dir():
-        return load_folder(path, expected_sha256=expected_sha256, strict=strict, **overrides)
-    name = str(dir_or_repo)
-    if not _REPO_ID.match(name):
-        raise ModelFileError(f"{name!r} is neither a folder nor a Hub repo id (org/name)")
-    folder = _download(name, revision, token, cache_dir)
-    where = f"Hub repo {name}" + (f"@{revision}" if revision else "")
-    return load_folder(folder, where=where, expected_sha256=expected_sha256, strict=strict, **overrides)
-
-
-def load_pretrained_info(info: Any, **overrides: Any) -> nn.Module:
-    """Load the weights a :class:`rnnzoo.registry.PretrainedInfo` describes, checking their sha256."""
-    if info.source.startswith("bundled:"):
-        from rnnzoo.weights import bundled_folder
-
-        folder = bundled_folder(info.source)
-        model = load_folder(folder, where=f"bundled weights {info.name} ({folder})",
-                            expected_sha256=info.weights_sha256, **overrides)
-    elif info.source.startswith("hf-hub:"):
-        repo_id, _, revision = info.source.removeprefix("hf-hub:").partition("@")
-        model = from_pretrained(repo_id, revision=revision or None, expected_sha256=info.weights_sha256, **overrides)
-    else:
-        raise ValueError(f"pretrained source {info.source!r} of {info.name} must start with bundled: or hf-hub:")
-    model.architecture = info.architecture
-    return model
-
-
-def load(name_or_uri: str, **overrides: Any) -> nn.Module:
-    """Load a model with its weights and preprocessing.
-
-    Args:
-        name_or_uri: a zoo name with pretrained weights (``"pianoroll-gru-20k.jsb"``; see
-            ``rnnzoo.list_pretrained()``), ``"hf-hub:org/repo"`` or ``"hf-hub:org/repo@revision"``, or
-            ``"local-dir:PATH"`` (a folder written by :func:`save_pretrained`). A bare ``org/repo`` is refused:
-            prefix it with ``hf-hub:``.
-        **overrides: init arguments to replace (e.g. ``dropout=0.0``).
-    """
-    if name_or_uri.startswith("hf-hub:"):
-        repo_id, _, revision = name_or_uri.removeprefix("hf-hub:").partition("@")
-        if not _REPO_ID.match(repo_id):
-            raise ValueError(f"{name_or_uri!r}: expected hf-hub:org/repo or hf-hub:org/repo@revision")
-        return from_pretrained(repo_id, revision=revision or None, **overrides)
-    if name_or_uri.startswith("local-dir:"):
-        folder = Path(name_or_uri.removeprefix("local-dir:")).expanduser()
-        if not folder.is_dir():
-            raise ModelFileError(f"{name_or_uri}: no such folder")
-        return load_folder(folder, **overrides)
-    from rnnzoo.registry import create_model
-
-    return create_model(name_or_uri, pretrained=True, **overrides)
-
-
 # -------------------------------------------------------------------------------------------------------- push
-def push_to_hub(
-    model_or_dir: nn.Module | str | os.PathLike,
+def is_repo_id(name: str) -> bool:
+    """Whether ``name`` has the shape of a Hub repo id, ``org/name``."""
+    return bool(_REPO_ID.match(name))
+
+
+def upload_folder(
+    folder: str | os.PathLike,
     repo_id: str,
     *,
     private: bool | None = None,
     commit_message: str = "Upload rnnzoo model",
     token: str | None = None,
     revision: str | None = None,
-    preprocessing: dict[str, Any] | None = None,
-    pretrained_info: Any = None,
 ):
-    """Upload a model (saved to a temporary folder first) or a saved folder to the Hub repo ``repo_id``.
-
-    Creates the repo if needed (``private`` applies then), uploads config.json, model.safetensors and
-    README.md in one commit (nothing else: no pickles, no stray files) and returns huggingface_hub's
-    ``CommitInfo`` (``.oid`` is the commit to pin with ``hf-hub:repo_id@oid``). A folder is checked by loading
-    it before anything is uploaded.
-    """
+    """Create the Hub repo ``repo_id`` if needed (``private`` applies then) and upload config.json,
+    model.safetensors and README.md of ``folder`` in one commit (nothing else: no pickles, no stray files).
+    Returns huggingface_hub's ``CommitInfo``; an unreachable Hub is a :class:`HubError` that names the endpoint."""
     from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
 
     api = HfApi(endpoint=_hub_endpoint(), token=token)
-    with tempfile.TemporaryDirectory(prefix="rnnzoo-push-") as tmp:
-        if isinstance(model_or_dir, nn.Module):
-            folder = save_pretrained(model_or_dir, tmp, preprocessing=preprocessing,
-                                     pretrained_info=pretrained_info, repo_id=repo_id)
-        else:
-            folder = Path(model_or_dir)
-            load_folder(folder)  # refuse to publish a folder that would not load back
+    try:
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
         return api.upload_folder(
             repo_id=repo_id, folder_path=str(folder), commit_message=commit_message, revision=revision,
             allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME], repo_type="model",
         )
+    except HfHubHTTPError:
+        raise
+    except OSError as err:  # httpx's ConnectError and friends are OSErrors underneath
+        raise HubError(f"cannot reach the Hub at {_hub_endpoint() or 'https://huggingface.co'} to push {repo_id} "
+                       f"({type(err).__name__}: {err}); check the network or HF_ENDPOINT") from None

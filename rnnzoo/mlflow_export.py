@@ -75,7 +75,7 @@ class MLflowModelExport(L.Callback):
         model = task.model
         model.architecture = getattr(pl_module.model, "architecture", model.task)
         with tempfile.TemporaryDirectory(prefix="rnnzoo-export-") as tmp:
-            save_pretrained(model, tmp, preprocessing=getattr(pl_module.model, "preprocessing", {}))
+            save_pretrained(model, tmp, preprocessing=pl_module.model.preprocessing)
             for logger in loggers:
                 logger.experiment.log_artifacts(logger.run_id, tmp, "model")
                 if best:

@@ -2,6 +2,7 @@
 
 Usage: python scripts/bundle_weights.py RESULTS_JSON --family pianoroll --tag jsb --dataset jsb_chorales_music21 \
            --recipe-prefix recipes/jsb --paper "..." [--data-sha256 HEX]
+       python scripts/bundle_weights.py --refresh-cards   (README.md of every entry again from its config.json)
 
 For each cell it loads `models[cell]` from the compare's results.json (the best run by validation), and writes
 `rnnzoo/weights/{family}-{cell}-{budget}.{tag}/` with `rnnzoo.save_pretrained`, recording in config.json's
@@ -27,15 +28,17 @@ import torch
 
 import rnnzoo
 from rnnzoo.hub import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, save_pretrained, sha256_file
-from rnnzoo.models.architectures import FAMILIES, architecture_name
+from rnnzoo.families import FAMILIES, architecture_name
+from rnnzoo.model_card import render_model_card
 from rnnzoo.registry import PretrainedInfo
-from rnnzoo.weights import WEIGHTS_DIR
+from rnnzoo.tasks import get_task
+from rnnzoo.weights import WEIGHTS_DIR, write_index
 
 
 def measure_test_metrics(model: torch.nn.Module, meta: dict, names: list[str]) -> dict[str, float]:
     """``names`` measured on the test split of the compare run's own DataModule (preset and options)."""
     from rnnzoo.compare.presets import get_preset
-    from rnnzoo.tasks import RecurrentTask
+    from rnnzoo.training import RecurrentTask
 
     preset = get_preset(meta["data"])
     data = preset.datamodule(**{**preset.datamodule_defaults, **meta["datamodule_options"]})
@@ -45,18 +48,34 @@ def measure_test_metrics(model: torch.nn.Module, meta: dict, names: list[str]) -
     return {name: float(scores[f"test/{name}"]) for name in names}
 
 
+def refresh_cards() -> None:
+    """Write each bundled entry's README.md again from its config.json (weights and config untouched)."""
+    for config_path in sorted(WEIGHTS_DIR.glob("*/config.json")):
+        config = json.loads(config_path.read_text())
+        model_class = get_task(config["task"])
+        card = render_model_card(config, model_class.card_tags, usage=model_class.card_usage)
+        (config_path.parent / CARD_NAME).write_text(card)
+        print(f"{config_path.parent.name}: card written")
+    write_index()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path)
-    parser.add_argument("--family", required=True)
-    parser.add_argument("--tag", required=True)
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--recipe-prefix", required=True, help="recipes/jsb gives recipes/jsb-{cell}-20k.yaml")
-    parser.add_argument("--paper", required=True)
+    parser.add_argument("results", type=Path, nargs="?")
+    parser.add_argument("--refresh-cards", action="store_true")
+    parser.add_argument("--family")
+    parser.add_argument("--tag")
+    parser.add_argument("--dataset")
+    parser.add_argument("--recipe-prefix", help="recipes/jsb gives recipes/jsb-{cell}-20k.yaml")
+    parser.add_argument("--paper")
     parser.add_argument("--license", default="Apache-2.0")
     parser.add_argument("--data-sha256", default=None, help="default: meta.data_info.content_sha256")
     parser.add_argument("--store-dtype", choices=["float32", "float16"], default="float32")
     args = parser.parse_args()
+    if args.refresh_cards:
+        return refresh_cards()
+    if not (args.results and args.family and args.tag and args.dataset and args.recipe_prefix and args.paper):
+        parser.error("RESULTS_JSON, --family, --tag, --dataset, --recipe-prefix and --paper are needed")
     results = json.loads(args.results.read_text())
     meta = results["meta"]
     data_sha = args.data_sha256 or meta["data_info"]["content_sha256"]
@@ -64,7 +83,7 @@ def main() -> None:
         model = rnnzoo.load(f"local-dir:{best['path']}")
         architecture = architecture_name(args.family, cell)
         folder = WEIGHTS_DIR / f"{architecture}.{args.tag}"
-        recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family][3]}.yaml"
+        recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family].label}.yaml"
         if not Path(recipe).is_file():
             raise SystemExit(f"{recipe} does not exist: write the recipe that reproduces this run first")
         metrics = {k: v for k, v in best["test"].items() if k != "loss"}
@@ -95,6 +114,7 @@ def main() -> None:
                 shutil.copyfile(Path(tmp) / name, folder / name)
         assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
         print(f"{info.name}: {info.metrics} -> {folder}")
+    write_index()
 
 
 if __name__ == "__main__":

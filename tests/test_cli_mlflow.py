@@ -87,7 +87,7 @@ def test_fit_logs_params_metrics_checkpoints_and_model_to_server(mlflow_server, 
     # The exported folder is the best checkpoint's model, loadable as a zoo model.
     folder = client.download_artifacts(run_id, "model", str(tmp_path / "downloaded"))
     exported = rnnzoo.load(f"local-dir:{folder}").eval()
-    task = rnnzoo.tasks.RecurrentTask.load_from_checkpoint(best, map_location="cpu").eval()
+    task = rnnzoo.training.RecurrentTask.load_from_checkpoint(best, map_location="cpu").eval()
     window = torch.randn(3, 48, 1)
     torch.testing.assert_close(exported(window), task.model(window), atol=0, rtol=0)
     assert not (tmp_path / "mlflow.db").exists()  # everything went to the server

@@ -9,11 +9,12 @@ import pytest
 import torch
 
 import rnnzoo
+import rnnzoo.training
 from rnnzoo.compare import compare
 from rnnzoo.compare.command import build_parser, compare_main
 from rnnzoo.compare.lr_search import log_uniform_lrs
 from rnnzoo.compare.single_run import PARENT_TAG, ROLE_TAG
-from rnnzoo.tasks import RecurrentTask
+from rnnzoo.training import RecurrentTask
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +182,6 @@ def test_models_are_parameter_matched_at_any_budget():
     assert [m.cell for m in sized] == ["rnn", "lstm", "peephole_lstm", "gru"]
     for m in sized:
         assert abs(m.num_params / 300_000 - 1) <= 0.02 and m.model["num_pitches"] == 88
-        assert rnnzoo.tasks.build_task_model(m.model).num_parameters == m.num_params
+        assert rnnzoo.training.build_task_model(m.model).num_parameters == m.num_params
     with pytest.raises(ValueError, match="unknown cell"):
         resolve_models("pianoroll", cells=("lstmm",))

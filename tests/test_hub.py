@@ -8,8 +8,13 @@ import torch
 import yaml
 
 import rnnzoo
-from rnnzoo.hub import ModelFileError, from_pretrained, save_pretrained, sha256_file
-from rnnzoo.models import TASK_MODELS
+from rnnzoo.factory import from_pretrained
+from rnnzoo.hub import ModelFileError, save_pretrained, sha256_file
+from rnnzoo.tasks.forecaster import SeriesScaler
+from rnnzoo.tasks.language_model import TextVocabulary
+from rnnzoo.tasks.piano_roll import KeyRange
+from rnnzoo.tasks.sequence_classifier import FeatureFrontEnd
+from rnnzoo.models import TASKS
 from rnnzoo.registry import PretrainedInfo, UnknownModelError
 
 INPUTS = {  # one small batch per task, with lengths
@@ -20,25 +25,36 @@ INPUTS = {  # one small batch per task, with lengths
 }
 
 
+# One preprocessing of each task's type, as its DataModule would write it (sizes of the models built below).
+PREPROCESSING = {
+    "piano_roll": lambda: KeyRange(step_quarters=0.5),
+    "sequence_classifier": lambda: FeatureFrontEnd(classes=[f"w{i}" for i in range(35)],
+                                                   normalise={"mean": [0.5] * 40, "std": [2.0] * 40}),
+    "language_model": lambda: TextVocabulary(level="char", vocab=["<unk>", *map(chr, range(1, 256))]),
+    "forecaster": lambda: SeriesScaler(mean=[[0.5]], std=[[2.0]], input_length=6, horizon=24),
+}
+
+
 @pytest.fixture
 def saved(tmp_path):
     """A saved GRU piano-roll folder and the model it came from."""
     model = rnnzoo.create_model("pianoroll-gru-20k")
-    return save_pretrained(model, tmp_path / "model", preprocessing={"fps": 4, "pitches": [21, 108]}), model
+    return save_pretrained(model, tmp_path / "model", preprocessing=KeyRange(step_quarters=0.25)), model
 
 
-@pytest.mark.parametrize("task", list(TASK_MODELS))
+@pytest.mark.parametrize("task", list(TASKS))
 @pytest.mark.parametrize("cell", ["lstm", "peephole_lstm"])
 def test_round_trip_gives_identical_outputs(task, cell, tmp_path):
-    model = TASK_MODELS[task](cell=cell, hidden_size=8)
+    model = TASKS[task](cell=cell, hidden_size=8)
     with torch.no_grad():  # peepholes start at zero; make them count so a lost peephole would show
         for p in model.parameters():
             p.add_(0.1 * torch.randn_like(p))
-    folder = save_pretrained(model, tmp_path, preprocessing={"scaler": {"mean": [0.5], "std": [2.0]}})
+    preprocessing = PREPROCESSING[task]()
+    folder = save_pretrained(model, tmp_path, preprocessing=preprocessing)
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     loaded = rnnzoo.load(f"local-dir:{folder}")
     assert type(loaded) is type(model) and loaded.config == model.config and not loaded.training
-    assert loaded.preprocessing == {"scaler": {"mean": [0.5], "std": [2.0]}}
+    assert loaded.preprocessing == preprocessing and type(loaded.preprocessing) is type(preprocessing)
     x = INPUTS[task]()
     out, expected = loaded(x, lengths=[6, 3]), model.eval()(x, lengths=[6, 3])
     for a, b in zip(*(o if isinstance(o, tuple) else (o,) for o in (out, expected))):
@@ -74,7 +90,13 @@ def test_card_front_matter_without_and_with_metrics(saved, tmp_path):
 
 def test_preprocessing_must_be_json(tmp_path):
     with pytest.raises(TypeError, match="plain JSON.*tolist"):
-        save_pretrained(rnnzoo.create_model("pianoroll-rnn-20k"), tmp_path, preprocessing={"mean": torch.zeros(2)})
+        save_pretrained(rnnzoo.create_model("pianoroll-rnn-20k"), tmp_path, preprocessing=KeyRange(source=torch.zeros(2)))
+
+
+def test_preprocessing_of_another_task_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="needs preprocessing {'piano_roll'.*got \\['timeseries'\\]"):
+        save_pretrained(rnnzoo.create_model("pianoroll-rnn-20k"), tmp_path,
+                        preprocessing={"timeseries": {"mean": [[0.0]], "std": [[1.0]], "input_length": 4, "horizon": 2}})
 
 
 # ------------------------------------------------------------------------------------------------- bad input
@@ -165,7 +187,7 @@ def test_pickles_are_never_loaded(saved, tmp_path):
 def test_bad_locations(tmp_path):
     with pytest.raises(ModelFileError, match="no such folder"):
         rnnzoo.load(f"local-dir:{tmp_path / 'nope'}")
-    with pytest.raises(ModelFileError, match="neither a folder nor a Hub repo id"):
+    with pytest.raises(ModelFileError, match="neither a folder, a zoo name nor a Hub repo id"):
         from_pretrained(str(tmp_path / "a" / "b" / "c"))
     with pytest.raises(ModelFileError, match="has no config.json"):
         from_pretrained(tmp_path)

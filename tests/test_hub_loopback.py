@@ -28,12 +28,12 @@ def hub(tmp_path, monkeypatch):
 def test_push_then_load_by_hf_hub_then_offline_from_cache(hub, monkeypatch):
     model = rnnzoo.create_model("pianoroll-gru-20k").eval()
     commit = rnnzoo.push_to_hub(model, "me/my-gru", private=True, commit_message="first",
-                                preprocessing={"fps": 4})
+                                preprocessing={"piano_roll": {"step_quarters": 0.25}})
     assert any(r == "POST /api/models/me/my-gru/commit/main" for r in hub.state.requests)
     assert sorted(hub.state.repos["me/my-gru"][-1][1]) == ["README.md", "config.json", "model.safetensors"]
 
     loaded = rnnzoo.load("hf-hub:me/my-gru")
-    assert torch.equal(loaded(ROLL), model(ROLL)) and loaded.preprocessing == {"fps": 4}
+    assert torch.equal(loaded(ROLL), model(ROLL)) and loaded.preprocessing.step_quarters == 0.25
     assert loaded.architecture == "pianoroll-gru-20k"
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -88,7 +88,7 @@ def test_rnnzoo_push_command_uploads_a_lightning_checkpoint_and_a_pretrained_fol
     import lightning as L
 
     from rnnzoo.cli import main
-    from rnnzoo.tasks import RecurrentTask
+    from rnnzoo.training import RecurrentTask
     from rnnzoo.weights import BUNDLED, bundled_folder
 
     task = RecurrentTask("pianoroll-gru-20k")

@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader
 from rnnzoo.data import PadCollate, SequenceDataset
 from rnnzoo.inspect import gate_statistics
 from rnnzoo.models import PianoRollModel, SequenceClassifier
-from rnnzoo.tasks.piano_roll_task import shifted_input
+from rnnzoo.tasks.piano_roll.objective import shifted_input
 
 CELLS = ["rnn", "lstm", "peephole_lstm", "gru"]
 SIGMOID = {"input", "forget", "output", "reset", "update"}

@@ -10,7 +10,7 @@ import yaml
 
 from rnnzoo.cli import main
 from rnnzoo.data.timeseries import TimeSeriesDataModule
-from rnnzoo.tasks import RecurrentTask
+from rnnzoo.training import RecurrentTask
 
 TINY = {"task": "forecaster", "cell": "gru", "horizon": 2, "hidden_size": 8}
 HALVING = {"class_path": "MultiStepLR", "init_args": {"milestones": [1, 2], "gamma": 0.5}}

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnzoo.models import (
-    CELLS, TASK_MODELS, Forecaster, LanguageModel, PianoRollModel, SequenceClassifier,
+    CELLS, TASKS, Forecaster, LanguageModel, PianoRollModel, SequenceClassifier,
 )
 
 SMALL = 8  # hidden size small enough to keep every test here under a second
@@ -118,10 +118,10 @@ def test_forecaster_refuses_an_unknown_normalization():
         Forecaster(input_size=1, output_size=2, normalization="last_value")
 
 
-@pytest.mark.parametrize("task", list(TASK_MODELS))
+@pytest.mark.parametrize("task", list(TASKS))
 def test_config_rebuilds_the_same_architecture(task):
-    model = TASK_MODELS[task](cell="peephole_lstm", hidden_size=SMALL, cell_options={"forget_bias": 0.5})
-    rebuilt = TASK_MODELS[task].from_config(model.config)
+    model = TASKS[task](cell="peephole_lstm", hidden_size=SMALL, cell_options={"forget_bias": 0.5})
+    rebuilt = TASKS[task].from_config(model.config)
     assert rebuilt.config == model.config
     assert {k: v.shape for k, v in rebuilt.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
     assert rebuilt.rnn.forget_bias == 0.5

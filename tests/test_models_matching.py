@@ -3,7 +3,7 @@
 import pytest
 
 from rnnzoo.models import match_hidden_sizes
-from rnnzoo.models.architectures import FAMILIES
+from rnnzoo.families import FAMILIES
 from rnnzoo.models.matching import count_parameters
 
 
@@ -29,8 +29,8 @@ def test_chung_2014_music_budget():
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_registered_sizes_are_the_matched_sizes(family):
-    model_class, config, budget, _, sizes = FAMILIES[family]
-    matched = match_hidden_sizes({"task": model_class.task, **config}, budget)
+    task, config, budget, _, sizes = FAMILIES[family]
+    matched = match_hidden_sizes({"task": task, **config}, budget)
     assert matched.hidden_sizes == sizes
     assert all(abs(matched.relative_error(cell)) <= 0.02 for cell in sizes)
 

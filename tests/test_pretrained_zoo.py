@@ -13,7 +13,7 @@ import torch
 import rnnzoo
 from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TextDataModule, TimeSeriesDataModule
 from rnnzoo.hub import ModelFileError
-from rnnzoo.tasks import RecurrentTask
+from rnnzoo.training import RecurrentTask
 from rnnzoo.weights import BUNDLED, bundled_folder
 
 DATAMODULES = {

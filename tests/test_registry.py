@@ -92,12 +92,12 @@ def _stand_in_entry(folder, sha256):
 def test_bundled_entry_loads_offline_and_checks_sha256(clean_registry, tmp_path, monkeypatch):
     monkeypatch.setattr("rnnzoo.weights.WEIGHTS_DIR", tmp_path)
     model = rnnzoo.create_model("pianoroll-gru-20k")
-    folder = rnnzoo.save_pretrained(model, tmp_path / "pianoroll-gru-20k.test", preprocessing={"fps": 4})
+    folder = rnnzoo.save_pretrained(model, tmp_path / "pianoroll-gru-20k.test", preprocessing={"piano_roll": {"step_quarters": 0.25}})
     info = registry.register_pretrained(_stand_in_entry(folder, sha256_file(folder / "model.safetensors")))
 
     assert rnnzoo.list_pretrained("pianoroll-*") == ["pianoroll-gru-20k.test"]
     loaded = rnnzoo.load("pianoroll-gru-20k.test")
-    assert loaded.preprocessing == {"fps": 4} and loaded.architecture == "pianoroll-gru-20k"
+    assert loaded.preprocessing.step_quarters == 0.25 and loaded.architecture == "pianoroll-gru-20k"
     roll = torch.rand(2, 5, 88).round()
     assert torch.equal(loaded(roll), model.eval()(roll))
     assert isinstance(rnnzoo.create_model("pianoroll-gru-20k", pretrained=True), PianoRollModel)  # first tag

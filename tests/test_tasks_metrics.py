@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnzoo.tasks import RecurrentTask
-from rnnzoo.tasks.forecast_metrics import MASE
-from rnnzoo.tasks.piano_roll_metrics import FrameAccuracy, FrameNLL
-from rnnzoo.tasks.token_metrics import TokenNLL
+from rnnzoo.training import RecurrentTask
+from rnnzoo.tasks.forecaster.metrics import MASE
+from rnnzoo.tasks.piano_roll.metrics import FrameAccuracy, FrameNLL
+from rnnzoo.tasks.language_model.metrics import TokenNLL
 
 
 def test_frame_nll_weighs_every_frame_equally_across_batches():

@@ -12,7 +12,7 @@ from data_fixtures import jsb_small
 from rnnzoo.data.speech import SpeechFeaturesDataModule
 from rnnzoo.data.text import TextDataModule
 from rnnzoo.data.timeseries import TimeSeriesDataModule
-from rnnzoo.tasks import RecurrentTask
+from rnnzoo.training import RecurrentTask
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -66,7 +66,7 @@ def test_speech_classifier_learns_speakers(tmp_path):
     out = trainer.predict(task, datamodule=dm)[0]
     assert out["probs"].shape[1] == 9 and torch.allclose(out["probs"].sum(1), torch.ones(len(out["label"])))
     loaded = rnnzoo.load(f"local-dir:{rnnzoo.save_pretrained(task.model, tmp_path / 'jv')}")
-    assert loaded.preprocessing["speech"]["classes"] == [str(i) for i in range(1, 10)]
+    assert loaded.preprocessing.classes == [str(i) for i in range(1, 10)]
 
 
 def test_language_model_learns_ptb_characters(tmp_path):
@@ -79,7 +79,7 @@ def test_language_model_learns_ptb_characters(tmp_path):
     # Untrained: about ln 51 = 3.9 nats (5.7 bits) per char; 80 steps reach about 2.3 bits.
     assert before["val/bpt"] > 5 and after["val/bpt"] < 3.5
     assert after["val/ppl"] == pytest.approx(2 ** after["val/bpt"], rel=1e-4)
-    assert task.model.preprocessing["text"]["vocab"] == dm.vocab.itos
+    assert task.model.preprocessing.vocab == dm.vocab.itos
 
 
 def test_forecaster_learns_sunspots(tmp_path):
@@ -90,7 +90,7 @@ def test_forecaster_learns_sunspots(tmp_path):
     assert after["val/loss"] < before["val/loss"] and after["val/mase"] < before["val/mase"]
     out = trainer.predict(task, datamodule=dm)[0]
     assert out["forecast"].shape[1:] == (4, 1) and out["forecast"].min() > -50  # data units (Wolf number >= 0)
-    assert task.model.preprocessing["timeseries"]["season"] == 11
+    assert task.model.preprocessing.season == 11
 
 
 def test_checkpoint_rebuilds_the_task(tmp_path):

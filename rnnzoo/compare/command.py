@@ -55,9 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def compare_main(argv: list[str] | None = None) -> int:
     """Run ``rnnzoo compare`` with ``argv`` (default: ``sys.argv[1:]``); prints the table and the file paths."""
-    from rnnzoo.compare.compare import compare
-
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from rnnzoo.compare.compare import compare  # after parsing: --help needs no Lightning
+
     # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored
     # checkpoints) would repeat for every one of the runs.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)

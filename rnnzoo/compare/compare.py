@@ -18,7 +18,7 @@ from rnnzoo.compare.plot import plot_curves
 from rnnzoo.compare.presets import DataPreset, get_preset
 from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings, train_one
 from rnnzoo.compare.summary import results_markdown, summarise
-from rnnzoo.models.cells import CELLS
+from rnnzoo.families import CELL_NAMES as CELLS
 
 DataSource = str | L.LightningDataModule | Callable[[], L.LightningDataModule]
 
@@ -93,9 +93,9 @@ def compare(
         cells, seeds: what to train; ``seeds`` seed model initialisation and dropout (the data split is the
             DataModule's own ``seed``, fixed across runs so every run sees the same split).
         max_epochs, max_time, patience: per-run budget (epochs, seconds) and early stopping on the task's
-            validation metric (``RecurrentTask.strategy.monitor``).
+            validation metric (``RecurrentTask.objective.monitor``).
         optimizer, lr, weight_decay, gradient_clip_val, model_overrides, lr_scheduler: training set-up (preset
-            defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.tasks.RecurrentTask` takes it).
+            defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.RecurrentTask` takes it).
         lr_search: when > 0, draw this many learning rates log-uniformly from ``lr_range`` (seeded), train each
             cell with the first seed for ``search_epochs`` (default ``max_epochs``) per rate, and use the rate
             with the best *validation* metric for that cell's runs. The test split plays no part in it.
@@ -210,7 +210,7 @@ def compare(
         if save_models:
             for cell, (r, task) in best_task.items():
                 folder = save_pretrained(task.model, out / "models" / r.model,
-                                         preprocessing=getattr(task.model, "preprocessing", {}))
+                                         preprocessing=task.model.preprocessing)
                 size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
                 saved[cell] = {"path": str(folder), "bytes": size, "seed": r.seed, "run_id": r.run_id,
                                "best_val": r.best_val, "test": r.test}

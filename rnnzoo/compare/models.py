@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rnnzoo.models.cells import CELLS
+from rnnzoo.families import CELL_NAMES as CELLS
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,13 @@ def resolve_models(family: str | None = None, task_config: dict[str, Any] | None
         raise ValueError("give exactly one of family (e.g. 'pianoroll') or task_config (a dict with 'task')")
     if family is not None:
         import rnnzoo
-        from rnnzoo.models.architectures import FAMILIES, architecture_name
+        from rnnzoo.families import FAMILIES, architecture_name
 
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
-        model_class, config, family_budget, label, sizes = FAMILIES[family]
+        task, config, family_budget, label, sizes = FAMILIES[family]
         if budget is not None and parse_budget(budget) != family_budget:
-            return resolve_models(task_config={"task": model_class.task, **config}, budget=budget, cells=cells,
+            return resolve_models(task_config={"task": task, **config}, budget=budget, cells=cells,
                                   tolerance=tolerance)
         out = []
         for cell in cells:

@@ -4,9 +4,10 @@ training set-up that is a reasonable starting point on a small CPU (every one ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import lightning as L
+if TYPE_CHECKING:
+    import lightning as L
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class DataPreset:
     """What ``compare`` needs to know about one built-in dataset."""
 
     name: str
-    datamodule: Callable[..., L.LightningDataModule]  # called with DataModule overrides (batch_size, limit ...)
+    datamodule: Callable[..., "L.LightningDataModule"]  # called with DataModule overrides (batch_size, limit ...)
     family: str | None  # a registered family whose sizes fit this data, else None ...
     task_config: dict[str, Any] | None  # ... and a task config sized at the budget instead
     default_budget: str

@@ -12,7 +12,7 @@ from lightning.pytorch.callbacks import EarlyStopping
 
 from rnnzoo.compare.curves import ValidationCurve
 from rnnzoo.compare.models import CellModel
-from rnnzoo.tasks import RecurrentTask
+from rnnzoo.training import RecurrentTask
 from rnnzoo.tracking import MLflowLogger
 
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for nested runs (the UI folds children under the parent)
@@ -84,7 +84,7 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     task = RecurrentTask(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
                          weight_decay=settings.weight_decay, model_overrides=settings.model_overrides,
                          lr_scheduler=settings.lr_scheduler)
-    monitor, mode = task.strategy.monitor
+    monitor, mode = task.objective.monitor
     tags = {ROLE_TAG: role, "seed": str(seed), "cell": cell_model.cell}
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id

@@ -51,13 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def encode_text(model: Any, text: str) -> torch.Tensor:
-    """Token ids of ``text`` for a language model: its saved vocabulary (whitespace words or characters,
-    unknown -> 0), else UTF-8 bytes for a 256-token model."""
-    info = (model.preprocessing or {}).get("text")
-    if info and info.get("vocab"):
-        index = {token: i for i, token in enumerate(info["vocab"])}
-        tokens = list(text) if info.get("level") == "char" else text.split()
-        return torch.tensor([index.get(t, 0) for t in tokens], dtype=torch.int64)
+    """Token ids of ``text`` for a language model: through the vocabulary it carries (tokenised as in training,
+    unknown tokens as ``<unk>``), else UTF-8 bytes for a 256-token model."""
+    if model.input_kind != "tokens":
+        raise ValueError(f"--text is for language models; {model.architecture!r} is a {model.task} model")
+    if model.preprocessing is not None:
+        return torch.from_numpy(model.preprocessing.encode(text))
     if model.config.get("vocab_size") == 256:
         return torch.tensor(list(text.encode("utf-8")), dtype=torch.int64)
     raise ValueError("this language model has no saved vocabulary and is not byte-level: pass --input ids.npy")
@@ -74,7 +73,7 @@ def read_input(model: Any, path: str | None, text: str | None) -> tuple[torch.Te
     if path.endswith(".npy"):
         array = np.load(path, allow_pickle=False)  # never unpickle: .npy object arrays are refused
         sequence = torch.from_numpy(np.asarray(array))
-        if model.task == "language_model":
+        if model.input_kind == "tokens":
             return sequence.long(), f"token ids from {path}"
         return (sequence.unsqueeze(1) if sequence.ndim == 1 else sequence).float(), f"array from {path}"
     raise ValueError(f"--input {path}: expected a .npy array or a .txt file")

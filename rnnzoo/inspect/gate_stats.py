@@ -8,7 +8,7 @@ from typing import Any
 from rnnzoo.inspect.gate_kinds import gate_kind, saturated
 from rnnzoo.inspect.layer_input import batch_model_input
 from rnnzoo.inspect.trace import gate_trace
-from rnnzoo.models.base import TaskModel
+from rnnzoo.tasks.base import TaskModel
 
 
 def split_batches(data: Any, split: str = "val") -> Iterable[dict[str, Any]]:

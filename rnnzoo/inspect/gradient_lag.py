@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from rnnzoo.inspect.layer_input import layer_input
-from rnnzoo.models.base import TaskModel
+from rnnzoo.tasks.base import TaskModel
 
 
 def target_times(length: int, max_lag: int, count: int) -> list[int]:

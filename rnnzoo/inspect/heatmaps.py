@@ -19,7 +19,7 @@ from rnnzoo.inspect.gate_kinds import gate_kind
 from rnnzoo.inspect.input_panel import draw_input
 from rnnzoo.inspect.resolve import model_label
 from rnnzoo.inspect.trace import GateTrace, gate_trace
-from rnnzoo.models.base import TaskModel
+from rnnzoo.tasks.base import TaskModel
 
 WIDTH_IN, INPUT_ROW_IN, GATE_ROW_IN, MARGIN_IN, DPI = 10.0, 1.6, 1.25, 0.9, 100
 CMAPS = {"sigmoid": ("viridis", 0.0, 1.0), "tanh": ("RdBu_r", -1.0, 1.0)}

@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from rnnzoo.models.base import TaskModel
+from rnnzoo.tasks.base import TaskModel
 
 
 def token_labels(model: TaskModel, tokens: Tensor) -> list[str]:
     """Readable labels of token ids: the vocabulary saved with the model, else bytes for 256-token models."""
-    vocab = (getattr(model, "preprocessing", None) or {}).get("text", {}).get("vocab")
+    vocab = model.preprocessing.vocab if model.preprocessing is not None else None
     ids = [int(i) for i in tokens]
     if vocab:
         return [str(vocab[i]) if i < len(vocab) else f"#{i}" for i in ids]
@@ -28,7 +28,7 @@ def draw_input(ax: Any, model: TaskModel, sequence: Tensor) -> Any:
     """
     steps = sequence.shape[0]
     ax.set_xlim(-0.5, steps - 0.5)
-    if model.task == "language_model":
+    if model.input_kind == "tokens":
         ids = sequence.long().numpy()
         image = ax.imshow(ids[None, :], aspect="auto", cmap="tab20", interpolation="nearest")
         if steps <= 96:  # beyond that the labels would overlap into a grey smear
@@ -38,12 +38,12 @@ def draw_input(ax: Any, model: TaskModel, sequence: Tensor) -> Any:
         ax.set_ylabel("tokens")
         return image
     values = sequence.float().numpy()
-    if model.task == "forecaster":
+    if model.input_kind == "lines":
         for channel in range(values.shape[1]):
             ax.plot(np.arange(steps), values[:, channel], lw=1.2)
         ax.set_ylabel("series")
         return None
-    if model.task == "piano_roll":
+    if model.input_kind == "roll":
         image = ax.imshow(values.T, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1,
                           interpolation="nearest")
         ax.set_ylabel("key")

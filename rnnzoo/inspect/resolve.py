@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnzoo.models.base import TaskModel
+from rnnzoo.tasks.base import TaskModel
 
 
 def is_untrained_name(spec: str) -> bool:
@@ -29,8 +29,7 @@ def resolve_model(model: str | nn.Module, *, seed: int = 0) -> TaskModel:
             and its ``task`` to know how its input reaches that layer).
     """
     if isinstance(model, str):
-        from rnnzoo.hub import load  # imported here: rnnzoo.hub pulls in the Hub client, unneeded for objects
-        from rnnzoo.registry import create_model
+        from rnnzoo.factory import create_model, load
 
         if is_untrained_name(model):
             with torch.random.fork_rng(devices=[]):

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from rnnzoo.inspect.layer_input import layer_input
-from rnnzoo.models.base import TaskModel
+from rnnzoo.tasks.base import TaskModel
 
 
 @dataclass

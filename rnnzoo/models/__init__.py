@@ -1,22 +1,13 @@
-"""Task models: one of rnnzoo's four recurrent layers plus a head, each a plain ``nn.Module`` built from a config.
+"""The task models (re-exported from their tasks, :mod:`rnnzoo.tasks`) and parameter matching across cells.
 
 ``cell`` picks the layer ("rnn" | "lstm" | "peephole_lstm" | "gru"); everything else is the task's.
 """
 
-from rnnzoo.models.base import TaskModel
-from rnnzoo.models.cells import CELLS, build_layer
-from rnnzoo.models.forecaster import Forecaster
-from rnnzoo.models.language_model import LanguageModel
 from rnnzoo.models.matching import MatchedSizes, match_hidden_sizes
-from rnnzoo.models.piano_roll import PianoRollModel
-from rnnzoo.models.sequence_classifier import SequenceClassifier
-
-# Task name -> model class: how config.json's "task" finds its class.
-TASK_MODELS: dict[str, type[TaskModel]] = {
-    cls.task: cls for cls in (PianoRollModel, SequenceClassifier, LanguageModel, Forecaster)
-}
+from rnnzoo.tasks import TASKS, Forecaster, LanguageModel, PianoRollModel, SequenceClassifier, TaskModel
+from rnnzoo.tasks.layers import CELLS, build_layer
 
 __all__ = [
-    "CELLS", "TASK_MODELS", "Forecaster", "LanguageModel", "MatchedSizes", "PianoRollModel",
-    "SequenceClassifier", "TaskModel", "build_layer", "match_hidden_sizes",
+    "CELLS", "TASKS", "Forecaster", "LanguageModel", "MatchedSizes", "PianoRollModel", "SequenceClassifier",
+    "TaskModel", "build_layer", "match_hidden_sizes",
 ]

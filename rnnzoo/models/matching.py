@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-from rnnzoo.models.cells import CELLS
+from rnnzoo.tasks import get_task
+from rnnzoo.tasks.layers import CELLS
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,12 @@ def count_parameters(task_config: dict[str, Any], cell: str, hidden_size: int) -
 
     Built on the meta device: shapes without storage or initialisation, so a 1M-parameter count is instant.
     """
-    from rnnzoo.models import TASK_MODELS  # the model classes import this package; resolve at call time
-
     config = {k: v for k, v in task_config.items() if k != "task"}
     config.update(cell=cell, hidden_size=hidden_size)
     if config.get("tie_weights"):
         config["embedding_dim"] = hidden_size  # tying needs equal widths, so the embedding grows with h
     with torch.device("meta"):
-        return TASK_MODELS[task_config["task"]](**config).num_parameters
+        return get_task(task_config["task"])(**config).num_parameters
 
 
 def match_hidden_sizes(

@@ -111,7 +111,6 @@ class PianoRollDataModule(SequenceDataModule):
     @staticmethod
     def frames_to_roll(frames: Sequence[Sequence[int]]) -> torch.Tensor:
         """MIDI numbers per frame -> a float ``(T, 88)`` roll (for predicting on your own notes)."""
-        roll = torch.zeros(len(frames), NUM_KEYS)
-        for t, notes in enumerate(frames):
-            roll[t, [n - 21 for n in notes]] = 1.0
-        return roll
+        from rnnzoo.tasks.piano_roll.preprocessing import KeyRange
+
+        return torch.from_numpy(KeyRange().frames_to_roll(frames))

@@ -15,7 +15,7 @@ from rnnzoo.data.checks import check_file
 from rnnzoo.data.errors import DataError
 from rnnzoo.data.splits import chronological_split
 from rnnzoo.data.text.ptb import load_ptb_texts
-from rnnzoo.data.text.vocabulary import EOS, UNK, Vocabulary, tokenize
+from rnnzoo.tasks.language_model.preprocessing import EOS, UNK, Vocabulary, tokenize
 
 
 class StreamWindows(Dataset):
@@ -46,7 +46,7 @@ def _read_text(path: str | os.PathLike) -> str:
 
 class TextDataModule(SequenceDataModule):
     """Language modelling batches ``{"inputs", "targets"}`` of ``(batch_size, bptt)`` token ids, in stream order
-    (never shuffled: :class:`~rnnzoo.tasks.RecurrentTask` carries the state from one batch to the next).
+    (never shuffled: :class:`~rnnzoo.training.RecurrentTask` carries the state from one batch to the next).
 
     The vocabulary is built on the training text only; validation/test tokens outside it become ``<unk>``. It is
     stored in ``preprocessing["text"]["vocab"]`` and travels with a saved model.

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnzoo.tasks.piano_roll_metrics import FrameAccuracy, FrameNLL
-from rnnzoo.tasks.strategy import TaskStrategy, length_mask
+from rnnzoo.tasks.piano_roll.metrics import FrameAccuracy, FrameNLL
+from rnnzoo.tasks.base import Objective, length_mask
 
 
 def shifted_input(roll: Tensor) -> Tensor:
@@ -16,10 +16,10 @@ def shifted_input(roll: Tensor) -> Tensor:
     return torch.cat([torch.zeros_like(roll[:, :1]), roll[:, :-1]], dim=1)
 
 
-class PianoRollStrategy(TaskStrategy):
+class PianoRollObjective(Objective):
     """Loss = NLL per frame (nats, summed over 88 keys, averaged over frames); metrics ``nll``, ``frame_acc``."""
 
-    task = "piano_roll"
+    input_key = "roll"
     monitor = ("val/nll", "min")
 
     def metrics(self, model):
@@ -35,6 +35,10 @@ class PianoRollStrategy(TaskStrategy):
         for metric in (metrics or {}).values():
             metric.update(logits.detach(), roll, mask)
         return loss, frames
+
+    def model_input(self, model, batch):
+        self.check_batch(model, batch)
+        return shifted_input(batch["roll"]), batch.get("lengths")
 
     def predict(self, model, batch):
         roll, lengths = batch["roll"], batch["lengths"]

@@ -5,21 +5,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from rnnzoo.tasks.strategy import TaskStrategy
-from rnnzoo.tasks.token_metrics import TokenNLL
+from rnnzoo.tasks.base import Objective
+from rnnzoo.tasks.language_model.metrics import TokenNLL
 
 
 def _detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
-class LanguageModelStrategy(TaskStrategy):
+class LanguageModelObjective(Objective):
     """Batches ``{"inputs" (B, T), "targets" (B, T)}``, row b of batch i+1 continuing row b of batch i (as
     :class:`~rnnzoo.data.text.TextDataModule` yields them): the recurrent state is carried over, detached, so the
     model sees the whole stream while gradients flow through ``T`` steps (Zaremba et al. 2014). Metrics:
     ``ppl`` (perplexity) and ``bpt`` (bits per token; bits per character for a character model)."""
 
-    task = "language_model"
+    input_key = "inputs"
     monitor = ("val/ppl", "min")
 
     def __init__(self):

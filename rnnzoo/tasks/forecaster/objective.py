@@ -5,16 +5,16 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torchmetrics import MeanAbsoluteError, MeanSquaredError
 
-from rnnzoo.tasks.forecast_metrics import MASE
-from rnnzoo.tasks.strategy import TaskStrategy
+from rnnzoo.tasks.forecaster.metrics import MASE
+from rnnzoo.tasks.base import Objective
 
 
-class ForecastingStrategy(TaskStrategy):
+class ForecastingObjective(Objective):
     """Batches ``{"window" (B, L, F), "target" (B, H, F)}`` scaled, with ``"loc"``, ``"scale"`` (B, F) to undo the
     scaling and ``"mase_scale"`` (B, F). Loss: MSE (Gaussian NLL for ``gaussian=True`` models) on scaled values;
     metrics ``mae``, ``rmse`` (data units) and ``mase`` (against the seasonal naive forecast)."""
 
-    task = "forecaster"
+    input_key = "window"
     monitor = ("val/mae", "min")
 
     def metrics(self, model):

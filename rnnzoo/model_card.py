@@ -6,24 +6,19 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
-TASK_TAGS = {  # task -> (Hub pipeline-ish tag, readable task name)
-    "piano_roll": ("music-generation", "Next-frame piano-roll prediction"),
-    "sequence_classifier": ("audio-classification", "Sequence classification"),
-    "language_model": ("text-generation", "Language modelling"),
-    "forecaster": ("time-series-forecasting", "Time-series forecasting"),
-}
 
-
-def render_model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
+def render_model_card(config: dict[str, Any], card_tags: tuple[str, str], repo_id: str | None = None,
+                      usage: str = "") -> str:
     """README.md text for a saved model's ``config`` (as written to config.json).
 
-    Metrics go into ``model-index`` only when ``config["pretrained"]`` carries measured ones; an untrained or
-    unevaluated model says so instead of showing numbers.
+    ``card_tags`` is the task's (Hub pipeline tag, readable task name) and ``usage`` its raw-input call (both
+    class attributes of the task model). The loading line names the model as a user would load it: the Hub repo,
+    else the zoo entry, else a folder. Metrics go into ``model-index`` only when ``config["pretrained"]`` carries
+    measured ones; an untrained or unevaluated model says so instead of showing numbers.
     """
     info = config.get("pretrained") or {}
-    task = config["task"]
     cell = config["init_args"].get("cell", "")
-    tag, task_name = TASK_TAGS.get(task, (task, task))
+    tag, task_name = card_tags
     eval_results = [
         EvalResult(
             task_type=tag, task_name=task_name, dataset_type=info["dataset"], dataset_name=info["dataset"],
@@ -40,13 +35,18 @@ def render_model_card(config: dict[str, Any], repo_id: str | None = None) -> str
         model_name=(repo_id or config["architecture"]) if eval_results else None,
         eval_results=eval_results or None,
     )
-    load_line = f'rnnzoo.load("hf-hub:{repo_id}")' if repo_id else 'rnnzoo.load("local-dir:PATH")'
+    if repo_id:
+        load_line = f'rnnzoo.load("hf-hub:{repo_id}")'
+    elif info.get("architecture") and info.get("tag"):
+        load_line = f'rnnzoo.load("{info["architecture"]}.{info["tag"]}")'
+    else:
+        load_line = 'rnnzoo.load("local-dir:PATH/TO/THIS/FOLDER")'
     lines = [
         "---", data.to_yaml(), "---", "",
         f"# {repo_id or config['architecture']}", "",
         f"An rnnzoo `{config['architecture']}` model: {task_name.lower()} with a `{cell}` layer, "
         f"{config.get('num_params', '?')} parameters.", "",
-        "```python", "import rnnzoo", "", f"model = {load_line}", "```", "",
+        "```python", "import rnnzoo", "", f"model = {load_line}", *([usage] if usage else []), "```", "",
         "## Architecture", "", "| argument | value |", "|---|---|",
         *[f"| `{k}` | `{v}` |" for k, v in config["init_args"].items()], "",
         "## Training and evaluation", "",

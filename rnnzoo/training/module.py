@@ -1,4 +1,4 @@
-"""``RecurrentTask``: one LightningModule that trains any rnnzoo task model, with a small strategy per task."""
+"""``RecurrentTask``: one LightningModule that trains any rnnzoo task model with its task's objective."""
 
 from __future__ import annotations
 
@@ -10,16 +10,9 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import nn
 
-from rnnzoo.tasks.classification_task import ClassificationStrategy
-from rnnzoo.tasks.forecasting_task import ForecastingStrategy
-from rnnzoo.tasks.language_model_task import LanguageModelStrategy
-from rnnzoo.tasks.lr_schedule import build_lr_scheduler, check_lr_scheduler
-from rnnzoo.tasks.piano_roll_task import PianoRollStrategy
-from rnnzoo.tasks.strategy import TaskStrategy
+from rnnzoo.tasks import TASKS, get_task
+from rnnzoo.training.lr_schedule import build_lr_scheduler, check_lr_scheduler
 
-STRATEGIES: dict[str, type[TaskStrategy]] = {
-    s.task: s for s in (PianoRollStrategy, ClassificationStrategy, LanguageModelStrategy, ForecastingStrategy)
-}
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD,
 }
@@ -31,13 +24,11 @@ def build_task_model(model: str | dict[str, Any]) -> nn.Module:
         import rnnzoo
 
         return rnnzoo.create_model(model)
-    from rnnzoo.models import TASK_MODELS
-
     config = dict(model)
     task = config.pop("task", None)
-    if task not in TASK_MODELS:
-        raise ValueError(f"model config needs 'task' set to one of {sorted(TASK_MODELS)}, got {task!r}")
-    return TASK_MODELS[task].from_config(config)
+    if task is None:
+        raise ValueError(f"a model config needs 'task' (one of {sorted(TASKS)}), got keys {sorted(config)}")
+    return get_task(task).from_config(config)
 
 
 class RecurrentTask(L.LightningModule):
@@ -72,11 +63,9 @@ class RecurrentTask(L.LightningModule):
             self.model = rnnzoo.create_model(model, **model_overrides)
         else:
             self.model = build_task_model(model if model_overrides is None else {**model, **model_overrides})
-        if self.model.task not in STRATEGIES:
-            raise ValueError(f"no training strategy for task {self.model.task!r}")
-        self.strategy = STRATEGIES[self.model.task]()
-        self.val_metrics = nn.ModuleDict(self.strategy.metrics(self.model))
-        self.test_metrics = nn.ModuleDict(self.strategy.metrics(self.model))
+        self.objective = type(self.model).objective_class()
+        self.val_metrics = nn.ModuleDict(self.objective.metrics(self.model))
+        self.test_metrics = nn.ModuleDict(self.objective.metrics(self.model))
 
     @classmethod
     def from_model(cls, model: nn.Module, **kwargs: Any) -> "RecurrentTask":
@@ -84,7 +73,7 @@ class RecurrentTask(L.LightningModule):
         task = cls({"task": model.task, **model.config}, **kwargs)
         task.model.load_state_dict(model.state_dict())
         task.model.architecture = getattr(model, "architecture", model.task)
-        task.model.preprocessing = dict(getattr(model, "preprocessing", {}))
+        task.model.preprocessing = model.preprocessing
         return task
 
     def forward(self, *args, **kwargs):
@@ -98,10 +87,12 @@ class RecurrentTask(L.LightningModule):
                 metric.reset()
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and getattr(datamodule, "preprocessing", None):
-            self.model.preprocessing = dict(datamodule.preprocessing)
+            self.model.preprocessing = datamodule.preprocessing  # a task of its own kind, checked
 
-    def _run(self, batch, stage: str, metrics: nn.ModuleDict | None):
-        loss, n = self.strategy.step(self.model, batch, metrics, stage)
+    def _run(self, batch, batch_idx: int, stage: str, metrics: nn.ModuleDict | None):
+        if batch_idx == 0:  # a batch of another task's data: say so once, not as a KeyError deep in the step
+            self.objective.check_batch(self.model, batch)
+        loss, n = self.objective.step(self.model, batch, metrics, stage)
         self.log(f"{stage}/loss", loss, batch_size=n, prog_bar=stage == "train",
                  on_step=stage == "train", on_epoch=True)
         if metrics:
@@ -110,25 +101,25 @@ class RecurrentTask(L.LightningModule):
         return loss
 
     def training_step(self, batch, batch_idx):
-        return self._run(batch, "train", None)
+        return self._run(batch, batch_idx, "train", None)
 
     def validation_step(self, batch, batch_idx):
-        return self._run(batch, "val", self.val_metrics)
+        return self._run(batch, batch_idx, "val", self.val_metrics)
 
     def test_step(self, batch, batch_idx):
-        return self._run(batch, "test", self.test_metrics)
+        return self._run(batch, batch_idx, "test", self.test_metrics)
 
     def predict_step(self, batch, batch_idx, dataloader_idx=0):
-        return self.strategy.predict(self.model, batch)
+        return self.objective.predict(self.model, batch)
 
     def on_train_epoch_start(self):
-        self.strategy.reset_state("train")
+        self.objective.reset_state("train")
 
     def on_validation_epoch_start(self):
-        self.strategy.reset_state("val")
+        self.objective.reset_state("val")
 
     def on_test_epoch_start(self):
-        self.strategy.reset_state("test")
+        self.objective.reset_state("test")
 
     def configure_callbacks(self):
         """Keep the best checkpoint by the task's validation metric and the last one, in a fixed folder
@@ -137,7 +128,7 @@ class RecurrentTask(L.LightningModule):
         Two callbacks: ModelCheckpoint's own ``save_last`` only refreshes last.ckpt when a best checkpoint is
         saved, so after an epoch without improvement it would not be the last state.
         """
-        monitor, mode = self.strategy.monitor
+        monitor, mode = self.objective.monitor
         dirpath = Path(self.trainer.default_root_dir) / "checkpoints"
         best = ModelCheckpoint(dirpath=dirpath, filename="best-{epoch}-{step}", monitor=monitor, mode=mode,
                                save_top_k=1, auto_insert_metric_name=False)
@@ -145,6 +136,12 @@ class RecurrentTask(L.LightningModule):
         last = ModelCheckpoint(dirpath=dirpath, filename="last", monitor=None, save_top_k=1,
                                enable_version_counter=False)
         return [best, last]  # best first: trainer.checkpoint_callback is the best one
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The preprocessing is not a tensor, so it is not in the state dict: keep it so that a model exported
+        # from a checkpoint (rnnzoo push run.ckpt) still works on raw input.
+        if self.model.preprocessing is not None:
+            checkpoint["rnnzoo_preprocessing"] = self.model.preprocessing.to_config()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Refuse a checkpoint made with another configuration instead of resuming something else.
@@ -156,6 +153,8 @@ class RecurrentTask(L.LightningModule):
         keys = set(saved) | set(current) if self._trainer is not None else {"model", "model_overrides"}
         differences = [f"{k}: {saved.get(k)!r} in the checkpoint, {current.get(k)!r} now"
                        for k in sorted(keys) if saved.get(k) != current.get(k)]
+        if checkpoint.get("rnnzoo_preprocessing"):
+            self.model.preprocessing = checkpoint["rnnzoo_preprocessing"]
         if differences:
             raise ValueError(
                 "the checkpoint was made with another configuration (" + "; ".join(differences) + "). Resume "

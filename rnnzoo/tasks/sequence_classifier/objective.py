@@ -6,13 +6,13 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
-from rnnzoo.tasks.strategy import TaskStrategy
+from rnnzoo.tasks.base import Objective
 
 
-class ClassificationStrategy(TaskStrategy):
+class ClassificationObjective(Objective):
     """Batches ``{"features" (B, T, F), "lengths", "label" (B,)}``; metrics ``acc`` (micro) and ``f1`` (macro)."""
 
-    task = "sequence_classifier"
+    input_key = "features"
     monitor = ("val/acc", "max")
 
     def metrics(self, model):

@@ -1,0 +1,202 @@
+"""Models from names: zoo names, ``hf-hub:`` repos and ``local-dir:`` folders -> built models with their weights.
+
+The middle of the import order (timm's): pretrained metadata <- registry <- factory -> hub I/O. The registry says
+which builder a name has and what weights exist; :mod:`rnnzoo.hub` reads and writes the files; this module puts
+them together. Everything here is re-exported as ``rnnzoo.create_model``, ``rnnzoo.load``, ``rnnzoo.push_to_hub``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from rnnzoo import hub
+from rnnzoo.hub import HubError, ModelFileError
+from rnnzoo.pretrained import PretrainedInfo
+from rnnzoo.registry import (
+    UnknownModelError, check_model_name, get_pretrained_info, is_model, model_builder, split_model_name,
+    unknown_model_message,
+)
+
+__all__ = ["HubError", "ModelFileError", "create_model", "from_pretrained", "load", "load_folder",
+           "load_pretrained_info", "push_to_hub"]
+
+
+def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Module:
+    """Build a zoo model by name, untrained or with its pretrained weights.
+
+    Args:
+        name: an architecture (``"pianoroll-gru-20k"``), with a weights tag for pretrained ones
+            (``"pianoroll-gru-20k.jsb"``), or a ``hf-hub:org/repo[@revision]`` / ``local-dir:PATH`` URI
+            (those always load weights, as :func:`load`).
+        pretrained: load the trained weights (bundled in the package: no network). Raises
+            :class:`~rnnzoo.registry.NoPretrainedWeightsError` when the architecture has none.
+        **overrides: init arguments replacing the architecture's (e.g. ``dropout=0.3``). Overrides that change
+            sizes break the parameter match and, with ``pretrained=True``, fail strict weight loading.
+    """
+    if name.startswith(("hf-hub:", "local-dir:")):
+        return load(name, **overrides)
+    check_model_name(name)
+    if pretrained:
+        return load_pretrained_info(get_pretrained_info(name), **overrides)
+    architecture, tag = split_model_name(name)
+    if tag is not None:
+        get_pretrained_info(name)  # an unknown tag is an error even when only the architecture is built
+    model = model_builder(architecture)(**overrides)
+    model.architecture = architecture
+    return model
+
+
+def _build(config: dict[str, Any], where: str, overrides: dict[str, Any]) -> nn.Module:
+    """The untrained model config.json describes: a zoo architecture name, or a task key (a model built
+    directly from its class)."""
+    from rnnzoo.tasks import TASKS
+
+    architecture, init_args = config["architecture"], config["init_args"]
+    if not isinstance(init_args, dict):
+        raise ModelFileError(f"{where}/{hub.CONFIG_NAME}: init_args must be an object, got {type(init_args).__name__}")
+    init_args = {**init_args, **overrides}
+    if isinstance(architecture, str) and is_model(architecture):
+        build = lambda: model_builder(architecture)(**init_args)  # noqa: E731
+    elif isinstance(architecture, str) and architecture in TASKS:
+        build = lambda: TASKS[architecture](**init_args)  # noqa: E731
+    else:  # the registry's message lists the closest names
+        raise UnknownModelError(f"{where}/{hub.CONFIG_NAME}: {unknown_model_message(str(architecture))}; upgrade "
+                                f"rnnzoo if a newer one wrote it")
+    try:
+        model = build()
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{where}/{hub.CONFIG_NAME}: init_args do not fit {architecture!r} ({err})") from None
+    if config.get("task", model.task) != model.task:
+        raise ModelFileError(f"{where}/{hub.CONFIG_NAME} says task {config['task']!r} but {architecture!r} is a "
+                             f"{model.task!r} model")
+    model.architecture = architecture
+    try:
+        model.preprocessing = config.get("preprocessing") or None
+    except ValueError as err:
+        raise ModelFileError(f"{where}/{hub.CONFIG_NAME}: preprocessing does not fit the model ({err})") from None
+    return model
+
+
+def load_folder(
+    folder: str | os.PathLike,
+    *,
+    where: str | None = None,
+    expected_sha256: str | None = None,
+    strict: bool = True,
+    **overrides: Any,
+) -> nn.Module:
+    """Load a saved model folder (see :func:`rnnzoo.save_pretrained`); ``where`` names it in error messages.
+
+    ``expected_sha256`` is checked against model.safetensors before anything is read from it; ``strict`` (the
+    default) refuses missing or unexpected keys. The model comes back in eval mode with its typed
+    ``preprocessing`` and ``architecture`` set.
+    """
+    where = where or str(folder)
+    config = hub.read_config(folder, where)
+    model = _build(config, where, overrides)
+    hub.load_weights(model, folder, where=where, expected_sha256=expected_sha256, strict=strict)
+    return model.eval()
+
+
+def from_pretrained(
+    dir_or_repo: str | os.PathLike,
+    *,
+    revision: str | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | None = None,
+    expected_sha256: str | None = None,
+    strict: bool = True,
+    **overrides: Any,
+) -> nn.Module:
+    """Load a model from a local folder, a Hub repo id (``org/name``) or anything :func:`load` takes; a folder
+    that exists wins.
+
+    Hub downloads go through ``snapshot_download``: the Hugging Face cache, ``HF_HUB_OFFLINE``, ``HF_ENDPOINT``,
+    ``revision`` (branch, tag or commit) and ``token`` work as usual. ``overrides`` replace init arguments.
+    """
+    path = Path(dir_or_repo)
+    if path.is_dir():
+        return load_folder(path, expected_sha256=expected_sha256, strict=strict, **overrides)
+    name = str(dir_or_repo)
+    if name.startswith(("hf-hub:", "local-dir:")) or (not hub.is_repo_id(name) and is_model(name)):
+        return load(name, **overrides)
+    if not hub.is_repo_id(name):
+        raise ModelFileError(f"{name!r} is neither a folder, a zoo name nor a Hub repo id (org/name)")
+    folder = hub.download(name, revision, token, cache_dir)
+    where = f"Hub repo {name}" + (f"@{revision}" if revision else "")
+    return load_folder(folder, where=where, expected_sha256=expected_sha256, strict=strict, **overrides)
+
+
+def load_pretrained_info(info: PretrainedInfo, **overrides: Any) -> nn.Module:
+    """Load the weights a :class:`~rnnzoo.pretrained.PretrainedInfo` describes, checking their sha256."""
+    if info.source.startswith("bundled:"):
+        from rnnzoo.weights import bundled_folder
+
+        folder = bundled_folder(info.source)
+        model = load_folder(folder, where=f"bundled weights {info.name} ({folder})",
+                            expected_sha256=info.weights_sha256, **overrides)
+    elif info.source.startswith("hf-hub:"):
+        repo_id, _, revision = info.source.removeprefix("hf-hub:").partition("@")
+        model = from_pretrained(repo_id, revision=revision or None, expected_sha256=info.weights_sha256, **overrides)
+    else:
+        raise ValueError(f"pretrained source {info.source!r} of {info.name} must start with bundled: or hf-hub:")
+    model.architecture = info.architecture
+    model.pretrained_name = info.name
+    return model
+
+
+def load(name_or_uri: str, **overrides: Any) -> nn.Module:
+    """Load a model with its weights and preprocessing, ready for raw input (``forecast``, ``perplexity``,
+    ``classify``, ``sample``...).
+
+    Args:
+        name_or_uri: a zoo name with pretrained weights (``"pianoroll-gru-20k.jsb"``; see
+            ``rnnzoo.list_pretrained()``), ``"hf-hub:org/repo"`` or ``"hf-hub:org/repo@revision"``, or
+            ``"local-dir:PATH"`` (a folder written by :func:`rnnzoo.save_pretrained`). A bare ``org/repo`` is
+            refused: prefix it with ``hf-hub:``.
+        **overrides: init arguments to replace (e.g. ``dropout=0.0``).
+    """
+    if name_or_uri.startswith("hf-hub:"):
+        repo_id, _, revision = name_or_uri.removeprefix("hf-hub:").partition("@")
+        if not hub.is_repo_id(repo_id):
+            raise ValueError(f"{name_or_uri!r}: expected hf-hub:org/repo or hf-hub:org/repo@revision")
+        return from_pretrained(repo_id, revision=revision or None, **overrides)
+    if name_or_uri.startswith("local-dir:"):
+        folder = Path(name_or_uri.removeprefix("local-dir:")).expanduser()
+        if not folder.is_dir():
+            raise ModelFileError(f"{name_or_uri}: no such folder")
+        return load_folder(folder, **overrides)
+    return create_model(name_or_uri, pretrained=True, **overrides)
+
+
+def push_to_hub(
+    model_or_dir: nn.Module | str | os.PathLike,
+    repo_id: str,
+    *,
+    private: bool | None = None,
+    commit_message: str = "Upload rnnzoo model",
+    token: str | None = None,
+    revision: str | None = None,
+    preprocessing: Any = None,
+    pretrained_info: PretrainedInfo | None = None,
+):
+    """Upload a model (saved to a temporary folder first) or a saved folder to the Hub repo ``repo_id``.
+
+    Creates the repo if needed (``private`` applies then), uploads config.json, model.safetensors and README.md
+    in one commit and returns huggingface_hub's ``CommitInfo`` (``.oid`` is the commit to pin with
+    ``hf-hub:repo_id@oid``). A folder is checked by loading it before anything is uploaded.
+    """
+    with tempfile.TemporaryDirectory(prefix="rnnzoo-push-") as tmp:
+        if isinstance(model_or_dir, nn.Module):
+            folder = hub.save_pretrained(model_or_dir, tmp, preprocessing=preprocessing,
+                                         pretrained_info=pretrained_info, repo_id=repo_id)
+        else:
+            folder = Path(model_or_dir)
+            load_folder(folder)  # refuse to publish a folder that would not load back
+        return hub.upload_folder(folder, repo_id, private=private, commit_message=commit_message, token=token,
+                                 revision=revision)

@@ -1,0 +1,75 @@
+"""``rnnzoo predict MODEL INPUT ...``: a zoo model on raw input in the user's units, from the command line.
+
+MODEL is anything :func:`rnnzoo.load` takes (a zoo name, ``hf-hub:org/repo``, ``local-dir:PATH``) or a saved
+folder. What INPUT is depends on the model's task, and the task's model class reads it
+(:meth:`~rnnzoo.tasks.TaskModel.predict_from_files`): a CSV/Parquet/.npy series for a forecaster, a text file
+(or the text itself) for a language model, WAV or .npy files for a sequence classifier, nothing (sampling) or
+.npy rolls for a piano-roll model. ``--out FILE`` writes the result instead of printing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnzoo predict", description="Run a model on raw input in your own units (see each option's task).",
+        epilog="examples: rnnzoo predict forecaster-gru-20k.co2 co2.csv --column co2 | "
+               "rnnzoo predict wordlm-lstm-4600k.ptb 'the stock market' --max-new-tokens 20 --seed 0 | "
+               "rnnzoo predict vowels-gru-20k.japanese-vowels a.npy b.npy | "
+               "rnnzoo predict pianoroll-gru-20k.jsb --steps 64 --out sample.mid. "
+               "With -c RECIPE in place of MODEL, rnnzoo predict is LightningCLI's predict step over a recipe's "
+               "DataModule (rnnzoo predict -c RECIPE --help lists its options).")
+    parser.add_argument("model", help="zoo name, hf-hub:org/repo[@rev], local-dir:PATH or a saved folder")
+    parser.add_argument("inputs", nargs="*", help="input files (or, for a language model, the text itself)")
+    forecast = parser.add_argument_group("forecasters")
+    forecast.add_argument("--column", nargs="+", help="value column(s) of a CSV/Parquet file (default: the "
+                                                      "columns the model was trained on, else every numeric one)")
+    forecast.add_argument("--horizon", type=int, help="steps ahead (default: the model's)")
+    forecast.add_argument("--series", default="0", help="which trained series' scaler (index or name)")
+    text = parser.add_argument_group("language models")
+    text.add_argument("--perplexity", action="store_true", help="print the perplexity of the text instead of "
+                                                                "continuing it")
+    text.add_argument("--max-new-tokens", type=int, default=50)
+    text.add_argument("--temperature", type=float, default=1.0)
+    music = parser.add_argument_group("piano-roll models")
+    music.add_argument("--steps", type=int, default=64, help="frames to sample")
+    parser.add_argument("--seed", type=int, default=None, help="seed of a sampled output (text, music)")
+    parser.add_argument("--out", help="write the result here (.csv for forecasts, .mid for music, else text)")
+    return parser
+
+
+def _load(name: str):
+    import rnnzoo
+
+    if Path(name).is_dir():
+        return rnnzoo.from_pretrained(name)
+    return rnnzoo.load(name)
+
+
+def predict_main(argv: list[str] | None = None) -> int:
+    """Run ``rnnzoo predict`` with ``argv``; print (or write) the prediction. Returns 0; bad input exits 2 with
+    the error's message."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from rnnzoo.data.errors import DataError
+    from rnnzoo.hub import HubError, ModelFileError
+    from rnnzoo.registry import NoPretrainedWeightsError, UnknownModelError
+    from rnnzoo.tasks import PreprocessingError
+
+    try:
+        model = _load(args.model)
+        result = model.predict_from_files(args.inputs, args)
+    except (PreprocessingError, DataError, ModelFileError, HubError, UnknownModelError,
+            NoPretrainedWeightsError) as err:
+        parser.exit(2, f"rnnzoo predict: error: {err}\n")
+    if result is not None:
+        print(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(predict_main())

@@ -1,0 +1,76 @@
+"""A forecaster's preprocessing: each series' training-range scaler and the window geometry it was trained on."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rnnzoo.tasks.base import Preprocessing, PreprocessingError
+
+
+@dataclasses.dataclass
+class SeriesScaler(Preprocessing):
+    """Standardisation with each series' training-range mean and std (``scaled = (x - mean) / std``), and the
+    windows the model was trained on. Written by :class:`~rnnzoo.data.TimeSeriesDataModule`.
+
+    ``mean`` and ``std`` are ``[series][feature]``; ``series`` names them (a file, a built-in, ``series[i]``).
+    """
+
+    key: ClassVar[str] = "timeseries"
+
+    mean: list[list[float]]
+    std: list[list[float]]
+    input_length: int
+    horizon: int
+    season: int = 1
+    series: list[str] = dataclasses.field(default_factory=list)
+    columns: list[str] | None = None
+    source: str = ""
+    stride: int = 1
+    proportions: list[float] | None = None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, task: str = "") -> "SeriesScaler":
+        # Format 1 (and the DataModule) nest the statistics as {"scaler": {"mean", "std"}}.
+        block = dict((config or {}).get(cls.key) or {}) if isinstance(config, dict) else config
+        if isinstance(block, dict) and "scaler" in block:
+            scaler = block.pop("scaler")
+            block.update(mean=scaler["mean"], std=scaler["std"])
+            config = {cls.key: block}
+        return super().from_config(config, task=task)
+
+    def to_config(self) -> dict[str, Any]:
+        fields = dataclasses.asdict(self)
+        fields["scaler"] = {"mean": fields.pop("mean"), "std": fields.pop("std")}
+        return {self.key: fields}
+
+    def series_index(self, series: int | str) -> int:
+        """The index of ``series`` (an index or one of :attr:`series`' names), checked."""
+        if isinstance(series, str):
+            if series not in self.series:
+                raise PreprocessingError(f"unknown series {series!r}; this model was trained on {self.series}")
+            return self.series.index(series)
+        if not 0 <= series < len(self.mean):
+            raise PreprocessingError(f"series={series} is out of range: this model has scalers for "
+                                     f"{len(self.mean)} series ({self.series})")
+        return series
+
+    def encode(self, values: np.ndarray, series: int = 0) -> np.ndarray:
+        """``(T, F)`` values in the data's units -> scaled float32, as the DataModule scaled its windows."""
+        mean = np.asarray(self.mean[series], dtype=np.float32)
+        std = np.asarray(self.std[series], dtype=np.float32)
+        return (np.asarray(values, dtype=np.float32) - mean) / std
+
+    def decode(self, scaled: np.ndarray, series: int = 0, *, features: int | None = None) -> np.ndarray:
+        """Scaled values ``(..., F)`` (the first ``features`` of the window's) -> the data's units."""
+        features = features or len(self.mean[series])
+        mean = np.asarray(self.mean[series][:features], dtype=np.float32)
+        std = np.asarray(self.std[series][:features], dtype=np.float32)
+        return np.asarray(scaled, dtype=np.float32) * std + mean
+
+    def decode_scale(self, scaled_std: np.ndarray, series: int = 0, *, features: int | None = None) -> np.ndarray:
+        """A standard deviation in scaled units -> the data's units (scaled by std only)."""
+        features = features or len(self.std[series])
+        return np.asarray(scaled_std, dtype=np.float32) * np.asarray(self.std[series][:features], dtype=np.float32)

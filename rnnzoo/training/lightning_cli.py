@@ -1,0 +1,74 @@
+"""``rnnzoo fit | validate | test | predict -c RECIPE``: LightningCLI over :class:`~rnnzoo.training.RecurrentTask`
+and any LightningDataModule, with MLflow logging, model export and best/last checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+from jsonargparse import lazy_instance
+from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import MLFlowLogger
+
+import rnnzoo.data  # noqa: F401  (imports the DataModules so that --data accepts their short names)
+from rnnzoo.mlflow_export import MLflowModelExport
+from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri
+from rnnzoo.training.module import RecurrentTask
+
+
+class MLflowSaveConfig(SaveConfigCallback):
+    """Store the resolved config as ``<default_root_dir>/config.yaml``, in the MLflow run (``config.yaml``) and
+    as run parameters. (Lightning's own copy goes to the logger's folder, which an MLflow server run has not.)"""
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        text = self.parser.dump(self.config, skip_none=False)
+        root = Path(trainer.default_root_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "config.yaml").write_text(text)
+        for logger in trainer.loggers:
+            if isinstance(logger, MLFlowLogger):
+                logger.experiment.log_text(logger.run_id, text, "config.yaml")
+                logger.log_hyperparams({"config": self.config.as_dict()})
+
+
+class RnnzooCLI(LightningCLI):
+    """LightningCLI with rnnzoo's defaults: MLflow logging, model export, best/last checkpoints."""
+
+    def before_instantiate_classes(self) -> None:
+        # Check where runs will go before anything is built, so a dead server is reported as itself (and not
+        # wrapped in the parser's type errors) before any data is prepared or any training starts.
+        loggers = self.config[self.subcommand].trainer.logger if self.subcommand else self.config.trainer.logger
+        for logger in loggers if isinstance(loggers, list) else [loggers]:
+            if getattr(logger, "class_path", None) == "rnnzoo.tracking.MLflowLogger":
+                check_tracking_uri(resolve_tracking_uri(logger.init_args.get("tracking_uri")))
+
+    def before_fit(self) -> None:
+        # Lightning looks for "last" before the model's callbacks (which fix the checkpoint folder) are attached,
+        # finds nothing and starts afresh with a warning; resolve it here, and refuse when there is nothing.
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") == "last":
+            last = Path(self.trainer.default_root_dir) / "checkpoints" / "last.ckpt"
+            if not last.is_file():
+                raise FileNotFoundError(
+                    f"--ckpt_path last: no checkpoint at {last}; run without --ckpt_path to start afresh, or point "
+                    f"--trainer.default_root_dir at the folder of the run to resume"
+                )
+            config["ckpt_path"] = str(last)
+
+
+def lightning_main(args: list[str] | None = None) -> RnnzooCLI:
+    """Run a LightningCLI subcommand (``fit``, ``validate``, ``test``, ``predict``)."""
+    return RnnzooCLI(
+        RecurrentTask,
+        L.LightningDataModule,
+        subclass_mode_data=True,
+        save_config_callback=MLflowSaveConfig,
+        save_config_kwargs={"save_to_log_dir": False},
+        trainer_defaults={
+            "logger": lazy_instance(MLflowLogger),  # resolves the tracking URI when the run starts
+            "callbacks": [lazy_instance(MLflowModelExport)],
+            "default_root_dir": "runs",
+        },
+        args=args,
+        parser_kwargs={"description": "Train and evaluate rnnzoo models (LightningCLI)."},
+    )
