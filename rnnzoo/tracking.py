@@ -57,6 +57,15 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
     )
 
 
+def sqlite_artifact_location(uri: str) -> str | None:
+    """For a SQLite store, ``<its folder>/mlartifacts`` as a URI: a new experiment's artifacts then live next to
+    the database whatever the working directory (MLflow's default is ``./mlartifacts`` of the process that
+    creates the experiment, a stray folder wherever that happens to run). None for other stores."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri.removeprefix("sqlite:///")).expanduser().resolve().parent / "mlartifacts").as_uri()
+
+
 class MLflowLogger(MLFlowLogger):
     """Lightning's MLFlowLogger with the tracking URI resolved when the run starts and checked before training.
 
@@ -83,6 +92,7 @@ class MLflowLogger(MLFlowLogger):
     ):
         uri = resolve_tracking_uri(tracking_uri)
         check_tracking_uri(uri)
+        artifact_location = artifact_location or sqlite_artifact_location(uri)
         super().__init__(
             experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, log_model=log_model,
             prefix=prefix, artifact_location=artifact_location, run_id=run_id, synchronous=synchronous,

@@ -71,10 +71,16 @@ def test_classical_baselines_on_the_same_test_windows():
     scores = statistical_baselines(load_builtin_series("co2"), dm.proportions, 48, 24, 6, 12)
     # Two independent paths (raw series and origins here, the DataModule's scaled windows there) agree.
     naive = scores.pop("seasonal naive (m=12)")
-    assert naive == pytest.approx(seasonal_naive_scores(dm, 12), rel=1e-5)
-    assert set(scores) == {"ETS (A,A,A)", "SARIMA(0,1,1)(0,1,1)12"}
-    for name, s in scores.items():  # both model CO2's trend, which the seasonal naive forecast cannot
-        assert s["mase"] < naive["mase"] / 2, name
+    assert naive["scores"] == pytest.approx(seasonal_naive_scores(dm, 12), rel=1e-5)
+    assert set(scores) == {"ETS (A,A,A)", "AutoARIMA (stepwise AIC)", "SARIMA(0,1,1)(0,1,1)12"}
+    for name, s in scores.items():  # all model CO2's trend, which the seasonal naive forecast cannot
+        assert s["scores"]["mase"] < naive["scores"]["mase"] / 2, name
+        # Per-window items: one per test window, summing to the score.
+        items = s["items"]["mae"]
+        assert len(items["num"]) == len(dm.datasets["test"])
+        assert sum(items["num"]) / sum(items["den"]) == pytest.approx(s["scores"]["mae"], rel=1e-9)
+    (order, seasonal), = scores["AutoARIMA (stepwise AIC)"]["orders"]
+    assert seasonal[1] == 1 and seasonal[3] == 12  # CO2's strong yearly cycle: one seasonal difference
 
 
 def test_json_numbers_are_what_mlflow_holds(co2_run):
@@ -164,7 +170,7 @@ def test_command_line_options():
                                       "--max-epochs", "3", "--lr-search", "4", "--out", "x"])
     assert args.cells == ["gru", "peephole-lstm"] and args.seeds == [0] and args.lr_search == 4
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["--data", "mnist"])
+        compare_main(["--data", "mnist", "--out", "never-written"])
 
 
 def test_init_range_is_refused_outside_the_language_models(capsys):

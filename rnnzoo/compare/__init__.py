@@ -11,7 +11,7 @@ from typing import Any
 
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
 
-_LAZY = {"compare": "rnnzoo.compare.compare", "CellModel": "rnnzoo.compare.models",
+_LAZY = {"compare": "rnnzoo.compare.comparison", "CellModel": "rnnzoo.compare.models",
          "resolve_models": "rnnzoo.compare.models"}
 
 

@@ -14,17 +14,35 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``rnnzoo compare`` argument parser."""
     p = argparse.ArgumentParser(
         prog="rnnzoo compare",
-        description="Train the four cells at one parameter budget on one dataset, several seeds each, and write "
-                    "results.md (table), curves.png (validation curves) and results.json; logs to MLflow (one "
-                    "parent run, a child run per cell and seed).")
-    p.add_argument("--data", required=True, choices=sorted(PRESETS), help="built-in dataset")
+        description="Train the four cells at one parameter budget on one dataset, several seeds each, and answer "
+                    "which to use: a verdict (ranking, differences with 95%% intervals, cost, and for forecasts the "
+                    "statistical baselines on the same windows) on top of results.md, curves.png and results.json; "
+                    "logs to MLflow (one parent run, a child run per cell and seed).",
+        epilog="your own data: rnnzoo compare --data sales.csv --target y --horizon 12 | "
+               "rnnzoo compare --data recordings/ (one subfolder of .wav per label) | "
+               "rnnzoo compare --data book.txt --level word")
+    p.add_argument("--data", required=True, metavar="NAME_OR_PATH",
+                   help=f"a built-in dataset ({', '.join(sorted(PRESETS))}) or your own: a .csv/.parquet table "
+                        f"(forecasting), a folder of label/*.wav (classification), a .txt file or folder (text)")
     p.add_argument("--budget", default=None, help="parameter budget, e.g. 20k (default: the dataset's)")
     p.add_argument("--cells", nargs="+", default=["rnn", "lstm", "peephole_lstm", "gru"],
                    help="cells to compare (rnn lstm peephole_lstm gru; peephole-lstm also works)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--max-epochs", type=int, default=50)
+    p.add_argument("--max-epochs", type=int, default=None,
+                   help="at most this many epochs per run (default: the dataset's; 100 for your own series)")
     p.add_argument("--max-time", type=float, default=None, help="seconds of fitting per run")
-    p.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs (default: off)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="early stopping on validation after this many epochs without improvement (default: the "
+                        "dataset's, 10 for your own series; 0: off)")
+    series = p.add_argument_group("your own series (--data FILE.csv or .parquet)")
+    series.add_argument("--target", nargs="+", help="column(s) to forecast (default: every numeric column)")
+    series.add_argument("--covariates", nargs="+", help="past covariate columns (read, not forecast)")
+    series.add_argument("--series-id", help="long format: the column that tells the series apart")
+    series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season")
+    series.add_argument("--horizon", type=int, help="steps to forecast (default: one season, else 1)")
+    series.add_argument("--input-length", type=int, help="window length (default: max(2 season, 2 horizon, 8))")
+    series.add_argument("--season", type=int, help="seasonal period (default: from --time-column, else 1)")
+    p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -56,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 def compare_main(argv: list[str] | None = None) -> int:
     """Run ``rnnzoo compare`` with ``argv`` (default: ``sys.argv[1:]``); prints the table and the file paths."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    from rnnzoo.compare.compare import compare  # after parsing: --help needs no Lightning
+    from rnnzoo.compare.comparison import compare  # after parsing: --help needs no Lightning
 
     # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored
     # checkpoints) would repeat for every one of the runs.
@@ -77,7 +95,28 @@ def compare_main(argv: list[str] | None = None) -> int:
         if args.data != "ptb":
             build_parser().error("--init-range applies to --data ptb only (the language models)")
         overrides = {**(overrides or {}), "init_range": args.init_range}
-    results = compare(
+    from rnnzoo.compare.user_data import SeriesOptions
+    from rnnzoo.data.errors import DataError
+
+    series_options = SeriesOptions(args.target, args.covariates, args.series_id, args.time_column, args.horizon,
+                                   args.input_length, args.season)
+    if args.data in PRESETS and any(v is not None for v in vars(series_options).values()):
+        build_parser().error(f"--target, --horizon and the other series options are for your own files; "
+                             f"{args.data!r} is a built-in dataset with its own settings")
+    try:
+        results = _run(compare, args, series_options, dm_options, overrides)
+    except DataError as err:
+        build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
+    print()
+    print(open(results["files"]["results_md"]).read())
+    for key, path in results["files"].items():
+        print(f"{key}: {path}")
+    print(f"MLflow: parent run {results['meta']['parent_run_id']} in {results['meta']['tracking_uri']}")
+    return 0
+
+
+def _run(compare, args, series_options, dm_options, overrides):
+    return compare(
         args.data, budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
         max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,
         lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
@@ -85,15 +124,9 @@ def compare_main(argv: list[str] | None = None) -> int:
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         datamodule_options=dm_options, out_dir=args.out, tracking_uri=args.tracking_uri,
         experiment_name=args.experiment, threads=args.threads or None,
-        progress_bar=sys.stderr.isatty() if args.progress is None else args.progress,
-        save_models=args.save_models,
+        progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
+        save_models=args.save_models, series_options=series_options, text_level=args.level,
     )
-    print()
-    print(open(results["files"]["results_md"]).read())
-    for key, path in results["files"].items():
-        print(f"{key}: {path}")
-    print(f"MLflow: parent run {results['meta']['parent_run_id']} in {results['meta']['tracking_uri']}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ class DataPreset:
     gradient_clip_val: float | None = 1.0
     lr_scheduler: dict[str, Any] | None = None  # as RecurrentTask takes it
     datamodule_defaults: dict[str, Any] = field(default_factory=dict)
-    seasonal_baseline: bool = False  # time series: score the seasonal naive forecast on the same test split
+    seasonal_baseline: bool = False  # time series: score the statistical baselines on the same test windows
+    max_epochs: int = 50  # the default budget and early stopping: those docs/results.md's runs used
+    patience: int | None = None
 
 
 def _piano_roll(**kw):
@@ -52,18 +54,19 @@ def _text(**kw):
 PRESETS: dict[str, DataPreset] = {
     # Chung et al. 2014: RMSprop, gradient norm clipped at 1, ~20k parameters (the zoo's pianoroll family).
     "jsb": DataPreset("jsb", _piano_roll, "pianoroll", None, "20k", optimizer="rmsprop", lr=1e-2,
-                      datamodule_defaults={"batch_size": 16}),
+                      datamodule_defaults={"batch_size": 16}, max_epochs=200, patience=20),
     # 12 LPC cepstra, 9 speakers: no registered family has these sizes, so the classifier is sized here.
     "japanese_vowels": DataPreset("japanese_vowels", _speech, None,
                                   {"task": "sequence_classifier", "input_size": 12, "num_classes": 9}, "20k",
-                                  lr=1e-2, datamodule_defaults={"batch_size": 32, "bucket_by_length": True}),
+                                  lr=1e-2, datamodule_defaults={"batch_size": 32, "bucket_by_length": True},
+                                  max_epochs=60, patience=15),
     # The forecaster family reads one series and predicts 24 steps (two years of monthly CO2).
     "co2": DataPreset("co2", _series("co2"), "forecaster", None, "20k", lr=1e-3,
                       datamodule_defaults={"input_length": 48, "horizon": 24, "batch_size": 32},
-                      seasonal_baseline=True),
+                      seasonal_baseline=True, max_epochs=100, patience=20),
     "sunspots": DataPreset("sunspots", _series("sunspots"), "forecaster", None, "20k", lr=1e-3,
                            datamodule_defaults={"input_length": 33, "horizon": 24, "batch_size": 16},
-                           seasonal_baseline=True),
+                           seasonal_baseline=True, max_epochs=150, patience=20),
     # Zaremba et al.'s small set-up (bptt 20, batch 20, SGD lr 1, clip 5, lr halved each epoch after the 4th,
     # 13 epochs) sized by parameters, not units. Their loss sums over the 20 steps and averages over the batch;
     # ours averages over all tokens, a gradient 20x smaller, so their lr 1 and clip 5 are our lr 20 and clip
@@ -71,7 +74,8 @@ PRESETS: dict[str, DataPreset] = {
     "ptb": DataPreset("ptb", _text, "wordlm", None, "4600k", optimizer="sgd", lr=20.0,
                       gradient_clip_val=0.25, datamodule_defaults={"batch_size": 20, "bptt": 20},
                       lr_scheduler={"class_path": "MultiStepLR",
-                                    "init_args": {"milestones": list(range(4, 13)), "gamma": 0.5}}),
+                                    "init_args": {"milestones": list(range(4, 13)), "gamma": 0.5}},
+                      max_epochs=13),
 }
 
 

@@ -59,9 +59,17 @@ class RunResult:
     best_checkpoint: str
     test: dict[str, float] = field(default_factory=dict)  # test metrics of the best checkpoint (empty: not tested)
     curve: dict[str, list] = field(default_factory=dict)  # ValidationCurve.as_dict()
+    items: dict[str, dict[str, list]] = field(default_factory=dict)  # per-test-item scores (verdict.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _train_batches(datamodule: L.LightningDataModule) -> int:
+    try:
+        return len(datamodule.train_dataloader())
+    except (TypeError, RuntimeError):  # an iterable loader without a length, or one not set up yet
+        return 50
 
 
 def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: int, settings: TrainSettings,
@@ -102,6 +110,8 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         logger=logger, callbacks=callbacks, gradient_clip_val=settings.gradient_clip_val,
         enable_progress_bar=settings.progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
         deterministic=settings.deterministic, accelerator=settings.accelerator, devices=1,
+        # Lightning's default of 50 skips every step of an epoch of fewer batches (and warns about it).
+        log_every_n_steps=max(1, min(50, _train_batches(datamodule))),
     )
     trainer.fit(task, datamodule=datamodule)
     if not curve.values:

@@ -1,10 +1,19 @@
-"""Classical forecasters fitted on the training range of the same series and scored on the same test windows as
-the networks: ETS (additive trend and season, statsmodels' state-space form) and a seasonal ARIMA (the "airline"
-model, ARIMA(0,1,1)(0,1,1)_m), plus the seasonal naive forecast computed from the raw series."""
+"""Statistical forecasters fitted on the training range of each series and scored on the same test windows as the
+networks, in the same units: the seasonal naive forecast, ETS (additive trend and season, statsmodels' state-space
+form), an automatic ARIMA (a stepwise AIC search in the manner of Hyndman & Khandakar 2008, on statsmodels'
+SARIMAX) and, for seasonal data, the "airline" seasonal ARIMA(0,1,1)(0,1,1)_m.
+
+Each model's parameters are estimated on the training range only; for every test window they are kept fixed and
+the model is run over the values observed up to the window's origin (``results.apply``), then forecasts
+``horizon`` steps, as the networks do from their input window. Per-window errors are kept, in the DataModule's
+window order, so a verdict can compare a network with a baseline window by window.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,43 +29,155 @@ def test_origins(length: int, proportions, input_length: int, horizon: int, stri
     return [o for o in range(test.start, test.stop - horizon + 1, stride)]
 
 
-def _score(forecasts: np.ndarray, truths: np.ndarray, mase_scale: float) -> dict[str, float]:
-    err = np.abs(forecasts - truths)
-    return {"mae": float(err.mean()), "rmse": float(np.sqrt((err ** 2).mean())), "mase": float((err / mase_scale).mean())}
+def seasonal_differences(y: np.ndarray, season: int) -> int:
+    """0 or 1 seasonal difference: 1 when the STL seasonal strength ``max(0, 1 - var(R) / var(S + R))`` exceeds
+    0.64 (the threshold of Hyndman's ``nsdiffs``) and there are at least two full seasons."""
+    if season < 2 or len(y) < 2 * season + 1:
+        return 0
+    from statsmodels.tsa.seasonal import STL
+
+    fit = STL(y, period=season, robust=True).fit()
+    strength = max(0.0, 1.0 - np.var(fit.resid) / max(np.var(fit.seasonal + fit.resid), 1e-12))
+    return int(strength > 0.64)
 
 
-def statistical_baselines(values: np.ndarray, proportions, input_length: int, horizon: int, stride: int,
-                          season: int) -> dict[str, dict[str, float]]:
-    """MAE, RMSE and MASE on the test windows for seasonal naive, ETS and seasonal ARIMA.
+def differences(y: np.ndarray, max_d: int = 2) -> int:
+    """Number of first differences (0..``max_d``) after which KPSS no longer rejects level stationarity at 5%."""
+    from statsmodels.tsa.stattools import kpss
 
-    The models' parameters are estimated on the training range only; for each test window they are kept fixed
-    and the model is run over the values observed up to the window's origin (``results.apply``), then forecasts
-    ``horizon`` steps, as the networks do from their input window. MASE uses the training range's seasonal naive
-    MAE, as the DataModule does.
-    """
+    for d in range(max_d + 1):
+        series = np.diff(y, n=d) if d else y
+        if len(series) < 10:
+            return d
+        if np.ptp(series) == 0:
+            return d  # constant: nothing left to difference (and KPSS's lag rule divides by zero)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # KPSS warns when its p-value is off its table (outside 1%..10%)
+            p_value = kpss(series, regression="c", nlags="auto")[1]
+        if p_value >= 0.05:
+            return d
+    return max_d
+
+
+def auto_arima(y: np.ndarray, season: int, max_fits: int = 20):
+    """A fitted SARIMAX chosen by a stepwise AIC search: ``D`` from seasonal strength, ``d`` from KPSS, then
+    (p, q, P, Q) from Hyndman & Khandakar's four starting models, moving one order by ±1 (or p and q together;
+    p, q <= 5, P, Q <= 1) while the AIC falls, at most ``max_fits`` fits. Returns ``(results, order,
+    seasonal_order)``."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    seasonal = season if season > 1 else 0
+    D = seasonal_differences(y, season) if seasonal else 0
+    d = differences(np.asarray(y[season:] - y[:-season]) if D else y)
+    trend = "c" if d + D == 0 else None
+    tried: dict[tuple[int, int, int, int], tuple[float, Any]] = {}
+
+    def fit(p: int, q: int, P: int, Q: int) -> float:
+        key = (p, q, P, Q)
+        if key not in tried and len(tried) < max_fits:
+            try:
+                # simple_differencing: the differences are taken before the Kalman filter, whose state then
+                # holds the ARMA part only (a seasonal model's state shrinks from ~40 to ~15 dimensions: ~5x faster)
+                result = SARIMAX(y, order=(p, d, q), seasonal_order=(P, D, Q, seasonal) if seasonal else (0, 0, 0, 0),
+                                 trend=trend, simple_differencing=True).fit(disp=False)
+                tried[key] = (float(result.aic) if np.isfinite(result.aic) else np.inf, result)
+            except (ValueError, np.linalg.LinAlgError):
+                tried[key] = (np.inf, None)
+        return tried.get(key, (np.inf, None))[0]
+
+    starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)] if seasonal else \
+        [(2, 2, 0, 0), (0, 0, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0)]
+    best = min(starts, key=lambda k: fit(*k))
+    improved = True
+    while improved and len(tried) < max_fits:
+        improved = False
+        p, q, P, Q = best
+        steps = [(1, 0, 0, 0), (-1, 0, 0, 0), (0, 1, 0, 0), (0, -1, 0, 0), (1, 1, 0, 0), (-1, -1, 0, 0)]
+        if seasonal:
+            steps += [(0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]
+        for dp, dq, dP, dQ in steps:
+            cand = (p + dp, q + dq, P + dP, Q + dQ)
+            if min(cand) < 0 or cand[0] > 5 or cand[1] > 5 or cand[2] > 1 or cand[3] > 1:
+                continue
+            if fit(*cand) < fit(*best):
+                best, improved = cand, True
+    p, q, P, Q = best
+    order, seasonal_order = (p, d, q), (P, D, Q, seasonal) if seasonal else (0, 0, 0, 0)
+    # The search's models forecast differences; the chosen one is fitted again on the levels (from the searched
+    # parameters), so that it forecasts the series itself.
+    final = SARIMAX(y, order=order, seasonal_order=seasonal_order, trend=trend).fit(
+        start_params=tried[best][1].params, disp=False)
+    return final, order, seasonal_order
+
+
+def _methods(season: int) -> dict[str, Callable[[np.ndarray], Any]]:
+    """name -> fit(train values) returning a statsmodels results object (``apply`` and ``forecast``)."""
     from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+    methods = {
+        "ETS (A,A,A)" if season > 1 else "ETS (A,A,N)":
+            lambda y: ExponentialSmoothing(y, trend=True, seasonal=season if season > 1 else None).fit(disp=False),
+        "AutoARIMA (stepwise AIC)": lambda y: auto_arima(y, season)[0],
+    }
+    if season > 1:
+        methods[f"SARIMA(0,1,1)(0,1,1){season}"] = lambda y: SARIMAX(
+            y, order=(0, 1, 1), seasonal_order=(0, 1, 1, season)).fit(disp=False)
+    return methods
+
+
+def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions, input_length: int, horizon: int,
+                          stride: int, season: int, *, num_targets: int | None = None,
+                          classical: bool = True) -> dict[str, dict[str, Any]]:
+    """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}, "orders": ...}``.
+
+    ``series``: one ``(T,)``/``(T, F)`` array or a list of them (raw units; the first ``num_targets`` columns are
+    forecast, each univariately, covariates are not used). Items are the test windows in the DataModule's order
+    (series by series, origins ascending), each summing over its horizon and targets, so they pair with a
+    network's per-window errors. MASE divides by each series' training-range seasonal naive MAE, as the
+    DataModule does. ``classical=False`` scores the seasonal naive forecast only.
+    """
     from rnnzoo.data.splits import chronological_split
     from rnnzoo.data.timeseries.windows import seasonal_naive_mae
 
-    y = np.asarray(values, dtype=np.float64).reshape(-1)
-    train, _, _ = chronological_split(len(y), proportions)
-    scale = float(seasonal_naive_mae(y[train].reshape(-1, 1).astype(np.float32), season)[0])
-    origins = test_origins(len(y), proportions, input_length, horizon, stride)
-    truths = np.stack([y[o:o + horizon] for o in origins])
+    arrays = [series] if isinstance(series, np.ndarray) else list(series)
+    arrays = [np.asarray(a, dtype=np.float64).reshape(len(a), -1) for a in arrays]
+    targets = num_targets or arrays[0].shape[1]
+    names = [f"seasonal naive (m={season})", *(_methods(season) if classical else {})]
+    errors: dict[str, list[np.ndarray]] = {n: [] for n in names}  # per window: (H, targets) absolute errors
+    scaled: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    orders: dict[str, list] = {n: [] for n in names}
     steps = np.arange(horizon)
-    naive = np.stack([y[o - season + (steps % season)] for o in origins])
-    out = {f"seasonal naive (m={season})": _score(naive, truths, scale)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter of the optimisers; the scores speak for the fit
-        models = {
-            "ETS (A,A,A)": ExponentialSmoothing(y[train], trend=True, seasonal=season),
-            f"SARIMA(0,1,1)(0,1,1){season}": SARIMAX(y[train], order=(0, 1, 1),
-                                                     seasonal_order=(0, 1, 1, season)),
+    for values in arrays:
+        train, _, _ = chronological_split(len(values), proportions)
+        origins = test_origins(len(values), proportions, input_length, horizon, stride)
+        scale = seasonal_naive_mae(values[train].astype(np.float32), season)[:targets].astype(np.float64)
+        per_method = {n: np.zeros((len(origins), horizon, targets)) for n in names}
+        truths = np.stack([values[o:o + horizon, :targets] for o in origins])  # (W, H, targets)
+        lag = season if season <= input_length else 1
+        per_method[names[0]] = np.stack([values[o - lag + (steps % lag), :targets] for o in origins])
+        for k in range(targets):
+            y = values[:, k]
+            for name, fit in (_methods(season) if classical else {}).items():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # optimiser chatter; the scores speak for the fit
+                    fitted = fit(y[train])
+                    per_method[name][:, :, k] = np.stack([fitted.apply(y[:o]).forecast(horizon) for o in origins])
+                orders[name].append(getattr(fitted.model, "order", None) and
+                                    [list(fitted.model.order), list(fitted.model.seasonal_order)])
+        for name in names:
+            err = np.abs(per_method[name] - truths)
+            errors[name] += list(err)
+            scaled[name] += list(err / scale)
+    out = {}
+    for name in names:
+        err, sc = np.stack(errors[name]), np.stack(scaled[name])  # (W, H, targets)
+        count = [float(err[0].size)] * len(err)
+        out[name] = {
+            "scores": {"mae": float(err.mean()), "rmse": float(np.sqrt((err ** 2).mean())), "mase": float(sc.mean())},
+            "items": {"mae": {"num": err.sum((1, 2)).tolist(), "den": count},
+                      "mase": {"num": sc.sum((1, 2)).tolist(), "den": count}},
         }
-        for name, model in models.items():
-            fitted = model.fit(disp=False)
-            forecasts = np.stack([fitted.apply(y[:o]).forecast(horizon) for o in origins])
-            out[name] = _score(forecasts, truths, scale)
+        if any(orders[name]):
+            out[name]["orders"] = orders[name]
     return out

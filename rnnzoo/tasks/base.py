@@ -202,9 +202,24 @@ class Objective:
     #: the metric ``ModelCheckpoint``/early stopping should watch, and whether lower is better
     monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
 
+    #: the test metrics a comparison's verdict can rank by (:meth:`item_scores` gives each), lower or higher better
+    item_metrics: ClassVar[dict[str, str]] = {}
+
     def metrics(self, model: nn.Module) -> dict[str, "Metric"]:
         """Fresh metric objects for one stage (val or test), by short name."""
         return {}
+
+    def item_scores(self, model: nn.Module, batch: dict[str, Tensor]) -> dict[str, tuple[Tensor, Tensor]]:
+        """Per item of a test batch (a window, a sequence, a piece, a row of a text window), for each metric of
+        :attr:`item_metrics`, a ``(numerator, denominator)`` pair ``(B,)``: the metric over any set of items is
+        :meth:`metric_from_sums` of their summed numerators and denominators. A comparison's verdict resamples
+        items with these (a bootstrap over test items and seeds)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def metric_from_sums(name: str, numerator: float, denominator: float) -> float:
+        """The metric ``name`` from summed per-item scores (a mean; perplexity overrides it with exp)."""
+        return numerator / denominator
 
     def step(self, model: nn.Module, batch: dict[str, Tensor], metrics: dict[str, "Metric"] | None,
              stage: str) -> tuple[Tensor, int]:

@@ -8,18 +8,23 @@ from pathlib import Path
 from rnnzoo.data.errors import DataError
 
 
+def _wavs(folder: Path) -> list[Path]:
+    """The .wav files of a folder, any case of the suffix (.wav, .WAV), sorted."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav")
+
+
 def list_audio_folder(root: str | os.PathLike) -> tuple[list[Path], list[int], list[str]]:
     """Files, label indices and class names (sorted subfolder names) of ``root/<label>/*.wav``."""
     root = Path(root).expanduser()
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Pass a folder with one subfolder of .wav files per label.")
-    loose = sorted(p.name for p in root.glob("*.wav"))
+    loose = [p.name for p in _wavs(root)]
     if loose:
         raise DataError(
             f"{root}: .wav files directly in the root ({loose[:3]}...) have no label. Move each into a subfolder "
             f"named after its label, e.g. {root}/yes/{loose[0]}."
         )
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and any(d.glob("*.wav")))
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and _wavs(d))
     if len(classes) < 2:
         raise DataError(
             f"{root}: found {len(classes)} label folder(s) with .wav files; a classifier needs at least 2. "
@@ -27,7 +32,7 @@ def list_audio_folder(root: str | os.PathLike) -> tuple[list[Path], list[int], l
         )
     files, labels = [], []
     for index, name in enumerate(classes):
-        for path in sorted((root / name).glob("*.wav")):
+        for path in _wavs(root / name):
             files.append(path)
             labels.append(index)
     return files, labels, classes

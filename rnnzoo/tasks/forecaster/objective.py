@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torchmetrics import MeanAbsoluteError, MeanSquaredError
 
@@ -16,6 +17,7 @@ class ForecastingObjective(Objective):
 
     input_key = "window"
     monitor = ("val/mae", "min")
+    item_metrics = {"mae": "min", "mase": "min"}
 
     def metrics(self, model):
         return {"mae": MeanAbsoluteError(), "rmse": MeanSquaredError(squared=False), "mase": MASE()}
@@ -36,6 +38,14 @@ class ForecastingObjective(Objective):
             for name, metric in metrics.items():
                 metric.update(pred, true, batch["mase_scale"]) if name == "mase" else metric.update(pred, true)
         return loss, len(mean)
+
+    def item_scores(self, model, batch):
+        out = model(batch["window"])
+        mean = out[0] if isinstance(out, tuple) else out
+        error = (self._unscale(mean, batch) - self._unscale(batch["target"], batch)).abs()  # (B, H, F)
+        count = torch.full((len(error),), float(error[0].numel()))
+        return {"mae": (error.sum((1, 2)), count),
+                "mase": ((error / batch["mase_scale"].unsqueeze(1)).sum((1, 2)), count)}
 
     def predict(self, model, batch):
         out = model(batch["window"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -21,6 +23,7 @@ class LanguageModelObjective(Objective):
 
     input_key = "inputs"
     monitor = ("val/ppl", "min")
+    item_metrics = {"ppl": "min"}
 
     def __init__(self):
         self._state: dict[str, object] = {}
@@ -31,17 +34,32 @@ class LanguageModelObjective(Objective):
     def metrics(self, model):
         return {"ppl": TokenNLL("perplexity"), "bpt": TokenNLL("bits")}
 
-    def step(self, model, batch, metrics, stage):
-        inputs, targets = batch["inputs"], batch["targets"]
+    def _logits(self, model, inputs, stage):
+        """Next-token logits, carrying the stage's state over from the previous batch (detached)."""
         state = self._state.get(stage)
         if state is not None and (state[0] if isinstance(state, tuple) else state).shape[1] != inputs.shape[0]:
             state = None  # a batch of another size does not continue the previous rows
         logits, new_state = model(inputs, state, return_state=True)
         self._state[stage] = _detach(new_state)
+        return logits
+
+    def step(self, model, batch, metrics, stage):
+        inputs, targets = batch["inputs"], batch["targets"]
+        logits = self._logits(model, inputs, stage)
         nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
         for metric in (metrics or {}).values():
             metric.update(nll.detach(), targets.numel())
         return nll / targets.numel(), targets.numel()
+
+    def item_scores(self, model, batch):
+        # Items are the rows of each window, read in stream order (call reset_state("items") before a pass).
+        logits = self._logits(model, batch["inputs"], "items")  # (B, T, V)
+        nll = F.cross_entropy(logits.transpose(1, 2), batch["targets"], reduction="none")  # (B, T)
+        return {"ppl": (nll.sum(1), torch.full((len(nll),), float(nll.shape[1])))}
+
+    @staticmethod
+    def metric_from_sums(name, numerator, denominator):
+        return math.exp(numerator / denominator) if name == "ppl" else numerator / denominator
 
     def predict(self, model, batch):
         logits = model(batch["inputs"])

@@ -21,6 +21,7 @@ class PianoRollObjective(Objective):
 
     input_key = "roll"
     monitor = ("val/nll", "min")
+    item_metrics = {"nll": "min"}
 
     def metrics(self, model):
         return {"nll": FrameNLL(), "frame_acc": FrameAccuracy()}
@@ -35,6 +36,13 @@ class PianoRollObjective(Objective):
         for metric in (metrics or {}).values():
             metric.update(logits.detach(), roll, mask)
         return loss, frames
+
+    def item_scores(self, model, batch):
+        roll, lengths = batch["roll"], batch["lengths"]
+        logits = model(shifted_input(roll), lengths=lengths)
+        mask = length_mask(lengths, roll.shape[1], roll.device)
+        per_frame = F.binary_cross_entropy_with_logits(logits.float(), roll.float(), reduction="none").sum(-1)
+        return {"nll": ((per_frame * mask).sum(1), mask.sum(1).float())}
 
     def model_input(self, model, batch):
         self.check_batch(model, batch)

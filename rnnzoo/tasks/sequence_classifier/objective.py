@@ -14,6 +14,7 @@ class ClassificationObjective(Objective):
 
     input_key = "features"
     monitor = ("val/acc", "max")
+    item_metrics = {"acc": "max"}
 
     def metrics(self, model):
         n = model.config["num_classes"]
@@ -25,6 +26,10 @@ class ClassificationObjective(Objective):
         for metric in (metrics or {}).values():
             metric.update(logits.detach(), batch["label"])
         return loss, len(batch["label"])
+
+    def item_scores(self, model, batch):
+        correct = (model(batch["features"], lengths=batch["lengths"]).argmax(-1) == batch["label"]).float()
+        return {"acc": (correct, torch.ones_like(correct))}
 
     def predict(self, model, batch):
         probs = torch.softmax(model(batch["features"], lengths=batch["lengths"]), dim=-1)

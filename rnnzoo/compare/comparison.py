@@ -4,7 +4,9 @@ and every number (results.md, curves.png, results.json), with one parent MLflow 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -15,12 +17,12 @@ import torch
 from rnnzoo.compare.lr_search import log_uniform_lrs, pick_best
 from rnnzoo.compare.models import resolve_models
 from rnnzoo.compare.plot import plot_curves
-from rnnzoo.compare.presets import DataPreset, get_preset
+from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
 from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings, train_one
 from rnnzoo.compare.summary import results_markdown, summarise
 from rnnzoo.families import CELL_NAMES as CELLS
 
-DataSource = str | L.LightningDataModule | Callable[[], L.LightningDataModule]
+DataSource = str | os.PathLike | L.LightningDataModule | Callable[[], L.LightningDataModule]
 
 
 def _datamodule(data: DataSource, preset: DataPreset | None, options: dict[str, Any]) -> L.LightningDataModule:
@@ -39,12 +41,11 @@ def _parent_run(tracking_uri: str, experiment_name: str, run_name: str, params: 
     if experiment:
         experiment_id = experiment.experiment_id
     else:
-        # MLflow puts a SQLite store's artifacts in ./mlruns of whatever the working directory is; keep them
-        # next to the database instead, so a store and its artifacts move (and get deleted) together.
-        location = None
-        if tracking_uri.startswith("sqlite:///"):
-            location = (Path(tracking_uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts").as_uri()
-        experiment_id = client.create_experiment(experiment_name, artifact_location=location)
+        # Artifacts next to a SQLite store, not in the working directory (see sqlite_artifact_location).
+        from rnnzoo.tracking import sqlite_artifact_location
+
+        experiment_id = client.create_experiment(experiment_name,
+                                                 artifact_location=sqlite_artifact_location(tracking_uri))
     run = client.create_run(experiment_id, run_name=run_name, tags={ROLE_TAG: "compare"})
     for key, value in params.items():
         client.log_param(run.info.run_id, key, str(value)[:6000])  # MLflow's limit on a parameter value
@@ -59,7 +60,7 @@ def compare(
     budget: int | str | None = None,
     cells: tuple[str, ...] = tuple(CELLS),
     seeds: tuple[int, ...] = (0, 1, 2),
-    max_epochs: int | None = 50,
+    max_epochs: int | None = None,
     max_time: float | None = None,
     patience: int | None = None,
     optimizer: str | None = None,
@@ -80,20 +81,25 @@ def compare(
     deterministic: bool = False,
     save_models: bool = True,
     classical_baselines: bool = True,
-    log: Callable[[str], None] = print,
+    series_options: Any = None,
+    text_level: str = "char",
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train every cell with every seed at one parameter budget and report them side by side.
 
     Args:
         data: a preset name (``"jsb"``, ``"japanese_vowels"``, ``"co2"``, ``"sunspots"``, ``"ptb"``, see
-            :mod:`rnnzoo.compare.presets`: it also brings the models and a training set-up), a DataModule, or a
-            factory called with ``datamodule_options``. The same DataModule (same split) serves every run.
+            :mod:`rnnzoo.compare.presets`: it also brings the models and a training set-up), the path of the
+            user's own data (a CSV/Parquet table, a folder of label/*.wav, a .txt file or folder: see
+            :mod:`rnnzoo.compare.user_data`, which chooses the task, models and budget from it), a DataModule, or
+            a factory called with ``datamodule_options``. The same DataModule (same split) serves every run.
         family, task_config, budget: the models (see :func:`rnnzoo.compare.models.resolve_models`); a preset
             supplies them when left out.
         cells, seeds: what to train; ``seeds`` seed model initialisation and dropout (the data split is the
             DataModule's own ``seed``, fixed across runs so every run sees the same split).
         max_epochs, max_time, patience: per-run budget (epochs, seconds) and early stopping on the task's
-            validation metric (``RecurrentTask.objective.monitor``).
+            validation metric (``RecurrentTask.objective.monitor``); None: the preset's (those of
+            docs/results.md's runs), else 50 epochs and patience 10. ``patience=0`` turns early stopping off.
         optimizer, lr, weight_decay, gradient_clip_val, model_overrides, lr_scheduler: training set-up (preset
             defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.RecurrentTask` takes it).
         lr_search: when > 0, draw this many learning rates log-uniformly from ``lr_range`` (seeded), train each
@@ -102,21 +108,39 @@ def compare(
         out_dir: where results.md, curves.png, results.json, runs/ (checkpoints) and models/ go.
         tracking_uri: MLflow store (see :mod:`rnnzoo.tracking`); one parent run, a child run per trained run.
         threads: ``torch.set_num_threads`` during the comparison (tiny RNNs often run faster on one thread).
-        classical_baselines: time-series presets also score ETS and seasonal ARIMA fitted on the training
-            range (see :mod:`rnnzoo.compare.statistical_baselines`); the seasonal naive forecast always.
+        classical_baselines: time-series data also score ETS, an automatic ARIMA and the airline seasonal ARIMA
+            fitted on the training range (see :mod:`rnnzoo.compare.statistical_baselines`); the seasonal naive
+            forecast always.
+        series_options, text_level: for a user path, the time-series options
+            (:class:`~rnnzoo.compare.user_data.SeriesOptions`) and the text level (``"char"`` or ``"word"``).
         save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/.
-        log: where the one-line progress messages go.
+        log: where the one-line progress messages go (default: printed, above a progress bar over the whole
+            comparison when stderr is a terminal).
 
     Returns:
-        Everything written to results.json (``meta``, ``cells``, ``runs``, ``lr_search``, ``baselines``,
-        ``models``, ``files``).
+        Everything written to results.json (``meta``, ``verdict``, ``cells``, ``runs``, ``lr_search``,
+        ``baselines``, ``models``, ``files``).
     """
     from rnnzoo import __version__, save_pretrained
-    from rnnzoo.compare.baselines import seasonal_naive_scores
+    from rnnzoo.compare.quiet import quiet_training
+    from rnnzoo.compare.verdict import build_verdict, collect_item_scores, inference_ms_per_step, verdict_markdown
     from rnnzoo.mlflow_export import git_commit
     from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri
 
-    preset = get_preset(data) if isinstance(data, str) else None
+    preset, user_data = None, None
+    if isinstance(data, (str, os.PathLike)) and not (isinstance(data, str) and data in PRESETS):
+        from rnnzoo.compare.user_data import user_data_preset
+        from rnnzoo.data.errors import DataError
+
+        if not Path(data).expanduser().exists():
+            raise DataError(f"--data {str(data)!r} is neither a built-in dataset ({', '.join(PRESETS)}) nor an "
+                            f"existing file or folder; pass one of those names, or the path of your CSV/Parquet "
+                            f"table, folder of label/*.wav, or .txt file")
+
+        preset, user_data = user_data_preset(data, series=series_options, level=text_level,
+                                             loader=datamodule_options)
+    elif isinstance(data, str):
+        preset = get_preset(data)
     if preset is not None and family is None and task_config is None:
         family, task_config = preset.family, preset.task_config
         budget = budget or (preset.default_budget if task_config is not None else None)
@@ -124,7 +148,9 @@ def compare(
     settings = TrainSettings(
         optimizer=optimizer or (preset.optimizer if preset else "adam"),
         lr=lr if lr is not None else (preset.lr if preset else 1e-3),
-        weight_decay=weight_decay, max_epochs=max_epochs, max_time=max_time, patience=patience,
+        weight_decay=weight_decay, max_time=max_time,
+        max_epochs=max_epochs or (preset.max_epochs if preset else 50),
+        patience=(patience if patience is not None else (preset.patience if preset else 10)) or None,
         gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if gradient_clip_val == "preset"
         else gradient_clip_val,
         model_overrides=model_overrides, deterministic=deterministic, progress_bar=progress_bar,
@@ -134,7 +160,7 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     uri = resolve_tracking_uri(tracking_uri)
     check_tracking_uri(uri)
-    dm = _datamodule(data, preset, dict(datamodule_options or {}))
+    dm = _datamodule(data, preset, {} if user_data else dict(datamodule_options or {}))
     dm.prepare_data()
     dm.setup("fit")
     data_name = preset.name if preset else type(dm).__name__
@@ -143,6 +169,7 @@ def compare(
         "data": data_name, "datamodule": type(dm).__name__, "datamodule_options": datamodule_options or {},
         "data_info": {k: v for k, v in getattr(dm, "info", {}).items() if k in ("content_sha256", "parsed")},
         "split_sizes": dm.split_sizes() if hasattr(dm, "split_sizes") else {},
+        "user_data": user_data,
         "family": family, "task_config": task_config, "budget": label, "cells": [m.cell for m in models],
         "seeds": list(seeds), "settings": {k: v for k, v in vars(settings).items()},
         "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or max_epochs},
@@ -154,11 +181,14 @@ def compare(
                                     {"data": data_name, "budget": label, "cells": meta["cells"], "seeds": list(seeds),
                                      **{f"settings.{k}": v for k, v in meta["settings"].items()},
                                      "lr_search": lr_search})
+    log, progress = _progress(log, len(models) * len(seeds))
     meta["parent_run_id"] = parent_id
     status = "FAILED"
     old_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
+    quiet = quiet_training()
+    quiet.__enter__()
     try:
         monitor, mode = None, "min"
         searched: dict[str, Any] = {}
@@ -190,6 +220,7 @@ def compare(
                 shutil.rmtree(root, ignore_errors=True)
                 r, task = train_one(m, dm, seed, s, root, tracking_uri=uri, experiment_name=experiment_name,
                                     parent_run_id=parent_id)
+                r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
                 monitor, mode = r.monitor, r.mode
                 runs.append(r)
                 pick = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
@@ -199,13 +230,14 @@ def compare(
                 log(f"[{len(runs)}/{total}] {m.name} seed {seed} lr {s.lr:.3g}: {tests}; best {monitor} "
                     f"{r.best_val:.4f} at epoch {r.best_epoch}/{r.epochs}, {r.seconds_per_epoch:.2f} s/epoch "
                     f"({time.perf_counter() - started:.0f} s so far)")
-        baselines = {}
-        season = getattr(dm, "season", None)
-        if preset is not None and preset.seasonal_baseline and season:
-            baselines[f"seasonal naive (m={season})"] = seasonal_naive_scores(dm, season)
+                if progress is not None:
+                    progress.update(1)
+        baseline_runs = {}
+        if preset is not None and preset.seasonal_baseline and getattr(dm, "season", None):
             if classical_baselines:
-                log("fitting ETS and seasonal ARIMA on the training range ...")
-                baselines.update(_classical(dm))
+                log("fitting ETS, an automatic ARIMA and the airline seasonal ARIMA on the training range ...")
+            baseline_runs = _baselines(dm, classical_baselines)
+        baselines = {name: b["scores"] for name, b in baseline_runs.items()}
         saved = {}
         if save_models:
             for cell, (r, task) in best_task.items():
@@ -216,9 +248,19 @@ def compare(
                                "best_val": r.best_val, "test": r.test}
         summary = summarise(runs)
         test_metrics = [k for k in runs[0].test if k != "loss"]
+        costs = {cell: {"params": s["num_params"], "train_seconds_per_epoch": s["seconds_per_epoch"]["mean"],
+                        "inference_ms_per_step": inference_ms_per_step(best_task[cell][1].model)}
+                 for cell, s in summary.items()}
+        objective = best_task[models[0].cell][1].objective
+        metric = _verdict_metric(objective, dm)
+        verdict = build_verdict([r.to_dict() for r in runs], metric, objective.item_metrics[metric],
+                                lambda num, den: objective.metric_from_sums(metric, num, den), costs,
+                                {k: v for k, v in baseline_runs.items() if metric in v["items"]}, seed=seeds[0])
         title = f"{data_name}: {', '.join(summary)} at {label} parameters"
-        results = {"meta": {**meta, "monitor": monitor, "mode": mode}, "cells": summary,
+        results = {"meta": {**meta, "monitor": monitor, "mode": mode}, "verdict": verdict, "cells": summary,
                    "runs": [r.to_dict() for r in runs], "lr_search": searched, "baselines": baselines,
+                   "baseline_items": {name: b["items"] for name, b in baseline_runs.items()},
+                   "baseline_orders": {name: b["orders"] for name, b in baseline_runs.items() if "orders" in b},
                    "models": saved}
         notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
                  f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
@@ -233,9 +275,9 @@ def compare(
                          f"seed {seeds[0]}.")
         files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
                  "results_json": str(out / "results.json")}
-        (out / "results.md").write_text(results_markdown(summary, monitor=monitor, mode=mode,
-                                                         test_metrics=test_metrics, title=title, notes=notes,
-                                                         baselines=baselines))
+        (out / "results.md").write_text(verdict_markdown(verdict) + "\n" + results_markdown(
+            summary, monitor=monitor, mode=mode, test_metrics=test_metrics, title=title, notes=notes,
+            baselines=baselines))
         plot_curves(runs, monitor, out / "curves.png", title=title)
         results["files"] = files
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
@@ -248,16 +290,38 @@ def compare(
         status = "FINISHED"
         return results
     finally:
+        quiet.__exit__(None, None, None)
+        if progress is not None:
+            progress.close()
         client.set_terminated(parent_id, status)
         torch.set_num_threads(old_threads)
 
 
 
-def _classical(dm) -> dict[str, dict[str, float]]:
-    """ETS and seasonal ARIMA on a built-in series, cut exactly as ``dm`` cuts it."""
+def _baselines(dm, classical: bool) -> dict[str, dict[str, Any]]:
+    """The statistical baselines on the series ``dm`` read, cut and windowed exactly as ``dm`` cuts them."""
     from rnnzoo.compare.statistical_baselines import statistical_baselines
-    from rnnzoo.data.timeseries.builtin_series import load_builtin_series
 
-    scores = statistical_baselines(load_builtin_series(dm.source), dm.proportions, dm.input_length, dm.horizon,
-                                   dm.stride, dm.season)
-    return {k: v for k, v in scores.items() if not k.startswith("seasonal naive")}
+    return statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon, dm.stride, dm.season,
+                                 num_targets=getattr(dm, "num_targets", None), classical=classical)
+
+
+def _verdict_metric(objective: Any, dm: Any) -> str:
+    """The test metric the verdict ranks by: the task's first (``mae`` for forecasts), or ``mase`` when a forecast
+    spans several series or targets of different scales."""
+    metric = next(iter(objective.item_metrics))
+    series = getattr(dm, "series_values", None)
+    if metric == "mae" and series is not None and (len(series) > 1 or (dm.num_targets or series[0].shape[1]) > 1):
+        return "mase"
+    return metric
+
+
+def _progress(log: Callable[[str], None] | None, total: int):
+    """The log function and a progress bar over the whole comparison (one tick per run) when stderr is a terminal
+    and no log function was given; the bar is None otherwise."""
+    if log is not None or not sys.stderr.isatty():
+        return log or print, None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="rnnzoo compare", unit="run", dynamic_ncols=True)
+    return bar.write, bar

@@ -1,0 +1,175 @@
+"""A user's table of series (CSV or Parquet) -> checked float arrays, one per series, and the settings read off it.
+
+Wide tables hold one series per target column (``--target a b c``: three series, each forecast on its own and
+trained together); long tables stack several series in rows told apart by ``--series-id``, each forecasting all
+``--target`` columns. ``--covariates`` are past covariates: read in each window beside the targets, not forecast.
+Every problem is an error that names the column, the row and the fix; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnzoo.data.errors import DataError
+
+#: pandas offset prefixes -> the seasonal period they imply (the most common cycle of that sampling)
+SEASON_OF_FREQUENCY = {"Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "B": 5, "D": 7, "h": 24, "H": 24, "min": 60, "T": 60}
+
+
+@dataclass
+class UserSeries:
+    """What :func:`read_user_series` found: the arrays (targets first, then covariates), their names, the
+    number of targets per series, and the frequency/season the time column implies."""
+
+    arrays: list[np.ndarray]
+    names: list[str]
+    num_targets: int
+    target_columns: list[str]
+    covariate_columns: list[str]
+    frequency: str | None = None
+    season: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise DataError(f"{path}: unsupported file type {suffix!r}; pass a .csv or .parquet table")
+    try:
+        return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except Exception as err:  # pandas raises many kinds; the message is what the user needs
+        raise DataError(f"{path}: could not be read as {suffix[1:]} ({err}); check the file") from None
+
+
+def _numeric(frame, column: str, path: Path, offset: int = 0) -> np.ndarray:
+    """A column as float64, or an error naming the first cell that is not a number or is empty."""
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{path}: column {column!r}, row {row + offset} (line {row + offset + 2} of a CSV with a header) holds "
+            f"{frame[column].iloc[row]!r}, which is not a number. Fix or remove that cell; the column is not "
+            f"dropped or guessed")
+    missing = values.isna()
+    if missing.any():
+        rows = np.flatnonzero(missing.to_numpy())
+        raise DataError(
+            f"{path}: column {column!r} has {len(rows)} empty or NaN cell(s), the first at row {rows[0] + offset}. "
+            f"Fill the gaps before comparing, e.g. df[{column!r}] = df[{column!r}].interpolate() (or .ffill()), "
+            f"or cut the series where they start")
+    return values.to_numpy(dtype=np.float64)
+
+
+def _frequency(frame, time_column: str, path: Path, where: str) -> str | None:
+    """Parse the time column, check it rises in regular steps, return pandas' frequency string."""
+    import pandas as pd
+
+    try:
+        times = pd.to_datetime(frame[time_column], errors="coerce")
+    except (TypeError, ValueError):
+        times = pd.Series([pd.NaT] * len(frame))
+    bad = times.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{path}: time column {time_column!r}{where}, row {row}: {frame[time_column].iloc[row]!r} "
+                        f"does not parse as a date/time. Use ISO dates (2024-01-31) or drop --time-column")
+    if not times.is_monotonic_increasing:
+        row = int(np.flatnonzero(np.diff(times.to_numpy()) <= np.timedelta64(0))[0]) + 1
+        raise DataError(f"{path}: time column {time_column!r}{where} goes back or repeats at row {row} "
+                        f"({times.iloc[row - 1]} then {times.iloc[row]}); sort the rows by time, one row per step")
+    if len(times) < 3:
+        return None
+    frequency = pd.DatetimeIndex(times).inferred_freq
+    if frequency is None:
+        steps = np.diff(times.to_numpy())
+        usual = np.median(steps)
+        row = int(np.flatnonzero(steps != usual)[0]) + 1
+        raise DataError(
+            f"{path}: time column {time_column!r}{where} is not evenly spaced: after row {row - 1} "
+            f"({times.iloc[row - 1]}) comes {times.iloc[row]}, where the usual step is {pd.Timedelta(usual)}. Fill "
+            f"the missing steps, e.g. df.set_index({time_column!r}).asfreq(FREQ).interpolate()")
+    return frequency
+
+
+def season_of(frequency: str | None) -> int | None:
+    """The seasonal period a pandas frequency implies (``"MS"`` -> 12, ``"W-SUN"`` -> 52), None if unknown."""
+    if not frequency:
+        return None
+    from pandas.tseries.frequencies import to_offset
+
+    code = to_offset(frequency).rule_code.split("-")[0].lstrip("0123456789")
+    for prefix, season in SEASON_OF_FREQUENCY.items():
+        if code == prefix or (code.startswith(prefix) and prefix not in ("min", "h", "H")):
+            return season
+    return None
+
+
+def read_user_series(path: str | os.PathLike, target: list[str] | None = None, covariates: list[str] | None = None,
+                     series_id: str | None = None, time_column: str | None = None) -> UserSeries:
+    """Read and check a user's series table (see the module docstring for the layouts)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; pass a CSV or Parquet table with one row per time step")
+    frame = _read_table(path)
+    if frame.empty:
+        raise DataError(f"{path}: the table has no rows")
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    covariates = list(covariates or [])
+    named = [c for c in [*(target or []), *covariates, series_id, time_column] if c]
+    missing = [c for c in named if c not in columns]
+    if missing:
+        raise DataError(f"{path}: no column(s) {missing}; the table has {columns}. Name columns that exist "
+                        f"(--target, --covariates, --series-id, --time-column)")
+    if target is None:
+        reserved = {series_id, time_column, *covariates}
+        target = [c for c in columns if c not in reserved and
+                  __import__("pandas").api.types.is_numeric_dtype(frame[c])]
+        if not target:
+            raise DataError(f"{path}: no numeric column to forecast among {columns}; name it with --target")
+    overlap = sorted(set(target) & set(covariates))
+    if overlap:
+        raise DataError(f"{path}: {overlap} given as both target and covariate; a column is one or the other")
+    groups = [(None, frame)] if series_id is None else list(frame.groupby(series_id, sort=False))
+    arrays, names, frequency = [], [], None
+    for key, group in groups:
+        where = "" if key is None else f" (series {key!r})"
+        offset = 0 if key is None else int(group.index[0])
+        group = group.reset_index(drop=True)
+        if time_column:
+            found = _frequency(group, time_column, path, where)
+            frequency = frequency or found
+        values = {c: _numeric(group, c, path, offset) for c in [*target, *covariates]}
+        if series_id is None:  # wide: one series per target column, the covariates beside each
+            for column in target:
+                arrays.append(np.stack([values[column], *(values[c] for c in covariates)], 1).astype(np.float32))
+                names.append(f"{path.name}:{column}")
+        else:  # long: one series per id, all targets together
+            arrays.append(np.stack([values[c] for c in [*target, *covariates]], 1).astype(np.float32))
+            names.append(f"{path.name}:{series_id}={key}")
+    return UserSeries(arrays, names, num_targets=1 if series_id is None else len(target), target_columns=list(target),
+                      covariate_columns=covariates, frequency=frequency, season=season_of(frequency))
+
+
+def default_input_length(shortest_train: int, horizon: int, season: int) -> int:
+    """The window length rule: ``max(2 * season, 2 * horizon, 8)`` steps, shortened so that the shortest
+    series' training range still gives at least 10 training windows."""
+    wanted = max(2 * season, 2 * horizon, 8)
+    return max(1, min(wanted, shortest_train - horizon - 9))
+
+
+def describe(series: UserSeries) -> dict[str, Any]:
+    """A JSON-able summary for results.json."""
+    return {"series": series.names, "num_targets": series.num_targets, "targets": series.target_columns,
+            "covariates": series.covariate_columns, "frequency": series.frequency, "season": series.season,
+            "lengths": [len(a) for a in series.arrays]}

@@ -1,0 +1,224 @@
+"""``rnnzoo compare`` on the user's own data — a CSV it writes, WAVs it synthesises, a text file — with a verdict
+whose numbers are recomputed here from results.json, and the errors a new user meets."""
+
+from __future__ import annotations
+
+import json
+import math
+import wave
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnzoo.compare import compare
+from rnnzoo.compare.command import compare_main
+from rnnzoo.compare.user_data import SeriesOptions
+from rnnzoo.data.errors import DataError
+
+FAST = dict(seeds=(0, 1), threads=1, deterministic=True, log=lambda line: None)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
+def monthly_csv(path, values, **columns):
+    frame = pd.DataFrame({"month": pd.date_range("2001-01-01", periods=len(values), freq="MS").strftime("%Y-%m-%d"),
+                          "y": values, **columns})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def check_verdict(results: dict) -> dict:
+    """Recompute the verdict's numbers from results.json's runs, items and baselines."""
+    saved = json.loads(open(results["files"]["results_json"]).read())
+    verdict = saved["verdict"]
+    metric, mode = verdict["metric"], verdict["mode"]
+    sign = 1 if mode == "min" else -1
+    by_cell: dict[str, list] = {}
+    for run in saved["runs"]:
+        by_cell.setdefault(run["cell"], []).append(run)
+    means = {cell: np.mean([r["test"][metric] for r in rs]) for cell, rs in by_cell.items()}
+    assert [row["cell"] for row in verdict["ranking"]] == sorted(means, key=lambda c: sign * means[c])
+    for row in verdict["ranking"]:
+        values = [r["test"][metric] for r in by_cell[row["cell"]]]
+        assert row["mean"] == pytest.approx(np.mean(values)) and row["std"] == pytest.approx(np.std(values, ddof=1))
+    transform = math.exp if metric == "ppl" else (lambda x: x)
+
+    def item_metric(run):  # the run's metric from its per-item sums: what the bootstrap resamples
+        items = run["items"][metric]
+        return transform(sum(items["num"]) / sum(items["den"]))
+
+    for run in saved["runs"]:  # the items reproduce each run's Lightning test metric
+        # float32 metric states against float64 sums of per-item float32 scores: 1e-4 relative
+        assert item_metric(run) == pytest.approx(run["test"][metric], rel=1e-4)
+    best = verdict["ranking"][0]["cell"]
+    for c in verdict["comparisons"]:
+        point = np.mean([item_metric(r) for r in by_cell[best]]) - np.mean([item_metric(r) for r in by_cell[c["other"]]])
+        assert c["difference"] == pytest.approx(point, rel=1e-9, abs=1e-12)
+        low, high = c["ci95"]
+        assert low <= c["difference"] <= high
+        excludes_zero = high < 0 if mode == "min" else low > 0
+        assert (c["conclusion"] == "better") == excludes_zero
+    for cell, cost in verdict["cost"].items():
+        assert cost["params"] == by_cell[cell][0]["num_params"] and cost["inference_ms_per_step"] > 0
+        assert cost["train_seconds_per_epoch"] == pytest.approx(np.mean([r["seconds_per_epoch"] for r in by_cell[cell]]))
+    if "best_baseline" in verdict:
+        b = verdict["best_baseline"]
+        baselines = saved["baselines"]
+        assert b["other"] == min(baselines, key=lambda k: sign * baselines[k][metric])
+        items = saved["baseline_items"][b["other"]][metric]
+        assert b["baseline_value"] == pytest.approx(sum(items["num"]) / sum(items["den"]), rel=1e-9)
+        network = np.mean([item_metric(r) for r in by_cell[best]])
+        assert b["difference"] == pytest.approx(network - b["baseline_value"], rel=1e-9, abs=1e-12)
+    text = open(results["files"]["results_md"]).read()
+    assert text.startswith("## Verdict") and f"**Recommended: {verdict['recommended']['choice']}**" in text
+    return verdict
+
+
+def test_a_seasonal_csv_with_a_trend_gets_a_verdict_and_a_baseline_recommendation(tmp_path, store):
+    # Trend + yearly cycle + noise: exactly what seasonal ARIMA and ETS model. Small networks trained for 20 epochs
+    # do not beat them, and the verdict says to use the statistical model.
+    rng = np.random.default_rng(0)
+    t = np.arange(240)
+    csv = monthly_csv(tmp_path / "sales.csv", 100 + 0.3 * t + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 240))
+    results = compare(str(csv), cells=("rnn", "gru"), max_epochs=20, out_dir=tmp_path / "out", tracking_uri=store,
+                      series_options=SeriesOptions(target=["y"], time_column="month", horizon=12), **FAST)
+    user = results["meta"]["user_data"]
+    assert user["kind"] == "timeseries" and user["frequency"] == "MS" and user["season"] == 12
+    assert user["horizon"] == 12 and user["input_length"] == 24  # max(2 x 12, 2 x 12, 8)
+    verdict = check_verdict(results)
+    assert verdict["metric"] == "mae"
+    assert {"seasonal naive (m=12)", "ETS (A,A,A)", "AutoARIMA (stepwise AIC)"} <= set(results["baselines"])
+    assert verdict["recommended"]["kind"] == "baseline", verdict["recommended"]
+    for name in ("results.md", "results.json", "curves.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    # MLflow's artifacts live next to the SQLite store, not in the working directory
+    from mlflow.tracking import MlflowClient
+
+    experiment = MlflowClient(tracking_uri=store).get_experiment_by_name("rnnzoo-compare")
+    assert experiment.artifact_location == (Path(store.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
+
+
+def test_a_network_clearly_wins_on_nonlinear_dynamics(tmp_path, store):
+    # A noisy logistic map: x' = 3.8 x (1 - x). Linear models (ARIMA, ETS) cannot follow it one step ahead;
+    # a recurrent network learns the parabola from its window.
+    rng = np.random.default_rng(1)
+    x = np.empty(500)
+    x[0] = 0.3
+    for i in range(1, 500):
+        x[i] = np.clip(3.8 * x[i - 1] * (1 - x[i - 1]) + rng.normal(0, 0.005), 0.001, 0.999)
+    csv = tmp_path / "map.csv"
+    pd.DataFrame({"x": x}).to_csv(csv, index=False)
+    results = compare(str(csv), cells=("rnn", "gru"), max_epochs=40, lr=1e-2, out_dir=tmp_path / "out",
+                      tracking_uri=store, series_options=SeriesOptions(horizon=1, input_length=8), **FAST)
+    verdict = check_verdict(results)
+    assert verdict["recommended"]["kind"] == "cell", verdict["recommended"]
+    assert verdict["best_baseline"]["conclusion"] == "better" and "beats the best statistical baseline" in \
+        verdict["recommended"]["reason"]
+
+
+def test_long_format_with_two_series_and_a_covariate(tmp_path, store):
+    rng = np.random.default_rng(2)
+    t = np.arange(150)
+    rows = []
+    for shop, level in (("north", 50.0), ("south", 500.0)):
+        price = 10 + rng.normal(0, 1, 150)
+        sales = level + 0.1 * level * np.sin(2 * np.pi * t / 12) - 2 * price + rng.normal(0, 0.02 * level, 150)
+        rows.append(pd.DataFrame({"shop": shop, "month": pd.date_range("2010-01-01", periods=150, freq="MS"),
+                                  "sales": sales, "price": price}))
+    csv = tmp_path / "shops.csv"
+    pd.concat(rows).to_csv(csv, index=False)
+    results = compare(str(csv), cells=("lstm", "gru"), max_epochs=5, out_dir=tmp_path / "out", tracking_uri=store,
+                      series_options=SeriesOptions(target=["sales"], covariates=["price"], series_id="shop",
+                                                   time_column="month", horizon=6), **FAST)
+    user = results["meta"]["user_data"]
+    assert user["series"] == ["shops.csv:shop=north", "shops.csv:shop=south"] and user["covariates"] == ["price"]
+    assert results["meta"]["task_config"]["input_size"] == 2 and results["meta"]["task_config"]["output_size"] == 1
+    verdict = check_verdict(results)
+    assert verdict["metric"] == "mase"  # two series of different scales: scaled errors, not raw MAE
+    # 2 series x the test windows of each: the baselines were scored on the same windows as the networks
+    n_items = len(results["runs"][0]["items"]["mase"]["num"])
+    assert all(len(b["mase"]["num"]) == n_items for b in results["baseline_items"].values())
+
+
+def write_tone(path, frequency, seconds=0.25, rate=16000, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    signal = 0.5 * np.sin(2 * np.pi * frequency * t) + 0.05 * rng.normal(size=t.size)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((signal * 32767).astype(np.int16).tobytes())
+
+
+def test_a_folder_of_recordings(tmp_path, store):
+    for label, frequency in (("low", 300.0), ("high", 2500.0)):
+        (tmp_path / "audio" / label).mkdir(parents=True)
+        for i in range(15):
+            write_tone(tmp_path / "audio" / label / f"{i}.WAV", frequency * (1 + 0.02 * i), seed=i)  # upper case too
+    results = compare(str(tmp_path / "audio"), cells=("rnn", "gru"), max_epochs=8, out_dir=tmp_path / "out",
+                      tracking_uri=store, **FAST)
+    assert results["meta"]["user_data"]["classes"] == ["high", "low"]
+    verdict = check_verdict(results)
+    assert verdict["metric"] == "acc" and verdict["mode"] == "max" and "best_baseline" not in verdict
+    assert verdict["recommended"]["kind"] == "cell"
+
+
+def test_a_text_file(tmp_path, store):
+    text = tmp_path / "book.txt"
+    sentences = ["the cat sat on the mat.", "a dog ran in the park.", "the bird sang a song."]
+    rng = np.random.default_rng(3)
+    text.write_text("\n".join(sentences[i] for i in rng.integers(0, 3, 400)) + "\n")
+    results = compare(str(text), cells=("rnn", "lstm"), max_epochs=3, out_dir=tmp_path / "out", tracking_uri=store,
+                      **FAST)
+    assert results["meta"]["user_data"]["level"] == "char"
+    verdict = check_verdict(results)
+    assert verdict["metric"] == "ppl"
+
+
+# --------------------------------------------------------------------------------------------------- bad input
+@pytest.fixture
+def csv_dir(tmp_path):
+    return tmp_path
+
+
+@pytest.mark.parametrize("content, options, message", [
+    ("y\n1\n2\n", SeriesOptions(target=["sales"]), r"no column\(s\) \['sales'\]; the table has \['y'\]"),
+    ("y\n" + "1.0\n" * 40 + "12.3x\n" + "1.0\n" * 40, SeriesOptions(target=["y"]),
+     r"column 'y', row 40 .* holds '12.3x', which is not a number.*not dropped"),
+    ("x,y\n" + "0,1.0\n" * 40 + "0,\n" + "0,1.0\n" * 40, SeriesOptions(target=["y"]),
+     r"1 empty or NaN cell\(s\), the first at row 40.*interpolate"),
+    ("y\n" + "1.0\n" * 30, SeriesOptions(target=["y"], horizon=12),
+     r"30 steps.*fewer than the horizon 12.*--horizon 4 or less"),
+    ("t,y\n" + "".join(f"2001-{m:02d}-01,1\n" for m in range(1, 13)) + "soon,1\n", SeriesOptions(time_column="t"),
+     r"time column 't', row 12: 'soon' does not parse"),
+    ("t,y\n2001-01-01,1\n2001-02-01,2\n2001-04-01,3\n2001-05-01,4\n", SeriesOptions(time_column="t"),
+     r"not evenly spaced.*asfreq"),
+])
+def test_bad_series_files_name_the_fix(csv_dir, store, content, options, message, capsys):
+    path = csv_dir / "data.csv"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        compare(str(path), series_options=options, out_dir=csv_dir / "out", tracking_uri=store, **FAST)
+
+
+def test_bad_folders_and_texts(tmp_path, store, capsys):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="found 0 label folder"):
+        compare(str(tmp_path / "empty"), out_dir=tmp_path / "out", tracking_uri=store, **FAST)
+    (tmp_path / "one" / "yes").mkdir(parents=True)
+    write_tone(tmp_path / "one" / "yes" / "a.wav", 440)
+    with pytest.raises(DataError, match="found 1 label folder.*at least 2"):
+        compare(str(tmp_path / "one"), out_dir=tmp_path / "out", tracking_uri=store, **FAST)
+    (tmp_path / "blank.txt").write_text("")
+    with pytest.raises(DataError, match="blank.txt: the file is empty"):
+        compare(str(tmp_path / "blank.txt"), out_dir=tmp_path / "out", tracking_uri=store, **FAST)
+    # From the command line: the message, exit 2, no traceback
+    with pytest.raises(SystemExit) as err:
+        compare_main(["--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o"), "--tracking-uri", store])
+    assert err.value.code == 2 and "neither a built-in dataset" in capsys.readouterr().err
