@@ -67,10 +67,21 @@ def push_main(argv: list[str]) -> int:
             if source.suffix != ".ckpt":
                 parser.error(f"{source} is neither a saved model folder nor a Lightning .ckpt file")
             # A Lightning checkpoint is the user's own training file; its model is exported to safetensors here.
+            from rnnzoo.training.checkpoints import check_checkpoint_file
+
+            try:
+                check_checkpoint_file(source)
+            except ValueError as err:
+                parser.exit(2, f"rnnzoo push: error: {err}\n")
             task = RecurrentTask.load_from_checkpoint(source, map_location="cpu")
             source = rnnzoo.save_pretrained(task.model, tmp, repo_id=args.repo_id)
-        info = rnnzoo.push_to_hub(source, args.repo_id, private=args.private or None, revision=args.revision,
-                                  commit_message=args.commit_message, token=args.token)
+        from rnnzoo.hub import HubError
+
+        try:
+            info = rnnzoo.push_to_hub(source, args.repo_id, private=args.private or None, revision=args.revision,
+                                      commit_message=args.commit_message, token=args.token)
+        except HubError as err:
+            parser.exit(2, f"rnnzoo push: error: {err}\n")
     print(f"pushed {args.source} to {args.repo_id} at commit {info.oid}; load it with "
           f"rnnzoo.load('hf-hub:{args.repo_id}@{info.oid}')")
     return 0

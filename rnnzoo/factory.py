@@ -99,7 +99,15 @@ def load_folder(
     where = where or str(folder)
     config = hub.read_config(folder, where)
     model = _build(config, where, overrides)
-    hub.load_weights(model, folder, where=where, expected_sha256=expected_sha256, strict=strict)
+    try:
+        hub.load_weights(model, folder, where=where, expected_sha256=expected_sha256, strict=strict)
+    except ModelFileError as err:
+        changed = {k: v for k, v in overrides.items() if config["init_args"].get(k) != v}
+        if changed and ("does not fit" in str(err) or "does not match" in str(err)):
+            raise ModelFileError(f"the override(s) {changed} change the shapes of {where}'s model, so its trained "
+                                 f"weights do not fit; load it without them (sizes are part of the weights), or "
+                                 f"create_model(..., pretrained=False) to train such a model") from None
+        raise
     return model.eval()
 
 

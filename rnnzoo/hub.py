@@ -21,6 +21,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +136,20 @@ def save_pretrained(
 
     folder = Path(save_directory)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_NAME).write_text(config_text + "\n")
-    # save_model (not save_file) stores tied weights once; load_model restores the tie.
-    save_model(model, str(folder / WEIGHTS_NAME), metadata={"format": "pt", "rnnzoo_version": __version__})
-    (folder / CARD_NAME).write_text(render_model_card(config, type(model).card_tags, repo_id,
-                                                      usage=type(model).card_usage))
+    # Write the three files into a staging folder beside the target, then move them in: a save that fails
+    # part-way (a full disk, a file-size limit, an interrupt) leaves an existing model folder as it was, never
+    # a new config.json beside old weights. Other files in the folder are left alone.
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.saving-", dir=folder))
+    try:
+        (staging / CONFIG_NAME).write_text(config_text + "\n")
+        # save_model (not save_file) stores tied weights once; load_model restores the tie.
+        save_model(model, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "rnnzoo_version": __version__})
+        (staging / CARD_NAME).write_text(render_model_card(config, type(model).card_tags, repo_id,
+                                                           usage=type(model).card_usage))
+        for name in (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME):  # renames within one file system: atomic each
+            os.replace(staging / name, folder / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
@@ -162,9 +173,16 @@ def _read_config(folder: Path, where: str) -> dict[str, Any]:
         if key not in config:
             raise ModelFileError(f"{path} has no {key!r}; rnnzoo cannot tell which model to build. Re-save it "
                                  f"with rnnzoo.save_pretrained")
-    if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise ModelFileError(f"{path} has format_version {config['format_version']}, newer than this rnnzoo "
-                             f"reads ({FORMAT_VERSION}); upgrade rnnzoo")
+    if not isinstance(config["architecture"], str):
+        raise ModelFileError(f"{path}: 'architecture' must be a name (a string), got {config['architecture']!r}; "
+                             f"the file was edited by hand or is not rnnzoo's: re-save or re-download the model")
+    version = config.get("format_version", FORMAT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: format_version must be a whole number >= 1, got {version!r}; the file was "
+                             f"edited by hand: re-save or re-download the model")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} has format_version {version}, newer than this rnnzoo reads "
+                             f"({FORMAT_VERSION}); upgrade rnnzoo")
     return config
 
 
@@ -185,6 +203,24 @@ def _weights_file(folder: Path, where: str) -> Path:
 def read_config(folder: str | os.PathLike, where: str | None = None) -> dict[str, Any]:
     """config.json of a saved model folder, checked (``where`` names the folder in errors)."""
     return _read_config(Path(folder), where or str(folder))
+
+
+FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
+
+
+def _check_dtypes(model: nn.Module, weights: Path) -> None:
+    """Refuse integer or boolean tensors for the model's floating-point parameters (loading would cast them to
+    float without a word: a file that is not what it claims to be)."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        stored = {key: f.get_slice(key).get_dtype() for key in f.keys()}
+    wrong = [f"{key} ({stored[key]})" for key, tensor in model.state_dict().items()
+             if key in stored and tensor.is_floating_point() and stored[key] not in FLOAT_DTYPES]
+    if wrong:
+        raise ModelFileError(f"{weights} stores {', '.join(wrong[:5])}{' ...' if len(wrong) > 5 else ''} as "
+                             f"integers or booleans where the model has floating-point weights; the file is not "
+                             f"an rnnzoo save of this model. Re-save or re-download it")
 
 
 def load_weights(
@@ -209,6 +245,7 @@ def load_weights(
             raise ModelFileError(f"{weights}: sha256 {actual} does not match the expected {expected_sha256}; the "
                                  f"file is corrupt or not the published one. Delete it and download/install again")
     try:
+        _check_dtypes(model, weights)
         missing, unexpected = load_model(model, str(weights), strict=False)
     except SafetensorError as err:
         raise ModelFileError(f"{weights} is not a readable safetensors file ({err}): truncated or corrupt. "
@@ -283,7 +320,11 @@ def upload_folder(
             allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME], repo_type="model",
         )
     except HfHubHTTPError:
-        raise
-    except OSError as err:  # httpx's ConnectError and friends are OSErrors underneath
+        raise  # the Hub answered: its message (permissions, a bad name) is the one to read
+    except Exception as err:
+        # No answer at all: the HTTP client's transport errors (httpx's ConnectError, timeouts), not OSErrors.
+        if not (isinstance(err, OSError) or type(err).__module__.split(".")[0] in ("httpx", "httpx2", "requests",
+                                                                                     "urllib3", "httpcore")):
+            raise
         raise HubError(f"cannot reach the Hub at {_hub_endpoint() or 'https://huggingface.co'} to push {repo_id} "
                        f"({type(err).__name__}: {err}); check the network or HF_ENDPOINT") from None

@@ -8,6 +8,8 @@ downloaded), and optionally a Model Registry version of it.
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,6 +35,23 @@ def git_commit(directory: str | Path = ".") -> str | None:
 
 def _mlflow_loggers(trainer: L.Trainer) -> list[MLFlowLogger]:
     return [logger for logger in trainer.loggers if isinstance(logger, MLFlowLogger)]
+
+
+RUN_FILE = "mlflow_run.json"  # beside the checkpoints: which MLflow run they belong to
+
+
+def resume_mlflow_run(trainer: L.Trainer, checkpoint_dir: Path) -> None:
+    """Point the trainer's MLflow loggers at the run the checkpoints in ``checkpoint_dir`` came from, so a
+    resumed fit continues that run's metric history (and ends it FINISHED) instead of opening a new one while
+    the killed run stays RUNNING. Nothing happens when the folder names no run or the store has it not."""
+    record = Path(checkpoint_dir) / RUN_FILE
+    if not record.is_file():
+        return
+    saved = json.loads(record.read_text())
+    for logger in _mlflow_loggers(trainer):
+        if logger._run_id is None and saved.get("tracking_uri") == logger._tracking_uri:
+            logger._run_id = saved["run_id"]
+            logger.experiment.set_tag(saved["run_id"], "rnnzoo.resumed", "true")
 
 
 class MLflowModelExport(L.Callback):
@@ -64,6 +83,10 @@ class MLflowModelExport(L.Callback):
         for logger in _mlflow_loggers(trainer):
             for key, value in tags.items():
                 logger.experiment.set_tag(logger.run_id, key, value)
+            folder = Path(trainer.default_root_dir) / "checkpoints"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / RUN_FILE).write_text(json.dumps({"run_id": logger.run_id,
+                                                       "tracking_uri": logger._tracking_uri}) + "\n")
 
     @rank_zero_only
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

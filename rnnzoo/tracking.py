@@ -40,21 +40,71 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
 
 
 def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
-    """Fail fast when an HTTP tracking server does not answer its health check."""
+    """Fail fast when the store cannot take runs: an HTTP server that does not answer its health check or whose
+    API fails (MLflow's client would retry such a server for about 4.5 minutes before giving up), or a SQLite
+    store a crashed migration left half-done. A new SQLite store is created here, under a file lock."""
+    if uri.startswith("sqlite:///"):
+        prepare_sqlite_store(uri)
+        return
     if not uri.startswith(("http://", "https://")):
         return
+    base = uri.rstrip("/")
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as reply:
-            if reply.status == 200:
-                return
-            problem = f"HTTP {reply.status}"
+        with urllib.request.urlopen(f"{base}/health", timeout=timeout) as reply:
+            problem = None if reply.status == 200 else f"HTTP {reply.status}"
     except (urllib.error.URLError, OSError) as err:
         problem = str(getattr(err, "reason", err))
+    if problem is None:
+        try:
+            with urllib.request.urlopen(f"{base}/api/2.0/mlflow/experiments/search?max_results=1", timeout=timeout):
+                return
+        except urllib.error.HTTPError as err:
+            if err.code < 500:
+                return  # the API answers (an auth or usage reply is the client's business, not a dead server)
+            raise TrackingUnavailableError(
+                f"MLflow tracking server {uri} answers /health but its API fails (HTTP {err.code} on "
+                f"experiments/search); check the server's log (its backend store or artifact root), or log to "
+                f"another store") from None
+        except (urllib.error.URLError, OSError) as err:
+            problem = str(getattr(err, "reason", err))
     raise TrackingUnavailableError(
         f"MLflow tracking server {uri} is unreachable ({problem}); start it (e.g. `mlflow server --host 127.0.0.1 "
         f"--port 5000 --backend-store-uri sqlite:///mlflow.db`), fix MLFLOW_TRACKING_URI, or unset it to log to "
         f"./{DEFAULT_STORE}"
     )
+
+
+def prepare_sqlite_store(uri: str) -> None:
+    """Create (or check) a SQLite store, one process at a time.
+
+    MLflow creates a new store's tables on first use; two processes doing that at once race in its schema
+    migration and can leave ``_alembic_tmp_*`` tables behind, after which every run fails. A lock file beside the
+    database serialises the creation; an existing store with leftover migration tables is an error that says
+    what to do.
+    """
+    import sqlite3
+
+    path = Path(uri.removeprefix("sqlite:///")).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        except ImportError:  # not POSIX: no lock, MLflow's own behaviour
+            pass
+        if path.exists() and path.stat().st_size:
+            with sqlite3.connect(path) as db:
+                leftovers = [row[0] for row in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '_alembic_tmp_%'")]
+            if leftovers:
+                raise TrackingUnavailableError(
+                    f"the MLflow store {path} was left half-migrated by a run that crashed while creating it "
+                    f"(tables {leftovers}); move it aside (`mv {path} {path}.broken`) and run again to start a new "
+                    f"store, or log elsewhere with --tracking-uri")
+        from mlflow.tracking import MlflowClient
+
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates the tables
 
 
 def sqlite_artifact_location(uri: str) -> str | None:

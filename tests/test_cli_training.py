@@ -88,6 +88,29 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     for name in expected:
         # Same process layout, same data order (seeded per epoch), optimizer state restored: bit for bit.
         torch.testing.assert_close(got[name], expected[name], atol=0, rtol=0, msg=name)
+    # The resumed fit continued the killed run in MLflow: two runs in all (straight, killed-and-resumed), both
+    # FINISHED, and the resumed one holds every epoch's validation metric once.
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert sorted(r.info.status for r in runs) == ["FINISHED", "FINISHED"], [r.info.status for r in runs]
+    resumed_run = next(r for r in runs if r.data.tags.get("rnnzoo.resumed") == "true")
+    steps = [m.step for m in client.get_metric_history(resumed_run.info.run_id, "val/mae")]
+    assert len(steps) == 4 and len(set(steps)) == 4
+
+
+def test_three_fits_at_once_on_a_new_store(tmp_path):
+    # MLflow creates a new SQLite store's tables on first use; three processes doing it at once used to crash
+    # (and could leave the store half-migrated). rnnzoo creates the store under a file lock.
+    recipes = [write_recipe(tmp_path / f"run{i}.yaml", epochs=1, input_length=24) for i in range(3)]
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    processes = [subprocess.Popen([sys.executable, "-m", "rnnzoo.cli", "fit", "-c", str(r)], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in recipes]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    for process, (_, err) in zip(processes, outputs):
+        assert process.returncode == 0, err[-3000:]
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(runs) == 3 and {r.info.status for r in runs} == {"FINISHED"}
 
 
 def test_resume_with_another_config_is_refused(tmp_path, monkeypatch):

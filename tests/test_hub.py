@@ -149,9 +149,9 @@ def test_missing_and_extra_keys(saved, tmp_path):
     with pytest.raises(ModelFileError, match=r"unexpected keys \['head.scale'\]"):
         from_pretrained(folder)
     assert from_pretrained(folder, strict=False).config == model.config  # opting out loads what fits
-    # Right keys, wrong shapes: config.json and the weights disagree.
+    # Right keys, wrong shapes through a size override: the override is named, not config.json.
     save_file({k: v for k, v in model.state_dict().items()}, weights)
-    with pytest.raises(ModelFileError, match="does not fit"):
+    with pytest.raises(ModelFileError, match=r"the override\(s\) \{'hidden_size': 40\} change the shapes"):
         from_pretrained(folder, hidden_size=40)
 
 

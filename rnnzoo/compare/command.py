@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
 def compare_main(argv: list[str] | None = None) -> int:
     """Run ``rnnzoo compare`` with ``argv`` (default: ``sys.argv[1:]``); prints the table and the file paths."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from rnnzoo.compare.models import parse_budget
+
+    if args.budget is not None:
+        try:
+            parse_budget(args.budget)
+        except ValueError as err:
+            build_parser().error(f"--budget: {err}")
     from rnnzoo.compare.comparison import compare  # after parsing: --help needs no Lightning
 
     # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored

@@ -42,9 +42,15 @@ def parse_budget(text: str | int) -> int:
     """"20k" -> 20000, "1.5m" -> 1500000, "300000" -> 300000."""
     if isinstance(text, int):
         return text
-    s = text.strip().lower()
+    s = str(text).strip().lower()
     scale = {"k": 1_000, "m": 1_000_000}.get(s[-1:], 1)
-    return int(round(float(s[:-1] if scale > 1 else s) * scale))
+    try:
+        value = int(round(float(s[:-1] if scale > 1 else s) * scale))
+    except ValueError:
+        raise ValueError(f"budget {text!r} is not a parameter count; write it like 20000, 20k or 1.5m") from None
+    if value < 1:
+        raise ValueError(f"budget {text!r} must be a positive parameter count (e.g. 20k)")
+    return value
 
 
 def resolve_models(family: str | None = None, task_config: dict[str, Any] | None = None,

@@ -75,7 +75,7 @@ class RecurrentLayer:
             indexed like ``h_n`` (layer 0 forward, layer 0 reverse, layer 1 forward, ...), zero past each length.
             The trace is detached: it is there to look at, and the output carries the gradients.
         """
-        x, unbatched = check_input(input, self.input_size, self.batch_first)
+        x, unbatched = check_input(input, self.input_size, self.batch_first, next(self.parameters(), None))
         time_dim, batch_dim = (1, 0) if self.batch_first else (0, 1)
         seq_len, batch_size = x.shape[time_dim], x.shape[batch_dim]
         if unbatched and lengths is not None:
@@ -138,6 +138,11 @@ class RecurrentLayer:
             hx = (zeros, zeros) if self.has_cell_state else zeros
         h0, c0 = hx if self.has_cell_state else (hx, None)
         mask = None if lengths is None else step_mask(lengths, seq_len, layer_input)
+        if mask is not None:
+            # Zero the padding before the time loops: whatever it holds (NaN, inf from a careless pad) must not
+            # reach the steps past each length, whose outputs are masked out but whose gradients flow into the
+            # weights (0 * NaN is NaN). torch.where's gradient there is exactly zero.
+            layer_input = torch.where(mask.bool(), layer_input, 0.0)
 
         last_h, last_c, traces = [], [], []
         for layer in range(self.num_layers):

@@ -12,10 +12,12 @@ import torch
 from torch import Tensor
 
 
-def check_input(input: Tensor, input_size: int, batch_first: bool) -> tuple[Tensor, bool]:
+def check_input(input: Tensor, input_size: int, batch_first: bool,
+                weight: Tensor | None = None) -> tuple[Tensor, bool]:
     """Return the input as a batched tensor and whether it came unbatched.
 
-    A 2-D input is one unbatched sequence ``(T, input_size)``, as torch.nn accepts it.
+    A 2-D input is one unbatched sequence ``(T, input_size)``, as torch.nn accepts it. ``weight`` (a layer
+    parameter) fixes the dtype the input must have, unless autocast chooses the compute dtype.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
@@ -34,6 +36,12 @@ def check_input(input: Tensor, input_size: int, batch_first: bool) -> tuple[Tens
             f"input has {input.shape[-1]} features in its last dimension (shape {tuple(input.shape)}), "
             f"but the layer was built with input_size={input_size}"
         )
+    if input.shape[-3 if input.dim() == 3 and not batch_first else -2] == 0:
+        raise ValueError(f"input has 0 time steps (shape {tuple(input.shape)}); a recurrent layer needs at least "
+                         f"one step per sequence: drop empty sequences before batching")
+    if weight is not None and input.dtype != weight.dtype and not torch.is_autocast_enabled(input.device.type):
+        raise TypeError(f"input has dtype {input.dtype} but the layer's weights are {weight.dtype}; convert one to "
+                        f"the other (input.to({weight.dtype}) or layer.to({input.dtype}))")
     if input.dim() == 2:
         return input.unsqueeze(0 if batch_first else 1), True
     return input, False
@@ -48,6 +56,8 @@ def check_lengths(
     """
     if lengths is None:
         return None
+    if isinstance(lengths, (str, bytes)):
+        raise TypeError(f"lengths must be a 1-D integer tensor or a list of ints, got the string {lengths!r}")
     if isinstance(lengths, Tensor):
         if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
             raise TypeError(f"lengths must hold integers, got a tensor of dtype {lengths.dtype}")

@@ -11,7 +11,8 @@ from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import MLFlowLogger
 
 import rnnzoo.data  # noqa: F401  (imports the DataModules so that --data accepts their short names)
-from rnnzoo.mlflow_export import MLflowModelExport
+from rnnzoo.mlflow_export import MLflowModelExport, resume_mlflow_run
+from rnnzoo.training.checkpoints import check_checkpoint_file
 from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri
 from rnnzoo.training.module import RecurrentTask
 
@@ -42,18 +43,50 @@ class RnnzooCLI(LightningCLI):
             if getattr(logger, "class_path", None) == "rnnzoo.tracking.MLflowLogger":
                 check_tracking_uri(resolve_tracking_uri(logger.init_args.get("tracking_uri")))
 
-    def before_fit(self) -> None:
-        # Lightning looks for "last" before the model's callbacks (which fix the checkpoint folder) are attached,
-        # finds nothing and starts afresh with a warning; resolve it here, and refuse when there is nothing.
+    def _parse_ckpt_path(self) -> None:
+        # Lightning reads a checkpoint file's hyperparameters here, before any hook: check the file first, so a
+        # corrupt one is reported as such and not as an unpickling error.
+        subcommand = self.config.get("subcommand")
+        path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if path and Path(path).is_file():
+            check_checkpoint_file(path)
+        super()._parse_ckpt_path()
+
+    def _resolve_checkpoint(self, required: bool) -> str | None:
+        """``--ckpt_path``: "last" -> the run folder's last.ckpt; any path checked to be a readable checkpoint.
+
+        Lightning looks for "last" before the model's callbacks (which fix the checkpoint folder) are attached,
+        finds nothing and starts afresh with a warning; it is resolved here, and refused when there is nothing.
+        """
         config = self.config_init[self.subcommand]
-        if config.get("ckpt_path") == "last":
-            last = Path(self.trainer.default_root_dir) / "checkpoints" / "last.ckpt"
-            if not last.is_file():
+        path = config.get("ckpt_path")
+        if path is None:
+            if required:
+                raise ValueError(
+                    f"rnnzoo {self.subcommand} needs --ckpt_path (a checkpoint file, or 'last' for the run folder's "
+                    f"last one): without it the model is untrained and its metrics mean nothing")
+            return None
+        if path == "last":
+            path = Path(self.trainer.default_root_dir) / "checkpoints" / "last.ckpt"
+            if not path.is_file():
                 raise FileNotFoundError(
-                    f"--ckpt_path last: no checkpoint at {last}; run without --ckpt_path to start afresh, or point "
+                    f"--ckpt_path last: no checkpoint at {path}; run without --ckpt_path to start afresh, or point "
                     f"--trainer.default_root_dir at the folder of the run to resume"
                 )
-            config["ckpt_path"] = str(last)
+        check_checkpoint_file(path)
+        config["ckpt_path"] = str(path)
+        return str(path)
+
+    def before_fit(self) -> None:
+        checkpoint = self._resolve_checkpoint(required=False)
+        if checkpoint is not None:
+            resume_mlflow_run(self.trainer, Path(checkpoint).parent)
+
+    def before_validate(self) -> None:
+        self._resolve_checkpoint(required=True)
+
+    def before_test(self) -> None:
+        self._resolve_checkpoint(required=True)
 
 
 def lightning_main(args: list[str] | None = None) -> RnnzooCLI:

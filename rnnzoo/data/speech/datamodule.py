@@ -11,6 +11,7 @@ import torch
 from rnnzoo.data.base import SequenceDataModule
 from rnnzoo.data.batching import PadCollate, SequenceDataset
 from rnnzoo.data.cache import load_or_build, pack_ragged, unpack_ragged
+from rnnzoo.data.errors import DataError
 from rnnzoo.data.progress import progress
 from rnnzoo.data.speech.audio_folder import list_audio_folder
 from rnnzoo.data.speech.features import FeatureSettings, compute_features
@@ -59,9 +60,14 @@ class SpeechFeaturesDataModule(SequenceDataModule):
         stamp = [[str(f.relative_to(self.source)), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
         recipe = {"source": "audio_folder", "files": stamp, "settings": asdict(self.settings)}
 
+        def features(path):
+            try:
+                return compute_features(read_wav(path, self.settings.sample_rate), self.settings).numpy()
+            except ValueError as err:  # name the file: one bad recording among thousands must be findable
+                raise DataError(f"{path}: {err}. Remove or replace this file") from None
+
         def build():
-            feats = [compute_features(read_wav(f, self.settings.sample_rate), self.settings).numpy()
-                     for f in progress(files, "computing speech features", enabled=self.progress)]
+            feats = [features(f) for f in progress(files, "computing speech features", enabled=self.progress)]
             values, offsets = pack_ragged(feats)
             return {"features": values, "offsets": offsets}, {}
 

@@ -71,6 +71,10 @@ def compute_features(waveform: Tensor, settings: FeatureSettings) -> Tensor:
     """A mono waveform ``(N,)`` in [-1, 1] at ``settings.sample_rate`` -> features ``(frames, num_features)``."""
     if waveform.ndim != 1:
         raise ValueError(f"expected a mono waveform (N,), got shape {tuple(waveform.shape)}")
+    if waveform.numel() <= settings.n_fft // 2:
+        raise ValueError(f"the recording has {waveform.numel()} samples; the front end needs more than n_fft/2 = "
+                         f"{settings.n_fft // 2} ({1000 * (settings.n_fft // 2) / settings.sample_rate:.0f} ms at "
+                         f"{settings.sample_rate} Hz) to frame it")
     window = torch.hann_window(settings.win_length, dtype=waveform.dtype)
     spec = torch.stft(waveform, settings.n_fft, settings.hop_length, settings.win_length, window,
                       center=True, return_complex=True)

@@ -68,6 +68,8 @@ class TextDataModule(SequenceDataModule):
                  proportions: Sequence[float] = (0.9, 0.05, 0.05), **loader_args):
         loader_args.setdefault("batch_size", 20)
         super().__init__(**loader_args)
+        if isinstance(bptt, bool) or not isinstance(bptt, int) or bptt < 1:
+            raise ValueError(f"bptt must be a whole number of steps >= 1 (Zaremba et al. used 20 or 35), got {bptt!r}")
         self.source, self.level, self.bptt = source, level, bptt
         self.min_freq, self.max_vocab, self.proportions = min_freq, max_vocab, tuple(proportions)
 

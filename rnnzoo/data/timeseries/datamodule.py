@@ -15,7 +15,7 @@ from rnnzoo.data.checks import check_finite
 from rnnzoo.data.errors import DataError
 from rnnzoo.data.splits import chronological_split
 from rnnzoo.data.timeseries.builtin_series import BUILTIN_SERIES, load_builtin_series
-from rnnzoo.data.timeseries.read_table import read_series_table
+from rnnzoo.data.timeseries.read_table import frame_values, read_series_table
 from rnnzoo.data.timeseries.windows import make_windows, seasonal_naive_mae
 
 SeriesSource = str | os.PathLike | np.ndarray | Sequence[np.ndarray]
@@ -27,6 +27,10 @@ def _as_series_list(source: SeriesSource, columns: Sequence[str] | None) -> tupl
         return [load_builtin_series(source)], [source]
     if isinstance(source, (str, os.PathLike)):
         return [read_series_table(source, columns)], [str(source)]
+    if hasattr(source, "select_dtypes") or hasattr(source, "to_frame"):  # a pandas DataFrame or Series
+        return [frame_values(source, columns, "the DataFrame")], [str(getattr(source, "name", None) or "frame")]
+    if isinstance(source, (list, tuple)) and source and all(np.isscalar(v) for v in source):
+        source = np.asarray(source)  # a plain list of numbers is one series, not many one-step ones
     arrays = [source] if isinstance(source, np.ndarray) or torch.is_tensor(source) else list(source)
     out, names = [], []
     for i, a in enumerate(arrays):
@@ -56,7 +60,8 @@ class TimeSeriesDataModule(SequenceDataModule):
 
     Args:
         source: ``"co2"`` | ``"sunspots"`` (statsmodels' data, shipped in its wheel), a ``.csv``/``.parquet`` path,
-            an array ``(T,)``/``(T, F)``, or a list of such arrays (many series, windows pooled).
+            a pandas DataFrame or Series, an array ``(T,)``/``(T, F)`` (or a list of numbers), or a list of such
+            arrays (many series, windows pooled).
         input_length, horizon, stride: window geometry (stride between window starts, all splits).
         columns: value columns of a CSV/Parquet file (None: all numeric columns).
         season: seasonal period for MASE (default: the built-in's, else 1 = naive forecast).

@@ -95,6 +95,13 @@ class LanguageModel(TaskModel):
         ``hx`` is the layer's initial state; with ``return_state=True`` it returns ``(logits, state)`` so
         truncated backpropagation through time and generation can carry the state over (detach it first).
         """
+        if tokens.is_floating_point() or tokens.dtype == torch.bool:
+            raise TypeError(f"tokens must be integer ids, got dtype {tokens.dtype}; encode text with "
+                            f"model.preprocessing.encode(text) or use model.perplexity / model.generate")
+        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.embedding.num_embeddings):
+            raise ValueError(f"token ids must lie in 0..{self.embedding.num_embeddings - 1} (the vocabulary), got "
+                             f"{int(tokens.min())}..{int(tokens.max())}; ids from another vocabulary? Encode text "
+                             f"with this model's model.preprocessing.encode")
         output, state = self.rnn(self.drop(self.embedding(tokens)), hx, lengths=lengths)
         logits = self.head(self.drop(output))
         return (logits, state) if return_state else logits

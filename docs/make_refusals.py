@@ -1,0 +1,56 @@
+"""Write docs/refusals.md from the bad-input corpus (tests/bad_input_corpus.py): python docs/make_refusals.py"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEADER = """# What rnnzoo refuses, and why
+
+Every row is a mistake a new user was seen to make, run by the test suite on every change
+(`tests/bad_input_corpus.py`, `tests/test_bad_input_corpus.py`); this page is generated from that table by
+`python docs/make_refusals.py`. An **error** names the problem and the fix (the pattern its message matches is
+quoted); a **result** is a correct answer where rnnzoo used to be silently wrong.
+
+Choices made on the way, and why:
+
+- **Padding is zeroed before the time loops.** Values past a sequence's length never reach its outputs, but a
+  NaN there used to reach the weight gradients (0 x NaN is NaN). Zeroing with `torch.where` keeps them out.
+- **Saves go through a staging folder.** A save that fails part-way leaves an existing model whole.
+- **A new SQLite MLflow store is created under a file lock** (`mlflow.db.lock`): concurrent first runs raced in
+  MLflow's schema migration and could leave the store broken; a store a crash left half-migrated is reported
+  with what to do.
+- **A tracking server is probed on its API, not only /health**, so a broken server fails in a second instead of
+  after minutes of client retries.
+- **`rnnzoo test`/`validate` need `--ckpt_path`**: metrics of an untrained model are not a result.
+- **A resumed fit continues its MLflow run** (recorded beside the checkpoints in `mlflow_run.json`), so the
+  killed run does not stay RUNNING beside a new one and the metric history is one.
+
+"""
+
+
+def render(cases) -> str:
+    lines = [HEADER.rstrip("\n"), ""]
+    area = None
+    for case in cases:
+        if case.area != area:
+            area = case.area
+            lines += ["", f"## {area[0].upper()}{area[1:]}", "", "| input | rnnzoo's answer |", "|---|---|"]
+        if case.error is None:
+            answer = f"result: {case.outcome}"
+        else:
+            names = case.error if isinstance(case.error, tuple) else (case.error,)
+            answer = case.outcome or f"{' / '.join(e.__name__ for e in names)} matching `{case.message}`"
+            answer = ("error: " + answer) if not answer.startswith("exit") else answer
+        lines.append(f"| {case.what} | {answer.replace('|', '¦')} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "tests"))
+    from bad_input_corpus import CASES
+
+    (ROOT / "docs" / "refusals.md").write_text(render(CASES))
+    print(f"wrote docs/refusals.md ({len(CASES)} cases)")

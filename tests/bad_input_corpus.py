@@ -1,0 +1,443 @@
+"""The bad-input corpus: every mistake a new user was seen to make (issue 19's 233 tries, the ones that went wrong and
+the ones that already gave a clear answer), one row each, with what rnnzoo must do about it.
+
+A row is an error (the exception type and a regex its message must match: the problem and the fix) or a correct
+result (a check on what came back). tests/test_bad_input_corpus.py runs every row; docs/refusals.md is generated
+from this table by docs/make_refusals.py (a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    area: str  # layers | models | saved models | data | command line | tracking
+    what: str  # the input, in a user's words
+    run: Callable[[Path], Any]  # gets a fresh temporary folder
+    error: type[BaseException] | tuple[type[BaseException], ...] | None = None  # None: a correct result
+    message: str = ""  # regex the error's message matches
+    check: Callable[[Any], bool] | None = None  # for a correct result
+    outcome: str = ""  # what happens, in words (the docs' column)
+
+
+# ----------------------------------------------------------------------------------------------------- layers
+def _padding_gradients(cell: str, gates: bool) -> bool:
+    import rnnzoo.nn as rnn
+
+    torch.manual_seed(0)
+    layer = {"peephole_lstm": rnn.PeepholeLSTM, "lstm": rnn.LSTM, "gru": rnn.GRU}[cell](3, 4, batch_first=True)
+    x = torch.randn(2, 6, 3)
+    x[1, 3:] = float("nan")  # a careless pad: NaN past the second sequence's length
+    result = layer(x, lengths=[6, 3], return_gates=gates)
+    output = result[0]
+    output.sum().backward()
+    grads_finite = all(torch.isfinite(p.grad).all() for p in layer.parameters())
+    zero_past_length = all(torch.equal(v[:, 1, 3:], torch.zeros_like(v[:, 1, 3:])) for v in result[2].values()) \
+        if gates else True
+    return bool(grads_finite and zero_past_length and torch.isfinite(output).all())
+
+
+def _layer(cell: str = "peephole_lstm", **kwargs):
+    import rnnzoo.nn as rnn
+
+    return {"peephole_lstm": rnn.PeepholeLSTM, "lstm": rnn.LSTM, "gru": rnn.GRU, "rnn": rnn.RNN}[cell](
+        3, 4, batch_first=True, **kwargs)
+
+
+LAYERS = [
+    Case("nan-padding-peephole", "layers", "NaN in the padding past `lengths` (PeepholeLSTM)",
+         lambda _: _padding_gradients("peephole_lstm", gates=False), check=bool,
+         outcome="padding is zeroed before the time loops: outputs, gradients finite"),
+    Case("nan-padding-lstm-gates", "layers", "NaN in the padding, LSTM with `return_gates=True`",
+         lambda _: _padding_gradients("lstm", gates=True), check=bool,
+         outcome="finite gradients; gate traces are zero past each length, as documented"),
+    Case("nan-padding-gru-gates", "layers", "NaN in the padding, GRU with `return_gates=True`",
+         lambda _: _padding_gradients("gru", gates=True), check=bool,
+         outcome="finite gradients; gate traces are zero past each length"),
+    Case("float64-into-float32", "layers", "float64 input into a float32 PeepholeLSTM",
+         lambda _: _layer()(torch.randn(2, 5, 3, dtype=torch.float64)), TypeError,
+         r"input has dtype torch.float64 but the layer's weights are torch.float32",
+         outcome="error naming both dtypes and the two ways to convert"),
+    Case("float64-lstm-lengths", "layers", "float64 input into a float32 LSTM with lengths",
+         lambda _: _layer("lstm")(torch.randn(2, 5, 3, dtype=torch.float64), lengths=[5, 2]), TypeError,
+         r"input has dtype torch.float64"),
+    Case("zero-steps", "layers", "a batch with 0 time steps (PeepholeLSTM)",
+         lambda _: _layer()(torch.randn(2, 0, 3)), ValueError, r"input has 0 time steps"),
+    Case("zero-steps-gates", "layers", "0 time steps with `return_gates=True`",
+         lambda _: _layer("gru")(torch.randn(2, 0, 3), return_gates=True), ValueError, r"0 time steps"),
+    Case("lengths-string", "layers", 'lengths="623"',
+         lambda _: _layer("lstm")(torch.randn(3, 6, 3), lengths="623"), TypeError, r"got the string '623'"),
+    Case("lengths-too-long", "layers", "a length beyond the padded length",
+         lambda _: _layer("lstm")(torch.randn(2, 5, 3), lengths=[5, 9]), ValueError, r"every length must lie in 1..5"),
+    Case("four-dims", "layers", "a 4-D input",
+         lambda _: _layer("rnn")(torch.randn(2, 5, 3, 1)), ValueError, r"input must be 3-D"),
+    Case("hx-shape", "layers", "an initial state of the wrong shape",
+         lambda _: _layer("gru")(torch.randn(2, 5, 3), torch.zeros(1, 3, 4)), ValueError, r"hx must have shape"),
+    Case("hx-dtype", "layers", "an initial state of another dtype",
+         lambda _: _layer("gru")(torch.randn(2, 5, 3), torch.zeros(1, 2, 4, dtype=torch.float64)), TypeError,
+         r"hx has dtype torch.float64 but the input has torch.float32"),
+]
+
+
+# ----------------------------------------------------------------------------------------------------- models
+def _forecaster_lengths(_):
+    from rnnzoo.tasks import Forecaster
+
+    Forecaster("gru", normalization="last_value", hidden_size=4)(torch.randn(2, 5, 1), lengths=[5, 7])
+
+
+def _token_out_of_range(_):
+    import rnnzoo
+
+    rnnzoo.create_model("charlm-gru-1m")(torch.tensor([[1, 2, 300]]))
+
+
+MODELS = [
+    Case("forecaster-lengths", "models", "Forecaster with a length beyond the window", _forecaster_lengths, ValueError,
+         r"lengths must hold one length in 1..5"),
+    Case("token-id-range", "models", "a token id >= vocab_size", _token_out_of_range, ValueError,
+         r"token ids must lie in 0..255"),
+    Case("fit-wrong-task-data", "models", "a piano-roll model trained on CO2 windows",
+         lambda _: _fit_pianoroll_on_co2(), ValueError, r"piano_roll model needs preprocessing \{'piano_roll'.*"
+                                                         r"got \['timeseries'\]"),
+]
+
+
+def _fit_pianoroll_on_co2():
+    import lightning as L
+
+    from rnnzoo.data import TimeSeriesDataModule
+    from rnnzoo.training import RecurrentTask
+
+    L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+              enable_model_summary=False).fit(RecurrentTask("pianoroll-gru-20k"),
+                                              datamodule=TimeSeriesDataModule("co2", input_length=12, horizon=6))
+
+
+# ----------------------------------------------------------------------------------------------- saved models
+def _saved(tmp: Path, name: str = "pianoroll-gru-20k") -> Path:
+    import rnnzoo
+
+    return rnnzoo.create_model(name).save_pretrained(tmp / "model")
+
+
+def _edit_config(tmp: Path, **changes) -> Any:
+    import rnnzoo
+
+    folder = _saved(tmp)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(changes)
+    (folder / "config.json").write_text(json.dumps(config))
+    return rnnzoo.load(f"local-dir:{folder}")
+
+
+def _weights_as(tmp: Path, dtype: torch.dtype) -> Any:
+    import rnnzoo
+    from safetensors.torch import save_file
+
+    folder = _saved(tmp)
+    model = rnnzoo.load(f"local-dir:{folder}")
+    save_file({k: v.to(dtype) for k, v in model.state_dict().items()}, str(folder / "model.safetensors"))
+    return rnnzoo.load(f"local-dir:{folder}")
+
+
+def _damaged_weights(tmp: Path, keep: int | None) -> Any:
+    import rnnzoo
+
+    folder = _saved(tmp)
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(b"" if keep is None else data[:keep])
+    return rnnzoo.load(f"local-dir:{folder}")
+
+
+def _pickle_only(tmp: Path) -> Any:
+    import rnnzoo
+
+    folder = _saved(tmp)
+    os.remove(folder / "model.safetensors")
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04K\x01.")
+    return rnnzoo.load(f"local-dir:{folder}")
+
+
+def _failed_save_keeps_the_old_model(tmp: Path) -> bool:
+    """A save that dies part-way (here: the weights file hits a size limit) over an existing folder."""
+    from unittest import mock
+
+    import rnnzoo
+    import rnnzoo.hub
+
+    folder = _saved(tmp)
+    before = {name: (folder / name).read_bytes() for name in ("config.json", "model.safetensors")}
+    other = rnnzoo.create_model("pianoroll-lstm-20k")
+
+    def dies_part_way(model, filename, **kwargs):
+        Path(filename).write_bytes(b"partial")
+        raise OSError(27, "File too large")
+
+    with mock.patch.object(rnnzoo.hub, "save_model", dies_part_way):
+        try:
+            other.save_pretrained(folder)
+        except OSError:
+            pass
+    after = {name: (folder / name).read_bytes() for name in before}
+    leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    return after == before and not leftovers and rnnzoo.load(f"local-dir:{folder}").config["cell"] == "gru"
+
+
+SAVED = [
+    Case("unknown-name", "saved models", "a typo in a zoo name", lambda _: __import__("rnnzoo").load("pianoroll-gur-20k.jsb"),
+         ValueError, r"unknown model 'pianoroll-gur-20k.jsb'; did you mean 'pianoroll-gru-20k.jsb'"),
+    Case("repo-without-prefix", "saved models", "a Hub repo id without `hf-hub:`",
+         lambda _: __import__("rnnzoo").load("me/my-gru"), ValueError, r"looks like a Hugging Face Hub repo id"),
+    Case("format-version-string", "saved models", 'config.json `format_version: "2"`',
+         lambda tmp: _edit_config(tmp, format_version="2"), ValueError, r"format_version must be a whole number"),
+    Case("format-version-null", "saved models", "config.json `format_version: null`",
+         lambda tmp: _edit_config(tmp, format_version=None), ValueError, r"format_version must be a whole number"),
+    Case("format-version-negative", "saved models", "config.json `format_version: -1`",
+         lambda tmp: _edit_config(tmp, format_version=-1), ValueError, r"format_version must be a whole number >= 1"),
+    Case("architecture-list", "saved models", "config.json `architecture` a list",
+         lambda tmp: _edit_config(tmp, architecture=["pianoroll-gru-20k"]), ValueError,
+         r"'architecture' must be a name"),
+    Case("int32-weights", "saved models", "int32 tensors in model.safetensors", lambda tmp: _weights_as(tmp, torch.int32),
+         ValueError, r"stores .*\(I32\).* as integers or booleans"),
+    Case("bool-weights", "saved models", "bool tensors in model.safetensors", lambda tmp: _weights_as(tmp, torch.bool),
+         ValueError, r"\(BOOL\).* as integers or booleans"),
+    Case("truncated-weights", "saved models", "a truncated model.safetensors", lambda tmp: _damaged_weights(tmp, 100),
+         ValueError, r"not a readable safetensors file"),
+    Case("zero-byte-weights", "saved models", "a zero-byte model.safetensors", lambda tmp: _damaged_weights(tmp, None),
+         ValueError, r"not a readable safetensors file"),
+    Case("pickle-only", "saved models", "a folder with pytorch_model.bin and no safetensors", _pickle_only, ValueError,
+         r"never loads pickle files"),
+    Case("size-override-pretrained", "saved models", "a size override on pretrained weights",
+         lambda _: __import__("rnnzoo").load("forecaster-gru-20k.co2", hidden_size=10), ValueError,
+         r"the override\(s\) \{'hidden_size': 10\} change the shapes"),
+    Case("failed-save", "saved models", "a save that fails part-way over an existing folder",
+         _failed_save_keeps_the_old_model, check=bool,
+         outcome="written to a staging folder first: the old model stays whole, no staging left behind"),
+]
+
+
+# ------------------------------------------------------------------------------------------------------- data
+def _series(source, **kwargs):
+    from rnnzoo.data import TimeSeriesDataModule
+
+    data = TimeSeriesDataModule(source, **{"input_length": 8, "horizon": 2, **kwargs})
+    data.setup()
+    return data
+
+
+def _csv(tmp: Path, text: str) -> Path:
+    (tmp / "series.csv").write_text(text)
+    return tmp / "series.csv"
+
+
+def _wav(path: Path, samples: np.ndarray, width: int = 2, rate: int = 16000) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+def _tone(n: int = 4000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (0.3 * np.sin(np.arange(n) * 0.2 + seed) * 32767 + rng.normal(0, 50, n)).astype(np.int16)
+
+
+def _audio_folder(tmp: Path, short: bool = False, suffix: str = ".wav"):
+    from rnnzoo.data import SpeechFeaturesDataModule
+
+    for label in ("yes", "no"):
+        for i in range(4):
+            _wav(tmp / "audio" / label / f"{i}{suffix}", _tone(seed=i))
+    if short:
+        _wav(tmp / "audio" / "yes" / "tiny.wav", _tone(20))
+    data = SpeechFeaturesDataModule(tmp / "audio", cache_dir=False, proportions=(0.5, 0.25, 0.25))
+    data.setup()
+    return data
+
+
+def _text(tmp: Path, content: bytes, **kwargs):
+    from rnnzoo.data import TextDataModule
+
+    (tmp / "t.txt").write_bytes(content)
+    data = TextDataModule(tmp / "t.txt", **{"level": "char", "batch_size": 2, "bptt": 4, **kwargs})
+    data.setup()
+    return data
+
+
+def _wav_folder_data(tmp: Path, samples: np.ndarray, width: int):
+    from rnnzoo.data.speech.wav import read_wav
+
+    return read_wav(_wav(tmp / "x.wav", samples, width=width), 16000)
+
+
+DATA = [
+    Case("csv-text-cell", "data", "a CSV `year,co2` where one co2 cell reads `12.3x`",
+         lambda tmp: _series(_csv(tmp, "year,co2\n" + "".join(f"{1990 + i},{300 + i}\n" for i in range(40))
+                                  .replace("310\n", "12.3x\n"))), ValueError,
+         r"column 'co2' is numbers except row 10, '12.3x'; fix that cell \(the column is not dropped\)"),
+    Case("dataframe-source", "data", "a pandas DataFrame as a time-series source",
+         lambda _: _series(__import__("pandas").DataFrame({"y": np.arange(60.0)})).split_sizes(),
+         check=lambda sizes: sizes["train"] > 0, outcome="read like a CSV: its numeric columns"),
+    Case("series-source", "data", "a pandas Series as a time-series source",
+         lambda _: _series(__import__("pandas").Series(np.arange(60.0), name="y")).split_sizes(),
+         check=lambda sizes: sizes["train"] > 0, outcome="one series"),
+    Case("list-source", "data", "a list of numbers as a time-series source",
+         lambda _: _series(list(np.arange(60.0))).split_sizes(), check=lambda sizes: sizes["train"] > 0,
+         outcome="one series, not 60 one-step ones"),
+    Case("nan-series", "data", "NaN in a series", lambda _: _series(np.r_[np.arange(30.0), np.nan, np.arange(30.0)]),
+         ValueError, r"NaN/inf value\(s\), the first at index \(30, 0\)"),
+    Case("short-series", "data", "a series too short for the windows", lambda _: _series(np.arange(12.0)), ValueError,
+         r"too short for windows of input_length=8 \+ horizon=2"),
+    Case("bptt-zero", "data", "`bptt=0`", lambda tmp: _text(tmp, b"abc " * 100, bptt=0), ValueError,
+         r"bptt must be a whole number of steps >= 1"),
+    Case("bptt-negative", "data", "`bptt=-3`", lambda tmp: _text(tmp, b"abc " * 100, bptt=-3), ValueError,
+         r"bptt must be a whole number of steps >= 1"),
+    Case("empty-text", "data", "an empty text file", lambda tmp: _text(tmp, b""), ValueError, r"the file is empty"),
+    Case("binary-text", "data", "a binary file as text", lambda tmp: _text(tmp, bytes(range(256)) * 4), ValueError,
+         r"not UTF-8 text"),
+    Case("utf16-text", "data", "a UTF-16 text file", lambda tmp: _text(tmp, "hello world\n".encode("utf-16") * 50),
+         ValueError, r"not UTF-8 text.*iconv"),
+    Case("short-wav", "data", "a 20-sample WAV among the recordings", lambda tmp: _audio_folder(tmp, short=True),
+         ValueError, r"tiny.wav: the recording has 20 samples; the front end needs more than n_fft/2 = 256"),
+    Case("upper-case-wav", "data", "`*.WAV` files", lambda tmp: _audio_folder(tmp, suffix=".WAV").split_sizes(),
+         check=lambda sizes: sum(sizes.values()) == 8, outcome="found like .wav"),
+    Case("corrupt-wav", "data", "a corrupt WAV",
+         lambda tmp: (tmp.joinpath("x.wav").write_bytes(b"RIFF0000WAVEjunk"), __import__(
+             "rnnzoo.data.speech.wav", fromlist=["read_wav"]).read_wav(tmp / "x.wav", 16000)), ValueError,
+         r"not a PCM WAV file"),
+    Case("24-bit-wav", "data", "a 24-bit WAV", lambda tmp: _wav_folder_data(tmp, np.zeros(3000, dtype=np.uint8), 3),
+         ValueError, r"24-bit samples are not supported"),
+    Case("zero-frame-wav", "data", "a WAV with no frames", lambda tmp: _wav_folder_data(tmp, np.zeros(0, np.int16), 2),
+         ValueError, r"no samples|empty"),
+]
+
+
+# ----------------------------------------------------------------------------------------------- command line
+RECIPE = """\
+seed_everything: 0
+model:
+  model: forecaster-gru-20k
+data:
+  class_path: rnnzoo.data.TimeSeriesDataModule
+  init_args: {{source: co2, input_length: 24, horizon: 24, batch_size: 64}}
+trainer:
+  max_epochs: 1
+  enable_progress_bar: false
+  enable_model_summary: false
+  default_root_dir: {root}
+  logger: false
+"""
+
+
+def _recipe(tmp: Path) -> Path:
+    path = tmp / "recipe.yaml"
+    path.write_text(RECIPE.format(root=tmp / "run"))
+    return path
+
+
+def _cli(*argv: str) -> Any:
+    from rnnzoo.cli import main
+
+    return main(list(argv))
+
+
+def _corrupt_ckpt(tmp: Path) -> Path:
+    (tmp / "run.ckpt").write_bytes(b"\x80\x02}q\x00(X\x05\x00truncated")
+    return tmp / "run.ckpt"
+
+
+COMMAND_LINE = [
+    Case("test-without-ckpt", "command line", "`rnnzoo test -c recipe` without `--ckpt_path`",
+         lambda tmp: _cli("test", "-c", str(_recipe(tmp))), ValueError,
+         r"rnnzoo test needs --ckpt_path .*untrained"),
+    Case("fit-corrupt-ckpt", "command line", "`rnnzoo fit --ckpt_path` a corrupt .ckpt",
+         lambda tmp: _cli("fit", "-c", str(_recipe(tmp)), "--ckpt_path", str(_corrupt_ckpt(tmp))), ValueError,
+         r"is not a readable checkpoint \(corrupt, truncated"),
+    Case("resume-nothing", "command line", "`--ckpt_path last` with nothing there",
+         lambda tmp: _cli("fit", "-c", str(_recipe(tmp)), "--ckpt_path", "last"), FileNotFoundError,
+         r"--ckpt_path last: no checkpoint at"),
+    Case("push-corrupt-ckpt", "command line", "`rnnzoo push` a corrupt .ckpt",
+         lambda tmp: _cli("push", str(_corrupt_ckpt(tmp)), "me/x"), SystemExit, r"^2$",
+         outcome="exit 2: 'is not a readable checkpoint (corrupt, truncated ...)'"),
+    Case("compare-budget-text", "command line", "`rnnzoo compare --budget abc`",
+         lambda tmp: _cli("compare", "--data", "co2", "--budget", "abc", "--out", str(tmp / "o")), SystemExit,
+         r"^2$", outcome="exit 2: '--budget: budget 'abc' is not a parameter count; write it like 20000, 20k'"),
+    Case("compare-unknown-data", "command line", "`rnnzoo compare --data mnist`",
+         lambda tmp: _cli("compare", "--data", "mnist", "--out", str(tmp / "o")), SystemExit, r"^2$",
+         outcome="exit 2: 'neither a built-in dataset (...) nor an existing file or folder'"),
+]
+
+
+# --------------------------------------------------------------------------------------------------- tracking
+def _half_migrated(tmp: Path) -> Any:
+    import sqlite3
+
+    from rnnzoo.tracking import check_tracking_uri
+
+    with sqlite3.connect(tmp / "mlflow.db") as db:
+        db.execute("CREATE TABLE _alembic_tmp_runs (x INTEGER)")
+    check_tracking_uri(f"sqlite:///{tmp / 'mlflow.db'}")
+
+
+def _server_500(_: Path) -> Any:
+    import http.server
+    import threading
+
+    from rnnzoo.tracking import check_tracking_uri
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/health" else 500)
+            self.end_headers()
+            self.wfile.write(b"OK" if self.path == "/health" else b"boom")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        check_tracking_uri(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+
+
+def _closed_port(_: Path) -> Any:
+    import socket
+
+    from rnnzoo.tracking import check_tracking_uri
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    check_tracking_uri(f"http://127.0.0.1:{port}")
+
+
+TRACKING = [
+    Case("half-migrated-store", "tracking", "a SQLite store a crashed migration left half-done", _half_migrated,
+         RuntimeError, r"left half-migrated .*_alembic_tmp_runs.*move it aside"),
+    Case("server-500", "tracking", "a server that answers /health but fails on its API", _server_500, RuntimeError,
+         r"answers /health but its API fails \(HTTP 500"),
+    Case("closed-port", "tracking", "a tracking URI on a closed port", _closed_port, RuntimeError, r"is unreachable"),
+    Case("file-store", "tracking", "a `file:./mlruns` tracking URI",
+         lambda _: __import__("rnnzoo.tracking", fromlist=["x"]).resolve_tracking_uri("file:./mlruns"), RuntimeError,
+         r"MLflow's file store"),
+]
+
+CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING]
