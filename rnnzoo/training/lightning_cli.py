@@ -33,7 +33,20 @@ class MLflowSaveConfig(SaveConfigCallback):
 
 
 class RnnzooCLI(LightningCLI):
-    """LightningCLI with rnnzoo's defaults: MLflow logging, model export, best/last checkpoints."""
+    """LightningCLI with rnnzoo's defaults: MLflow logging, model export, best/last checkpoints, and an optional
+    ``push_to_hub`` section (a :class:`~rnnzoo.callbacks.HubPush`; recipes/overlays/push-to-hub.yaml)."""
+
+    def add_arguments_to_parser(self, parser) -> None:
+        # Its own section rather than an entry of trainer.callbacks: an overlay then adds the push without
+        # replacing the recipe's callback list.
+        from rnnzoo.callbacks import HubPush
+
+        parser.add_lightning_class_args(HubPush, "push_to_hub", subclass_mode=True, required=False)
+
+    def instantiate_trainer(self, **kwargs):
+        trainer = super().instantiate_trainer(**kwargs)
+        trainer.callbacks = [c for c in trainer.callbacks if c is not None]  # no push_to_hub section: no push
+        return trainer
 
     def before_instantiate_classes(self) -> None:
         # Check where runs will go before anything is built, so a dead server is reported as itself (and not
@@ -91,6 +104,13 @@ class RnnzooCLI(LightningCLI):
 
 def lightning_main(args: list[str] | None = None) -> RnnzooCLI:
     """Run a LightningCLI subcommand (``fit``, ``validate``, ``test``, ``predict``)."""
+    from rnnzoo.compare.quiet import noise_filtered
+
+    with noise_filtered():
+        return _cli(args)
+
+
+def _cli(args: list[str] | None) -> RnnzooCLI:
     return RnnzooCLI(
         RecurrentTask,
         L.LightningDataModule,
