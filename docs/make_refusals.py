@@ -26,7 +26,9 @@ Choices made on the way, and why:
   after minutes of client retries.
 - **`rnnzoo test`/`validate` need `--ckpt_path`**: metrics of an untrained model are not a result.
 - **A resumed fit continues its MLflow run** (recorded beside the checkpoints in `mlflow_run.json`), so the
-  killed run does not stay RUNNING beside a new one and the metric history is one.
+  killed run does not stay RUNNING beside a new one and the metric history is one. (MLflowLogger logs in the
+  background: a metric queued in the instant of a SIGKILL can be lost; `synchronous: true` in the logger's
+  init_args trades speed for that.)
 
 """
 
