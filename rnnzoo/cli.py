@@ -105,12 +105,19 @@ def predict_main(argv: list[str]) -> int:
     return run(argv)
 
 
-ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main, "compare": compare_main}
+def env_main(argv: list[str]) -> int:
+    from rnnzoo.env_report import env_main as run
+
+    return run(argv)
+
+
+ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main, "compare": compare_main,
+                "env": env_main}
 
 
 def usage() -> str:
     return (
-        "usage: rnnzoo {fit,validate,test,predict,list,push,compare,inspect} ...\n\n"
+        "usage: rnnzoo {fit,validate,test,predict,list,push,compare,inspect,env} ...\n\n"
         "Train, evaluate and share recurrent networks.\n\n"
         "training (LightningCLI; `rnnzoo fit --help` for every option):\n"
         "  fit        train a model: rnnzoo fit -c recipes/jsb-gru-20k.yaml [--trainer.max_epochs 5]\n"
@@ -125,6 +132,7 @@ def usage() -> str:
         "  compare    train the four cells at one parameter budget, same data and seeds: table, curves, JSON\n"
         "             rnnzoo compare --data jsb --budget 20k --seeds 0 1 2\n"
         "  inspect    gate heatmaps, gate statistics and gradient-vs-lag of a model (PNG + JSON)\n"
+        "  env        versions, threads, CUDA, and which kernels each cell runs here\n"
     )
 
 

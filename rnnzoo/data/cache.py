@@ -22,19 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from rnnzoo.cache_dir import default_cache_dir  # noqa: E402  (re-exported: rnnzoo.data uses it)
+
 CACHE_FORMAT = 1
 _META_KEY = "__meta__"
 
 Arrays = dict[str, np.ndarray]
-
-
-def default_cache_dir() -> Path:
-    """``$RNNZOO_CACHE`` if set, else the platform's user cache directory for rnnzoo (read at call time)."""
-    if os.environ.get("RNNZOO_CACHE"):
-        return Path(os.environ["RNNZOO_CACHE"]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("rnnzoo"))
 
 
 def recipe_key(recipe: dict[str, Any]) -> str:

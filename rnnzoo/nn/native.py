@@ -1,23 +1,99 @@
-"""Access to the optional C++ kernels in ``rnnzoo._C``.
+"""Access to the optional C++ kernels (the peephole LSTM's and the GRU's time loops).
 
-The extension is compiled when the package is installed (see setup.py). Without it (no compiler at install
-time, or tensors on a GPU) the Python reference loops run instead: same results, slower on the CPU.
+They come from one of two places:
+
+1. ``rnnzoo._C``, compiled when the package is installed without build isolation (``make``, or
+   ``pip install --no-build-isolation .``);
+2. otherwise, built once on first use with ``torch.utils.cpp_extension.load`` into the cache
+   (``$RNNZOO_CACHE/extensions`` or the user cache directory), keyed by the torch version and a hash of the
+   sources, then reused. A plain ``pip install .`` (build isolation on: the isolated build has no torch and
+   skips the extension) gets the fast kernels this way.
+
+When neither works (no C++ compiler, no ninja, a build error) one warning says so, what it costs and how to fix
+it, and the Python reference loops run: same results, slower on the CPU. ``RNNZOO_DISABLE_NATIVE=1`` forces the
+Python loops (tests compare both); ``RNNZOO_NO_BUILD=1`` skips the build on first use.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import sys
+import warnings
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
-try:
-    from rnnzoo import _C  # noqa: F401  (importing registers torch.ops.rnnzoo.*)
+SOURCES = ("peephole.cpp", "gru.cpp")
+HEADERS = ("pointwise.h", "scan_common.h")
+CFLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wno-unused-parameter"]  # as setup.py
+CSRC = Path(__file__).resolve().parents[1] / "csrc"
 
-    AVAILABLE = True
-except ImportError:  # built without a compiler, or a source checkout that was never installed
-    AVAILABLE = False
+#: where the kernels came from: "installed" (rnnzoo._C), "built on first use: PATH", or "unavailable: WHY"
+ORIGIN = ""
 
+
+def _cache_dir() -> Path:
+    from rnnzoo.cache_dir import default_cache_dir  # $RNNZOO_CACHE or the user cache dir
+
+    digest = hashlib.sha256()
+    for name in (*SOURCES, *HEADERS):
+        digest.update((CSRC / name).read_bytes())
+    tag = f"torch{torch.__version__.replace('+', '_')}-{digest.hexdigest()[:12]}"
+    return Path(default_cache_dir()) / "extensions" / tag
+
+
+def _build_on_first_use() -> str:
+    """Compile the kernels with ``torch.utils.cpp_extension.load`` (once per torch version and source), or
+    explain why not. Returns the ORIGIN line."""
+    if os.environ.get("RNNZOO_NO_BUILD") == "1":
+        return "unavailable: RNNZOO_NO_BUILD=1"
+    if not all((CSRC / name).is_file() for name in (*SOURCES, *HEADERS)):
+        return f"unavailable: the C++ sources are not in {CSRC}"
+    if not (shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")):
+        return "unavailable: no C++ compiler (c++, g++ or clang++) on PATH"
+    try:
+        import ninja  # noqa: F401  (torch's load() drives the build with it)
+    except ImportError:
+        return "unavailable: ninja is not installed (pip install ninja)"
+    from torch.utils.cpp_extension import load
+
+    build_dir = _cache_dir()
+    fresh = not any(build_dir.glob("*.so"))
+    build_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        print(f"rnnzoo: building the C++ time loops once (about a minute) into {build_dir}; later runs reuse them",
+              file=sys.stderr)
+    try:
+        load(name="rnnzoo_jit_C", sources=[str(CSRC / name) for name in SOURCES], extra_cflags=CFLAGS,
+             build_directory=str(build_dir), verbose=False, is_python_module=False)
+    except Exception as err:  # noqa: BLE001  (a compiler error, missing headers: the loops still run)
+        return f"unavailable: building them failed ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+    return f"built on first use: {build_dir}"
+
+
+def _load() -> bool:
+    global ORIGIN
+    if os.environ.get("RNNZOO_FORCE_JIT") != "1":  # tests set it to exercise the first-use build
+        try:
+            from rnnzoo import _C  # noqa: F401  (importing registers torch.ops.rnnzoo.*)
+
+            ORIGIN = "installed (rnnzoo._C)"
+            return True
+        except ImportError:
+            pass
+    ORIGIN = _build_on_first_use()
+    if ORIGIN.startswith("unavailable") and os.environ.get("RNNZOO_DISABLE_NATIVE") != "1":
+        warnings.warn(
+            f"rnnzoo's C++ time loops are {ORIGIN}. The peephole LSTM (and LSTM/GRU gate tracing) run on Python "
+            f"loops instead, about 2x slower on the CPU. Fix: install a C++ compiler and ninja, or reinstall with "
+            f"`pip install --no-build-isolation .`; `rnnzoo env` shows what runs", stacklevel=3)
+    return not ORIGIN.startswith("unavailable")
+
+
+AVAILABLE = _load()
 _DTYPES = (torch.float32, torch.float64)
 
 

@@ -1,0 +1,56 @@
+"""``rnnzoo env``: what this machine runs — versions, threads, CUDA, and which kernels each cell uses."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def kernel_table(native_available: bool, cuda: bool) -> list[tuple[str, str, str]]:
+    """(cell, plain forward, forward with ``return_gates=True``) for the CPU (and CUDA when present)."""
+    scan = "C++ time loop" if native_available else "Python loop (C++ kernels unavailable)"
+    rows = [
+        ("RNN", "torch fused kernel (packed with lengths)", "Python loop"),
+        ("LSTM", "torch fused kernel (packed with lengths)", scan),
+        ("PeepholeLSTM", scan, scan),
+        ("GRU", "torch fused kernel (packed with lengths)", scan),
+    ]
+    if cuda:
+        rows += [(f"{cell} on CUDA", "cuDNN" if cell != "PeepholeLSTM" else "Python loop", "Python loop")
+                 for cell in ("RNN", "LSTM", "PeepholeLSTM", "GRU")]
+    return rows
+
+
+def env_main(argv: list[str]) -> int:
+    """Print the report; returns 0."""
+    if argv and argv[0] in ("-h", "--help"):
+        print("usage: rnnzoo env\n\nVersions, threads, CUDA and the kernels each cell runs on this machine.")
+        return 0
+    import torch
+
+    from rnnzoo import __version__
+    from rnnzoo.nn import native
+
+    cuda = torch.cuda.is_available()
+    lines = [
+        f"rnnzoo {__version__}, Python {platform.python_version()} ({sys.executable})",
+        f"torch {torch.__version__}, lightning {_version('lightning')}, torchmetrics {_version('torchmetrics')}, "
+        f"mlflow {_version('mlflow')}, huggingface-hub {_version('huggingface-hub')}, "
+        f"safetensors {_version('safetensors')}",
+        f"CPU: {platform.machine()}, torch threads {torch.get_num_threads()} (interop {torch.get_num_interop_threads()})",
+        f"CUDA: {torch.cuda.get_device_name(0) + f' (of {torch.cuda.device_count()})' if cuda else 'not available'}",
+        f"C++ time loops: {native.ORIGIN}",
+        "",
+        f"{'cell':<22}{'forward':<44}forward with return_gates=True",
+    ]
+    lines += [f"{cell:<22}{plain:<44}{gates}" for cell, plain, gates in kernel_table(native.AVAILABLE, cuda)]
+    print("\n".join(lines))
+    return 0
