@@ -85,7 +85,7 @@ class RecurrentLayer:
             lengths = None  # nothing is padded: the plain kernels are exact and faster
         hx = self._check_hx(hx, x, batch_size, unbatched)
 
-        if return_gates or not self.uses_fused_kernel:
+        if return_gates or not self.uses_fused_kernel or self._prefers_scan(x, lengths):
             output, state, gates = self._forward_by_direction(x, hx, lengths, return_gates)
         else:
             output, state = self._forward_fused(x, hx, lengths)
@@ -97,6 +97,11 @@ class RecurrentLayer:
             if gates is not None:
                 gates = {name: g.squeeze(batch_dim + 1) for name, g in gates.items()}
         return (output, state, gates) if return_gates else (output, state)
+
+    def _prefers_scan(self, x: Tensor, lengths: Tensor | None) -> bool:
+        """Whether rnnzoo's own time loops beat torch's fused kernel for this call (measured per cell; see
+        docs/performance.md). False by default: the fused kernel (cuDNN on CUDA) runs."""
+        return False
 
     # ----------------------------------------------------------------------------------------------------------
     def _check_hx(self, hx: State | None, x: Tensor, batch_size: int, unbatched: bool) -> State | None:
