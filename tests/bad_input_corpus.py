@@ -302,6 +302,8 @@ DATA = [
          outcome="one series, not 60 one-step ones"),
     Case("nan-series", "data", "NaN in a series", lambda _: _series(np.r_[np.arange(30.0), np.nan, np.arange(30.0)]),
          ValueError, r"NaN/inf value\(s\), the first at index \(30, 0\)"),
+    Case("empty-series", "data", "an empty array as a series", lambda _: _series(np.zeros(0)), ValueError,
+         r"too short for windows|no series|empty"),
     Case("short-series", "data", "a series too short for the windows", lambda _: _series(np.arange(12.0)), ValueError,
          r"too short for windows of input_length=8 \+ horizon=2"),
     Case("bptt-zero", "data", "`bptt=0`", lambda tmp: _text(tmp, b"abc " * 100, bptt=0), ValueError,
@@ -362,7 +364,26 @@ def _corrupt_ckpt(tmp: Path) -> Path:
     return tmp / "run.ckpt"
 
 
+def _push_unreachable(tmp: Path) -> Any:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = _saved(tmp)
+    saved = {k: os.environ.get(k) for k in ("HF_ENDPOINT", "HF_TOKEN")}
+    os.environ.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_TOKEN="dummy-token")
+    try:
+        return _cli("push", str(folder), "me/x")
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
 COMMAND_LINE = [
+    Case("push-unreachable", "command line", "`rnnzoo push` to an unreachable Hub endpoint", _push_unreachable,
+         SystemExit, r"^2$", outcome="exit 2: 'cannot reach the Hub at http://127.0.0.1:PORT to push me/x "
+                                     "(ConnectError ...); check the network or HF_ENDPOINT'"),
     Case("test-without-ckpt", "command line", "`rnnzoo test -c recipe` without `--ckpt_path`",
          lambda tmp: _cli("test", "-c", str(_recipe(tmp))), ValueError,
          r"rnnzoo test needs --ckpt_path .*untrained"),
