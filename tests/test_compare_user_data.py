@@ -189,6 +189,8 @@ def csv_dir(tmp_path):
 
 @pytest.mark.parametrize("content, options, message", [
     ("y\n1\n2\n", SeriesOptions(target=["sales"]), r"no column\(s\) \['sales'\]; the table has \['y'\]"),
+    ("year,co2\n" + "".join(f"{1990 + i},{300 + i}\n" for i in range(60)), SeriesOptions(),
+     r"several numeric columns \['year', 'co2'\] could be forecast; name the one\(s\) to forecast with --target"),
     ("y\n" + "1.0\n" * 40 + "12.3x\n" + "1.0\n" * 40, SeriesOptions(target=["y"]),
      r"column 'y', row 40 .* holds '12.3x', which is not a number.*not dropped"),
     ("x,y\n" + "0,1.0\n" * 40 + "0,\n" + "0,1.0\n" * 40, SeriesOptions(target=["y"]),
@@ -222,3 +224,12 @@ def test_bad_folders_and_texts(tmp_path, store, capsys):
     with pytest.raises(SystemExit) as err:
         compare_main(["--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o"), "--tracking-uri", store])
     assert err.value.code == 2 and "neither a built-in dataset" in capsys.readouterr().err
+
+
+def test_pandas_index_column_is_not_a_series(tmp_path):
+    from rnnzoo.compare.user_series import read_user_series
+
+    path = tmp_path / "saved_with_index.csv"
+    pd.DataFrame({"y": np.arange(50.0)}).to_csv(path)  # to_csv's default writes the index as "Unnamed: 0"
+    series = read_user_series(path)
+    assert series.target_columns == ["y"] and len(series.arrays) == 1

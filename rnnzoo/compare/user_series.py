@@ -1,7 +1,7 @@
 """A user's table of series (CSV or Parquet) -> checked float arrays, one per series, and the settings read off it.
 
 Wide tables hold one series per target column (``--target a b c``: three series, each forecast on its own and
-trained together); long tables stack several series in rows told apart by ``--series-id``, each forecasting all
+trained together; without ``--target`` the table's one numeric column, and several are an error that lists them); long tables stack several series in rows told apart by ``--series-id``, each forecasting all
 ``--target`` columns. ``--covariates`` are past covariates: read in each window beside the targets, not forecast.
 Every problem is an error that names the column, the row and the fix; nothing is dropped silently.
 """
@@ -132,11 +132,17 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
         raise DataError(f"{path}: no column(s) {missing}; the table has {columns}. Name columns that exist "
                         f"(--target, --covariates, --series-id, --time-column)")
     if target is None:
+        import pandas as pd
+
         reserved = {series_id, time_column, *covariates}
-        target = [c for c in columns if c not in reserved and
-                  __import__("pandas").api.types.is_numeric_dtype(frame[c])]
+        # "Unnamed: 0" is the index pandas' to_csv writes by default: a row number, never a series.
+        target = [c for c in columns if c not in reserved and not c.startswith("Unnamed:")
+                  and pd.api.types.is_numeric_dtype(frame[c])]
         if not target:
             raise DataError(f"{path}: no numeric column to forecast among {columns}; name it with --target")
+        if len(target) > 1:
+            raise DataError(f"{path}: several numeric columns {target} could be forecast; name the one(s) to "
+                            f"forecast with --target (each becomes a series), and inputs with --covariates")
     overlap = sorted(set(target) & set(covariates))
     if overlap:
         raise DataError(f"{path}: {overlap} given as both target and covariate; a column is one or the other")
