@@ -65,7 +65,7 @@ class HubPush(L.Callback):
             return
         from rnnzoo import __version__
         from rnnzoo.factory import push_to_hub
-        from rnnzoo.hub import WEIGHTS_NAME, save_pretrained, sha256_file
+        from rnnzoo.hub import WEIGHTS_NAME, save_pretrained, sha256_file, write_pretrained_info
         from rnnzoo.pretrained import PretrainedInfo
 
         model, source, metrics = self._chosen(trainer, pl_module)
@@ -84,10 +84,7 @@ class HubPush(L.Callback):
                     weights_sha256=sha256_file(folder / WEIGHTS_NAME), source=f"hf-hub:{self.repo_id}",
                     extra={"checkpoint": source, "epochs": trainer.current_epoch, "rnnzoo_version": __version__},
                 )
-                # The card and config carry the measured metrics; the weights file (and its sha256) stays.
-                save_pretrained(model, Path(tmp) / "card", repo_id=self.repo_id, pretrained_info=info)
-                for name in ("config.json", "README.md"):
-                    (Path(tmp) / "card" / name).replace(folder / name)
+                write_pretrained_info(model, folder, info, repo_id=self.repo_id)
                 message = self.commit_message or (f"rnnzoo fit: {architecture}, {source}"
                                                   + "".join(f", {k} {v:.4g}" for k, v in metrics.items()))
                 self.commit = push_to_hub(folder, self.repo_id, private=self.private, revision=self.revision,

@@ -101,9 +101,9 @@ def load_folder(
     model = _build(config, where, overrides)
     try:
         hub.load_weights(model, folder, where=where, expected_sha256=expected_sha256, strict=strict)
-    except ModelFileError as err:
+    except hub.WeightsMismatchError:
         changed = {k: v for k, v in overrides.items() if config["init_args"].get(k) != v}
-        if changed and ("does not fit" in str(err) or "does not match" in str(err)):
+        if changed:
             raise ModelFileError(f"the override(s) {changed} change the shapes of {where}'s model, so its trained "
                                  f"weights do not fit; load it without them (sizes are part of the weights), or "
                                  f"create_model(..., pretrained=False) to train such a model") from None
@@ -154,7 +154,6 @@ def load_pretrained_info(info: PretrainedInfo, **overrides: Any) -> nn.Module:
     else:
         raise ValueError(f"pretrained source {info.source!r} of {info.name} must start with bundled: or hf-hub:")
     model.architecture = info.architecture
-    model.pretrained_name = info.name
     return model
 
 

@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 class ModelFileError(ValueError):
     """A saved model folder that cannot be loaded as it is: the message names the file and what to do."""
+
+
+class WeightsMismatchError(ModelFileError):
+    """A readable weights file whose tensors do not fit the model built from config.json (shapes or keys)."""
 
 
 class HubError(OSError):
@@ -108,6 +113,36 @@ def save_pretrained(
     """
     from rnnzoo import __version__
 
+    texts = _config_and_card(model, preprocessing, pretrained_info, repo_id)
+
+    def write(staging: Path) -> None:
+        (staging / CONFIG_NAME).write_text(texts[CONFIG_NAME])
+        # save_model (not save_file) stores tied weights once; load_model restores the tie.
+        save_model(model, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "rnnzoo_version": __version__})
+        (staging / CARD_NAME).write_text(texts[CARD_NAME])
+
+    return _replace_files(Path(save_directory), write, (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME))
+
+
+def write_pretrained_info(model: nn.Module, folder: str | os.PathLike, pretrained_info: Any,
+                          repo_id: str | None = None) -> Path:
+    """Rewrite a saved folder's config.json and README.md with ``pretrained_info`` (what a run measured),
+    leaving model.safetensors — and so the sha256 the info quotes — untouched. Safetensors writes its header's
+    metadata in no fixed order, so saving the weights again could change the bytes that sha256 describes."""
+    texts = _config_and_card(model, None, pretrained_info, repo_id)
+
+    def write(staging: Path) -> None:
+        for name, text in texts.items():
+            (staging / name).write_text(text)
+
+    return _replace_files(Path(folder), write, tuple(texts))
+
+
+def _config_and_card(model: nn.Module, preprocessing: Any, pretrained_info: Any, repo_id: str | None) -> dict[str, str]:
+    """The texts of config.json and README.md for ``model`` (see :func:`save_pretrained`)."""
+    from rnnzoo import __version__
+    from rnnzoo.model_card import render_model_card
+
     if not hasattr(model, "config") or not getattr(model, "task", ""):
         raise TypeError(f"save_pretrained needs an rnnzoo task model (rnnzoo.models), got {type(model).__name__}")
     if preprocessing is None:
@@ -132,21 +167,19 @@ def save_pretrained(
             f"config.json must be plain JSON ({err}); pass preprocessing state as dicts, lists, numbers and "
             f"strings (e.g. scaler statistics via tensor.tolist())"
         ) from None
-    from rnnzoo.model_card import render_model_card
+    card = render_model_card(config, type(model).card_tags, repo_id, usage=type(model).card_usage)
+    return {CONFIG_NAME: config_text + "\n", CARD_NAME: card}
 
-    folder = Path(save_directory)
+
+def _replace_files(folder: Path, write: Callable[[Path], None], names: tuple[str, ...]) -> Path:
+    """Write files into a staging folder inside ``folder``, then move them in: a save that fails part-way (a full
+    disk, a file-size limit, an interrupt) leaves an existing model folder as it was, never a new config.json
+    beside old weights. Other files in the folder are left alone."""
     folder.mkdir(parents=True, exist_ok=True)
-    # Write the three files into a staging folder beside the target, then move them in: a save that fails
-    # part-way (a full disk, a file-size limit, an interrupt) leaves an existing model folder as it was, never
-    # a new config.json beside old weights. Other files in the folder are left alone.
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.saving-", dir=folder))
     try:
-        (staging / CONFIG_NAME).write_text(config_text + "\n")
-        # save_model (not save_file) stores tied weights once; load_model restores the tie.
-        save_model(model, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "rnnzoo_version": __version__})
-        (staging / CARD_NAME).write_text(render_model_card(config, type(model).card_tags, repo_id,
-                                                           usage=type(model).card_usage))
-        for name in (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME):  # renames within one file system: atomic each
+        write(staging)
+        for name in names:  # renames within one file system: atomic each
             os.replace(staging / name, folder / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -251,9 +284,9 @@ def load_weights(
         raise ModelFileError(f"{weights} is not a readable safetensors file ({err}): truncated or corrupt. "
                              f"Delete it (for a Hub model, its Hugging Face cache entry) and download again") from None
     except RuntimeError as err:  # shapes that do not fit the architecture in config.json
-        raise ModelFileError(f"{weights} does not fit the model config.json describes: {err}") from None
+        raise WeightsMismatchError(f"{weights} does not fit the model config.json describes: {err}") from None
     if strict and (missing or unexpected):
-        raise ModelFileError(f"{weights} does not match {getattr(model, 'architecture', '')!r}: missing keys "
+        raise WeightsMismatchError(f"{weights} does not match {getattr(model, 'architecture', '')!r}: missing keys "
                              f"{sorted(missing)}, unexpected keys {sorted(unexpected)}. Check config.json's "
                              f"init_args, or pass strict=False to load what fits")
     return model

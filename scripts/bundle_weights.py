@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import lightning as L
 import torch
 
 import rnnzoo
-from rnnzoo.hub import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, save_pretrained, sha256_file
+from rnnzoo.hub import CARD_NAME, WEIGHTS_NAME, save_pretrained, sha256_file, write_pretrained_info
 from rnnzoo.families import FAMILIES, architecture_name
 from rnnzoo.model_card import render_model_card
 from rnnzoo.registry import PretrainedInfo
@@ -106,12 +104,7 @@ def main() -> None:
                    **extra},
         )
         model.architecture = architecture
-        # Only config.json and the card take the metadata: safetensors writes its header's metadata in no fixed
-        # order, so saving the weights again could change the bytes the sha256 above describes.
-        with tempfile.TemporaryDirectory() as tmp:
-            save_pretrained(model.half() if args.store_dtype == "float16" else model, tmp, pretrained_info=info)
-            for name in (CONFIG_NAME, CARD_NAME):
-                shutil.copyfile(Path(tmp) / name, folder / name)
+        write_pretrained_info(model.half() if args.store_dtype == "float16" else model, folder, info)
         assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
         print(f"{info.name}: {info.metrics} -> {folder}")
     write_index()

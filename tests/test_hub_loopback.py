@@ -9,20 +9,9 @@ import torch
 from huggingface_hub import HfApi
 
 import rnnzoo
-from hub_server import LoopbackHub
 from rnnzoo.hub import HubError, ModelFileError
 
 ROLL = torch.rand(2, 7, 88, generator=torch.Generator().manual_seed(0)).round()
-
-
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    with LoopbackHub() as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.url)
-        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-        monkeypatch.setenv("HF_TOKEN", "dummy-token")  # the loopback accepts any; never a real one in tests
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        yield server
 
 
 def test_push_then_load_by_hf_hub_then_offline_from_cache(hub, monkeypatch):

@@ -16,7 +16,6 @@ import pytest
 import torch
 
 import rnnzoo
-from hub_server import LoopbackHub
 from rnnzoo.callbacks import HubPushError
 from rnnzoo.cli import main
 
@@ -36,16 +35,6 @@ trainer:
   enable_model_summary: false
   default_root_dir: {root}
 """
-
-
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    with LoopbackHub() as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.url)
-        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-        monkeypatch.setenv("HF_TOKEN", "dummy-token")  # the loopback accepts any; never a real one in tests
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        yield server
 
 
 def recipe(tmp_path: Path) -> Path:

@@ -3,6 +3,7 @@ and every number (results.md, curves.png, results.json), with one parent MLflow 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -187,8 +188,10 @@ def compare(
     old_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
-    quiet = quiet_training()
-    quiet.__enter__()
+    context = contextlib.ExitStack()  # quiet warnings and the progress bar, closed whatever happens
+    context.enter_context(quiet_training())
+    if progress is not None:
+        context.callback(progress.close)
     try:
         monitor, mode = None, "min"
         searched: dict[str, Any] = {}
@@ -290,9 +293,7 @@ def compare(
         status = "FINISHED"
         return results
     finally:
-        quiet.__exit__(None, None, None)
-        if progress is not None:
-            progress.close()
+        context.close()
         client.set_terminated(parent_id, status)
         torch.set_num_threads(old_threads)
 

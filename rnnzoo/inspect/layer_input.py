@@ -22,7 +22,3 @@ def batch_model_input(model: TaskModel, batch: dict[str, Any]) -> tuple[Tensor, 
     """``(model input, lengths or None)`` from one DataModule batch, as the task's training step feeds it."""
     return type(model).objective_class().model_input(model, batch)
 
-
-def input_description(model: TaskModel) -> str:
-    """Which batch key a report's input came from, for its ``input`` line."""
-    return type(model).objective_class.input_key

@@ -13,7 +13,7 @@ from rnnzoo.inspect.charts import plot_gate_statistics, plot_gradient_lag
 from rnnzoo.inspect.gate_stats import gate_statistics, split_batches
 from rnnzoo.inspect.gradient_lag import gradient_vs_lag
 from rnnzoo.inspect.heatmaps import plot_gate_heatmaps
-from rnnzoo.inspect.layer_input import batch_model_input, input_description as batch_key
+from rnnzoo.inspect.layer_input import batch_model_input
 from rnnzoo.inspect.resolve import model_label, resolve_model, weights_origin
 from rnnzoo.inspect.samples import describe_sample, sample_input
 
@@ -61,7 +61,7 @@ def inspect_model(model: str | nn.Module, out_dir: str | os.PathLike, *, sequenc
         if sequence is None:
             length = lag_input.shape[1] if lag_lengths is None else int(lag_lengths[0])
             sequence = lag_input[0, :length]
-            input_description = f"first sequence of the {split} split ({batch_key(model)}, as the model reads it)"
+            input_description = f"first sequence of the {split} split ({type(model).objective_class.input_key}, as the model reads it)"
         data_description = f"{split} split of {type(data).__name__}"
     else:
         if sequence is None:
