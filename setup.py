@@ -1,4 +1,4 @@
-"""Builds the optional C++ extension ``rnnzoo._C`` (peephole LSTM and GRU time loops); metadata is in pyproject.toml.
+"""Builds the optional C++ extension ``rnnzoo._C`` (time loops of the peephole LSTM, GRU and vanilla RNN); metadata is in pyproject.toml.
 
 Install without build isolation so the extension compiles against the torch already installed (isolation would
 fetch another torch):  pip install -e . --no-deps --no-build-isolation
@@ -41,13 +41,13 @@ def _extensions():
         @staticmethod
         def _skip(exc):
             print(
-                f"WARNING: rnnzoo._C was not built ({exc}); the peephole LSTM and GRU will use their Python loops.",
+                f"WARNING: rnnzoo._C was not built ({exc}); the time loops run in Python.",
                 file=sys.stderr,
             )
 
     ext = CppExtension(
         "rnnzoo._C",
-        sources=["rnnzoo/csrc/peephole.cpp", "rnnzoo/csrc/gru.cpp"],
+        sources=["rnnzoo/csrc/peephole.cpp", "rnnzoo/csrc/gru.cpp", "rnnzoo/csrc/rnn.cpp"],
         depends=["rnnzoo/csrc/pointwise.h", "rnnzoo/csrc/scan_common.h"],
         extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wno-unused-parameter"],
     )

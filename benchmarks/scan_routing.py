@@ -1,7 +1,7 @@
-"""Where the CPU rule for LSTM and GRU comes from: forward + backward time of rnnzoo's C++ scan against torch's
+"""Where the CPU rule for RNN, LSTM and GRU comes from: forward + backward time of rnnzoo's C++ scan against torch's
 fused kernel (packed for lengths) for the same layer, T=100, 88 inputs, interleaved, medians.
 
-    python benchmarks/scan_routing.py [--repeats 5] [--threads 2]
+    python benchmarks/scan_routing.py [--repeats 5] [--threads 2] [--cells RNN LSTM GRU]
 
 Prints ``scan / fused`` per configuration; rnnzoo.nn routes a call to the scan where this ratio is below 1
 (docs/layers.md, "Where each call runs").
@@ -31,9 +31,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cells", nargs="+", default=["RNN", "LSTM", "GRU"], choices=["RNN", "LSTM", "GRU"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    for cls in (rnn.LSTM, rnn.GRU):
+    for cls in (getattr(rnn, name) for name in args.cells):
         for hidden, batch, with_lengths in CONFIGS:
             torch.manual_seed(0)
             layer, x = cls(88, hidden), torch.randn(100, batch, 88)

@@ -1,6 +1,7 @@
-"""Training throughput of `rnnzoo fit` on the JSB recipe against a plain PyTorch loop, measured in the same run.
+"""Training throughput of `rnnzoo fit` on the JSB recipes against a plain PyTorch loop, measured in the same run.
 
-Usage: python benchmarks/train_throughput.py [--recipe recipes/jsb-gru-20k.yaml] [--epochs 4] [--rounds 2]
+Usage: python benchmarks/train_throughput.py [--recipes recipes/jsb-gru-20k.yaml ...] [--epochs 4] [--rounds 2]
+       (default: the four cells' 20k JSB recipes, one after the other)
 
 Both sides train the same model (the recipe's), on the same DataLoader (the recipe's DataModule, batch size and
 order), with the same loss code (RecurrentTask.s objective), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
@@ -68,6 +69,12 @@ def plain_epochs(recipe: dict, epochs: int) -> list[float]:
 def rnnzoo_epochs(recipe_path: Path, epochs: int, workdir: Path) -> list[float]:
     EPOCH_TIMES.clear()
     os.chdir(workdir)
+    # Validation is off, so the recipe's early stopping (which watches a validation metric) goes too.
+    recipe = yaml.safe_load(recipe_path.read_text())
+    callbacks = recipe["trainer"].get("callbacks") or []
+    recipe["trainer"]["callbacks"] = [c for c in callbacks if not c["class_path"].endswith("EarlyStopping")]
+    recipe_path = workdir / recipe_path.name
+    recipe_path.write_text(yaml.safe_dump(recipe))
     rnnzoo_main(["fit", "-c", str(recipe_path), "--trainer.max_epochs", str(epochs),
                  "--trainer.limit_val_batches", "0", "--trainer.default_root_dir", str(workdir / "run"),
                  "--trainer.callbacks+=__main__.EpochTimer"])
@@ -76,11 +83,19 @@ def rnnzoo_epochs(recipe_path: Path, epochs: int, workdir: Path) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipe", type=Path, default=Path("recipes/jsb-gru-20k.yaml"))
+    parser.add_argument("--recipes", type=Path, nargs="+", default=[Path(f"recipes/jsb-{cell}-20k.yaml") for cell in
+                        ("rnn", "lstm", "peephole-lstm", "gru")])
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    recipe_path = args.recipe.resolve()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.rounds} rounds x {args.epochs - 1} "
+          f"timed epochs per side, medians")
+    for recipe in [path.resolve() for path in args.recipes]:  # resolved before a run changes the directory
+        compare_recipe(recipe, args.epochs, args.rounds)
+
+
+def compare_recipe(recipe_path: Path, epochs: int, rounds: int) -> None:
+    """Print one recipe's s/epoch and sequences/s, plain loop and `rnnzoo fit`, and their ratio."""
     recipe = yaml.safe_load(recipe_path.read_text())
     data = PianoRollDataModule(**recipe["data"]["init_args"])
     data.setup("fit")
@@ -88,15 +103,14 @@ def main() -> None:
     plain, ours = [], []
     with tempfile.TemporaryDirectory(prefix="rnnzoo-bench-") as tmp:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"
-        for _ in range(args.rounds):
-            plain += plain_epochs(recipe, args.epochs)
-            ours += rnnzoo_epochs(recipe_path, args.epochs, Path(tmp))
+        for _ in range(rounds):
+            plain += plain_epochs(recipe, epochs)
+            ours += rnnzoo_epochs(recipe_path, epochs, Path(tmp))
     plain_s, ours_s = statistics.median(plain), statistics.median(ours)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {recipe_path.name}: {num_train} training "
-          f"sequences, {args.rounds} rounds x {args.epochs - 1} timed epochs per side, medians")
-    print(f"plain PyTorch loop : {plain_s:7.3f} s/epoch  {num_train / plain_s:8.1f} sequences/s")
-    print(f"rnnzoo fit         : {ours_s:7.3f} s/epoch  {num_train / ours_s:8.1f} sequences/s")
-    print(f"ratio rnnzoo fit / plain loop (sequences/s): {plain_s / ours_s:.3f}")
+    print(f"{recipe_path.name}: {num_train} training sequences")
+    print(f"  plain PyTorch loop : {plain_s:7.3f} s/epoch  {num_train / plain_s:8.1f} sequences/s")
+    print(f"  rnnzoo fit         : {ours_s:7.3f} s/epoch  {num_train / ours_s:8.1f} sequences/s")
+    print(f"  ratio rnnzoo fit / plain loop (sequences/s): {plain_s / ours_s:.3f}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// Fused per-step pointwise passes of the peephole LSTM and the GRU (forward and backward), for float and double.
+// Fused per-step pointwise passes of the peephole LSTM, the GRU and the vanilla RNN (forward and backward), for float and double.
 //
 // Each function handles rows [b0, b1) of one time step. All buffers are contiguous and row-major:
 // gates / d_pre rows are 4H long (i, f, g, o), state rows are H long. The float kernels are written as plain
@@ -274,6 +274,57 @@ namespace rnnzoo {
         dg_n[j] = a_n * r;                                                                                           \
         dhr[j] = d * z;                                                                                              \
       }                                                                                                              \
+    }                                                                                                                \
+  }
+
+// ---------------------------------------------------------------------------------------------------------
+// Vanilla (Elman) RNN. Forward, one step, rows [b0, b1): on entry h_out holds W_hh h_{t-1} (the step's matmul);
+// x is xproj = W_ih x_t + b_ih + b_hh. h_t = act(x + W_hh h_{t-1}), act tanh or relu. A row whose mask is false
+// holds its state.
+#define RNNZOO_RNN_FORWARD_STEP(NAME, T, TANH, ATTR)                                                                 \
+  ATTR void NAME(int64_t b0, int64_t b1, int64_t H, bool relu, const T* __restrict x, const T* __restrict h_prev,    \
+                 const bool* mask, T* __restrict h_out) {                                                            \
+    for (int64_t b = b0; b < b1; ++b) {                                                                              \
+      const T* __restrict xr = x + b * H;                                                                            \
+      T* __restrict hn = h_out + b * H;                                                                              \
+      if (mask != nullptr && !mask[b]) { /* past the length: hold the state */                                       \
+        std::memcpy(hn, h_prev + b * H, H * sizeof(T));                                                              \
+        continue;                                                                                                    \
+      }                                                                                                              \
+      if (relu) {                                                                                                    \
+        for (int64_t j = 0; j < H; ++j) {                                                                            \
+          const T a = xr[j] + hn[j];                                                                                 \
+          hn[j] = a > T(0) ? a : T(0);                                                                               \
+        }                                                                                                            \
+      } else {                                                                                                       \
+        for (int64_t j = 0; j < H; ++j) hn[j] = TANH(xr[j] + hn[j]);                                                 \
+      }                                                                                                              \
+    }                                                                                                                \
+  }
+
+// Backward, one step, rows [b0, b1). dh holds the gradient reaching h_t from step t+1 (the part through W_hh
+// excluded: the caller adds W_hhᵀ d_a after this pass); grad_h is the gradient of step t's output. For a valid
+// row, with d = dh + grad_h:  d_a = d ⊙ act'(h_t) (tanh: 1 - h_t², relu: [h_t > 0]);  dh <- 0.
+// A row whose mask is false held its state at step t: d_a = 0 and dh <- d passes to step t-1.
+#define RNNZOO_RNN_BACKWARD_STEP(NAME, T, ATTR)                                                                      \
+  ATTR void NAME(int64_t b0, int64_t b1, int64_t H, bool relu, const T* __restrict h, const T* __restrict grad_h,   \
+                 const bool* mask, T* __restrict dh, T* __restrict d_a) {                                            \
+    for (int64_t b = b0; b < b1; ++b) {                                                                              \
+      const T* __restrict gr = grad_h + b * H;                                                                       \
+      const T* __restrict hr = h + b * H;                                                                            \
+      T* __restrict dhr = dh + b * H;                                                                                \
+      T* __restrict dar = d_a + b * H;                                                                               \
+      if (mask != nullptr && !mask[b]) { /* held: the gradient passes straight through */                            \
+        for (int64_t j = 0; j < H; ++j) dhr[j] += gr[j];                                                             \
+        std::memset(dar, 0, H * sizeof(T));                                                                          \
+        continue;                                                                                                    \
+      }                                                                                                              \
+      if (relu) {                                                                                                    \
+        for (int64_t j = 0; j < H; ++j) dar[j] = hr[j] > T(0) ? dhr[j] + gr[j] : T(0);                               \
+      } else {                                                                                                       \
+        for (int64_t j = 0; j < H; ++j) dar[j] = (dhr[j] + gr[j]) * (1 - hr[j] * hr[j]);                             \
+      }                                                                                                              \
+      std::memset(dhr, 0, H * sizeof(T));                                                                            \
     }                                                                                                                \
   }
 

@@ -1,4 +1,4 @@
-"""Access to the optional C++ kernels (the peephole LSTM's and the GRU's time loops).
+"""Access to the optional C++ kernels (the time loops of the peephole LSTM, LSTM, GRU and vanilla RNN).
 
 They come from one of two places:
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-SOURCES = ("peephole.cpp", "gru.cpp")
+SOURCES = ("peephole.cpp", "gru.cpp", "rnn.cpp")
 HEADERS = ("pointwise.h", "scan_common.h")
 CFLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wno-unused-parameter"]  # as setup.py
 CSRC = Path(__file__).resolve().parents[1] / "csrc"
@@ -87,8 +87,8 @@ def _load() -> bool:
     ORIGIN = _build_on_first_use()
     if ORIGIN.startswith("unavailable") and os.environ.get("RNNZOO_DISABLE_NATIVE") != "1":
         warnings.warn(
-            f"rnnzoo's C++ time loops are {ORIGIN}. The peephole LSTM (and LSTM/GRU gate tracing) run on Python "
-            f"loops instead, about 2x slower on the CPU. Fix: install a C++ compiler and ninja, or reinstall with "
+            f"rnnzoo's C++ time loops are {ORIGIN}. The RNN, GRU and padded LSTM run on torch's kernels and the "
+            f"peephole LSTM and gate tracing on Python loops instead, 2-6x slower on the CPU. Fix: install a C++ compiler and ninja, or reinstall with "
             f"`pip install --no-build-isolation .`; `rnnzoo env` shows what runs", stacklevel=3)
     return not ORIGIN.startswith("unavailable")
 
