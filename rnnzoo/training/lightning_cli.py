@@ -107,10 +107,12 @@ def lightning_main(args: list[str] | None = None) -> RnnzooCLI:
     from rnnzoo.compare.quiet import noise_filtered
 
     with noise_filtered():
-        return _cli(args)
+        return make_cli(args)
 
 
-def _cli(args: list[str] | None) -> RnnzooCLI:
+def make_cli(args: list[str] | None, run: bool = True) -> RnnzooCLI:
+    """The CLI of ``rnnzoo fit | ...``; ``run=False`` builds the model, data and trainer of ``args`` (no
+    subcommand) without running anything."""
     return RnnzooCLI(
         RecurrentTask,
         L.LightningDataModule,
@@ -123,5 +125,6 @@ def _cli(args: list[str] | None) -> RnnzooCLI:
             "default_root_dir": "runs",
         },
         args=args,
+        run=run,
         parser_kwargs={"description": "Train and evaluate rnnzoo models (LightningCLI)."},
     )
