@@ -9,11 +9,15 @@ processes, clock changes) hit all configurations alike; medians over rounds are 
 freshly built layer is timed separately (it includes any lazy set-up). Ratios come last:
   * vs nn.LSTM:  time / time of the fused torch.nn.LSTM of the same size (the issue's yardstick);
   * vs same:     rnnzoo fast path / the same torch.nn layer, and ``gates`` / the same rnnzoo layer without gates.
+On CUDA with triton installed the peephole LSTM and the gate rows run on the Triton scans (rnnzoo/nn/triton_scan.py);
+the ``(Python loop)`` rows run the same layers with ``RNNZOO_DISABLE_TRITON=1``, the path they replace.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import time
 
@@ -34,7 +38,20 @@ def build(kind: str, input_size: int, hidden: int, device: str):
         "RNN": lambda: rnn.RNN(input_size, hidden),
         "PeepholeLSTM": lambda: rnn.PeepholeLSTM(input_size, hidden),
     }
-    return makers[kind.removesuffix(" gates")]().to(device)
+    return makers[kind.removesuffix(" (Python loop)").removesuffix(" gates")]().to(device)
+
+
+@contextlib.contextmanager
+def python_loop_if(kind: str):
+    """Run a ``(Python loop)`` row with the Triton scans off (the variable is read at each call)."""
+    if not kind.endswith("(Python loop)"):
+        yield
+        return
+    os.environ["RNNZOO_DISABLE_TRITON"] = "1"
+    try:
+        yield
+    finally:
+        del os.environ["RNNZOO_DISABLE_TRITON"]
 
 
 def forward(layer, x, gates: bool, lengths):
@@ -47,9 +64,9 @@ def forward(layer, x, gates: bool, lengths):
     return torch.nn.utils.rnn.pad_packed_sequence(layer(packed)[0], total_length=x.shape[0])[0]
 
 
-def step(layer, x, gates: bool, backward: bool, sync, lengths=None) -> float:
+def step(layer, x, gates: bool, backward: bool, sync, lengths=None, kind: str = "") -> float:
     start = time.perf_counter()
-    with torch.set_grad_enabled(backward):
+    with torch.set_grad_enabled(backward), python_loop_if(kind):
         out = forward(layer, x, gates, lengths)
         if backward:
             out.sum().backward()
@@ -76,9 +93,12 @@ def main() -> None:
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
     kinds = ["nn.LSTM", "nn.GRU", "nn.RNN", "LSTM", "GRU", "RNN", "PeepholeLSTM",
              "LSTM gates", "GRU gates", "RNN gates", "PeepholeLSTM gates"]
+    triton_on = args.device == "cuda" and native.triton_ops(torch.zeros(1, device=args.device)) is not None
+    if triton_on:
+        kinds += ["PeepholeLSTM (Python loop)", "LSTM gates (Python loop)", "GRU gates (Python loop)"]
     same = {"LSTM": "nn.LSTM", "GRU": "nn.GRU", "RNN": "nn.RNN"}
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"C++ kernels {'on' if native.AVAILABLE else 'off'}; B={args.batch} T={args.steps} I={args.input}; "
+          f"C++ kernels {'on' if native.AVAILABLE else 'off'}, Triton scans {'on' if triton_on else 'off'}; B={args.batch} T={args.steps} I={args.input}; "
           f"{args.repeats} interleaved rounds, medians")
 
     for hidden in args.hidden:
@@ -87,22 +107,25 @@ def main() -> None:
         layers, first = {}, {}
         for kind in kinds:
             layers[kind] = build(kind, args.input, hidden, args.device)
-            first[kind] = step(layers[kind], x, kind.endswith("gates"), True, sync)
-            step(layers[kind], x, kind.endswith("gates"), True, sync)  # warm-up
+            gates = "gates" in kind
+            first[kind] = step(layers[kind], x, gates, True, sync, kind=kind)
+            step(layers[kind], x, gates, True, sync, kind=kind)  # warm-up
         times = {(k, mode): [] for k in kinds for mode in ("fwd", "fwd+bwd")}
         for _ in range(args.repeats):
             for kind in kinds:
                 for mode in ("fwd", "fwd+bwd"):
-                    times[kind, mode].append(step(layers[kind], x, kind.endswith("gates"), mode == "fwd+bwd", sync))
+                    times[kind, mode].append(step(layers[kind], x, "gates" in kind, mode == "fwd+bwd", sync, kind=kind))
         med = {key: statistics.median(v) for key, v in times.items()}
 
         print(f"\nH={hidden}")
-        print(f"{'layer':<20}{'first call s':>13}{'fwd ms':>9}{'fwd+bwd ms':>12}"
+        print(f"{'layer':<28}{'first call s':>13}{'fwd ms':>9}{'fwd+bwd ms':>12}"
               f"{'fwd vs nn.LSTM':>16}{'f+b vs nn.LSTM':>16}{'f+b vs same':>13}")
         for kind in kinds:
             base = kind.removesuffix(" gates") if kind.endswith("gates") else same.get(kind)
+            if kind.endswith("(Python loop)"):
+                base = kind.removesuffix(" (Python loop)")  # vs same: Python loop / Triton
             vs_same = f"{med[kind, 'fwd+bwd'] / med[base, 'fwd+bwd']:.3f}" if base else ""
-            print(f"{kind:<20}{first[kind]:>13.3f}{med[kind, 'fwd'] * 1e3:>9.2f}{med[kind, 'fwd+bwd'] * 1e3:>12.2f}"
+            print(f"{kind:<28}{first[kind]:>13.3f}{med[kind, 'fwd'] * 1e3:>9.2f}{med[kind, 'fwd+bwd'] * 1e3:>12.2f}"
                   f"{med[kind, 'fwd'] / med['nn.LSTM', 'fwd']:>16.3f}"
                   f"{med[kind, 'fwd+bwd'] / med['nn.LSTM', 'fwd+bwd']:>16.3f}{vs_same:>13}")
 

@@ -4,8 +4,10 @@
 #   bash benchmarks/gpu_check.sh            # writes $OUT/report.md (default gpu-check/report.md) and logs
 #
 # 1. what runs where (rnnzoo env, nvidia-smi);
-# 2. the CUDA test subset: every layer test parametrized over devices, on cuda (tests/conftest.py DEVICES);
-# 3. benchmarks/cells.py --device cuda: forward + backward of the four cells and the gate tracing against cuDNN;
+# 2. the CUDA test subset: every layer test parametrized over devices, on cuda (tests/conftest.py DEVICES), and
+#    the Triton scans on the GPU against the reference loops (tests/test_triton_scan.py, compiled, not interpreted);
+# 3. benchmarks/cells.py --device cuda: forward + backward of the four cells and the gate tracing against cuDNN,
+#    with the Triton scans and, in "(Python loop)" rows, without them (needs triton in the environment);
 # 4. rnnzoo fit of the JSB GRU recipe for 300 steps in bf16-mixed and in 16-mixed;
 # 5. rnnzoo fit with DDP on every visible GPU for 200 steps.
 # Each step has its own time limit; a failing step is reported and the next one runs. Copy the numbers into
@@ -40,6 +42,7 @@ FIT=(fit -c recipes/jsb-gru-20k.yaml --trainer.accelerator gpu --trainer.devices
 step env 60 bash -c "${RNNZOO[*]} env; nvidia-smi || echo no nvidia-smi"
 step cuda-tests 180 "$PY" -m pytest -q -x -k cuda tests/test_nn_peephole.py tests/test_nn_torch_equivalence.py \
   tests/test_nn_gates.py tests/test_nn_autocast.py
+step triton-tests 150 "$PY" -m pytest -q -x tests/test_triton_scan.py
 step cells 150 "$PY" benchmarks/cells.py --device cuda --hidden 128 512 --batch 64 --steps 100 --repeats 10
 step fit-bf16 120 "${RNNZOO[@]}" "${FIT[@]}" -c recipes/overlays/bf16-mixed.yaml --trainer.max_steps 300 \
   --trainer.default_root_dir "$OUT/fit-bf16"

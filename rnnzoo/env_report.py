@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from importlib import metadata
@@ -14,8 +15,9 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def kernel_table(native_available: bool, cuda: bool) -> list[tuple[str, str, str]]:
-    """(cell, plain forward, forward with ``return_gates=True``) for the CPU (and CUDA when present)."""
+def kernel_table(native_available: bool, cuda: bool, triton: bool = False) -> list[tuple[str, str, str]]:
+    """(cell, plain forward, forward with ``return_gates=True``) for the CPU (and CUDA when present; ``triton``:
+    the Triton scans can run there)."""
     scan = "C++ time loop" if native_available else "Python loop (C++ kernels unavailable)"
     rows = [
         ("RNN", "torch fused kernel (packed with lengths)", "Python loop"),
@@ -24,8 +26,13 @@ def kernel_table(native_available: bool, cuda: bool) -> list[tuple[str, str, str
         ("GRU", "torch fused kernel (packed with lengths)", scan),
     ]
     if cuda:
-        rows += [(f"{cell} on CUDA", "cuDNN" if cell != "PeepholeLSTM" else "Python loop", "Python loop")
-                 for cell in ("RNN", "LSTM", "PeepholeLSTM", "GRU")]
+        loop = "Triton time loop" if triton else "Python loop (pip install triton for the Triton loops)"
+        rows += [
+            ("RNN on CUDA", "cuDNN", "Python loop"),
+            ("LSTM on CUDA", "cuDNN", loop),
+            ("PeepholeLSTM on CUDA", loop, loop),
+            ("GRU on CUDA", "cuDNN", loop),
+        ]
     return rows
 
 
@@ -40,6 +47,8 @@ def env_main(argv: list[str]) -> int:
     from rnnzoo.nn import native
 
     cuda = torch.cuda.is_available()
+    triton_off = os.environ.get("RNNZOO_DISABLE_TRITON") == "1"
+    triton = cuda and native.triton_ops(torch.zeros(1, device="cuda")) is not None
     lines = [
         f"rnnzoo {__version__}, Python {platform.python_version()} ({sys.executable})",
         f"torch {torch.__version__}, lightning {_version('lightning')}, torchmetrics {_version('torchmetrics')}, "
@@ -48,9 +57,10 @@ def env_main(argv: list[str]) -> int:
         f"CPU: {platform.machine()}, torch threads {torch.get_num_threads()} (interop {torch.get_num_interop_threads()})",
         f"CUDA: {torch.cuda.get_device_name(0) + f' (of {torch.cuda.device_count()})' if cuda else 'not available'}",
         f"C++ time loops: {native.ORIGIN}",
+        f"Triton: {_version('triton')}{' (RNNZOO_DISABLE_TRITON=1: off)' if triton_off else ''}",
         "",
         f"{'cell':<22}{'forward':<44}forward with return_gates=True",
     ]
-    lines += [f"{cell:<22}{plain:<44}{gates}" for cell, plain, gates in kernel_table(native.AVAILABLE, cuda)]
+    lines += [f"{cell:<22}{plain:<44}{gates}" for cell, plain, gates in kernel_table(native.AVAILABLE, cuda, triton)]
     print("\n".join(lines))
     return 0

@@ -10,7 +10,7 @@ from rnnzoo.nn.base import DirectionRun, RecurrentLayer
 from rnnzoo.nn.fused import fused_direction
 from rnnzoo.nn.gru_scan import gru_scan_direction
 from rnnzoo.nn.init import init_recurrent_
-from rnnzoo.nn.native import native_ops
+from rnnzoo.nn.native import native_ops, scan_ops
 
 GRU_GATES = ("reset", "update", "candidate", "h")
 
@@ -57,8 +57,9 @@ class GRU(RecurrentLayer, nn.GRU):
 
     def _run_direction(self, x, h0, c0, suffix, lengths, mask, return_gates) -> DirectionRun:
         weights = self._weights(suffix)
-        if native_ops(x) is not None:
-            # The C++ scan keeps every gate for its backward anyway, so tracing them costs nothing extra.
+        if scan_ops(x) is not None:
+            # The C++ (CPU) or Triton (CUDA) scan keeps every gate for its backward anyway, so tracing them costs
+            # nothing extra. On CUDA this is reached only with return_gates=True: plain calls stay on cuDNN.
             return gru_scan_direction(x, h0, weights, mask, return_gates)
         states, last_h, _ = fused_direction("GRU", x, h0, None, weights, self.training, lengths)
         trace = {}

@@ -6,7 +6,9 @@ with two large matmuls. This scan stores the activated gates anyway (its backwar
 handles W_ih and b_ih), the recurrent weight gradient one large matmul after the loop.
 
 The loops run in C++ (``rnnzoo._C``, one fused pointwise pass per step) when the extension is built and the
-tensors are on the CPU; otherwise in the Python below, which is the reference the C++ code is tested against.
+tensors are on the CPU, in Triton (rnnzoo/nn/triton_scan.py, one fused pointwise kernel plus one cuBLAS matmul per
+step) on CUDA when triton is installed; otherwise in the Python below, which is the reference both are tested
+against.
 
 Canonical form: ``xproj`` (T, B, 3H) = W_ih x_t + b_ih for every step, gate order r, z, n as in torch.nn;
 ``w_hh`` (3H, H); ``b_hh`` (3H,) (zeros without biases: b_hn sits inside r ⊙ (W_hn h + b_hn), so it cannot be
@@ -22,7 +24,7 @@ from torch import Tensor
 
 from rnnzoo.nn.autocast_note import note_float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
-from rnnzoo.nn.native import native_ops
+from rnnzoo.nn.native import scan_ops
 
 
 def gru_scan(xproj: Tensor, w_hh: Tensor, b_hh: Tensor, h0: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -63,7 +65,7 @@ class GRUScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xproj, w_hh, b_hh, h0, mask):
-        ops = native_ops(xproj)
+        ops = scan_ops(xproj)
         xproj, w_hh, b_hh, h0 = (t.contiguous() for t in (xproj, w_hh, b_hh, h0))
         if ops is not None:
             hs, gates, ghn = ops.gru_forward(xproj, w_hh, b_hh, h0, mask)
@@ -78,7 +80,7 @@ class GRUScan(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_hs, _grad_gates, _grad_ghn):
         w_hh, b_hh, h0, mask, hs, gates, ghn = ctx.saved_tensors
-        ops = native_ops(gates)
+        ops = scan_ops(gates)
         # A missing gradient becomes a broadcast zero (read a step at a time, never materialised).
         grad_hs = hs.new_zeros(()).expand_as(hs) if grad_hs is None else grad_hs
         args = (grad_hs, w_hh, b_hh, h0, mask, hs, gates, ghn)

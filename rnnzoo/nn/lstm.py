@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from rnnzoo.nn.base import DirectionRun, RecurrentLayer
 from rnnzoo.nn.fused import fused_direction
 from rnnzoo.nn.init import init_recurrent_
-from rnnzoo.nn.native import native_ops
+from rnnzoo.nn.native import native_ops, scan_ops
 from rnnzoo.nn.peephole_scan import scan_direction
 
 LSTM_GATES = ("input", "forget", "candidate", "output", "c", "h")
@@ -77,8 +77,9 @@ class LSTM(RecurrentLayer, nn.LSTM):
 
     def _run_direction(self, x, h0, c0, suffix, lengths, mask, return_gates) -> DirectionRun:
         weights = self._weights(suffix)
-        if native_ops(x) is not None:
-            # The C++ scan keeps every gate for its backward anyway, so tracing them costs nothing extra.
+        if scan_ops(x) is not None:
+            # The C++ (CPU) or Triton (CUDA) scan keeps every gate for its backward anyway, so tracing them costs
+            # nothing extra. On CUDA this is reached only with return_gates=True: plain calls stay on cuDNN.
             return scan_direction(x, h0, c0, weights, x.new_zeros(3 * self.hidden_size), mask, return_gates)
         states, last_h, last_c = fused_direction("LSTM", x, h0, c0, weights, self.training, lengths)
         with torch.no_grad():  # the trace is for inspection; the fused kernel's states carry the gradients

@@ -1,6 +1,16 @@
-"""Access to the optional C++ kernels (the time loops of the peephole LSTM, LSTM, GRU and vanilla RNN).
+"""Access to the optional fast time loops: C++ on the CPU (peephole LSTM, LSTM, GRU, vanilla RNN), Triton on CUDA
+(peephole LSTM, and LSTM/GRU gate tracing).
 
-They come from one of two places:
+:func:`scan_ops` is what the scans ask: it returns the Triton kernels for CUDA tensors (when triton is installed),
+the C++ kernels for CPU tensors (when built), or None (the Python reference loops run). Both expose the same
+``peephole_forward / peephole_backward / gru_forward / gru_backward`` signatures.
+
+The Triton kernels (rnnzoo/nn/triton_scan.py) are imported on first use with a CUDA tensor, so ``import rnnzoo``
+never imports triton. ``RNNZOO_DISABLE_TRITON=1`` keeps CUDA on the Python loops. ``RNNZOO_TRITON=1`` forces the
+Triton kernels for CPU tensors too: only useful under Triton's interpreter (``TRITON_INTERPRET=1`` set before
+triton is imported), which is how tests/test_triton_scan.py checks them without a GPU.
+
+The C++ kernels come from one of two places:
 
 1. ``rnnzoo._C``, compiled when the package is installed without build isolation (``make``, or
    ``pip install --no-build-isolation .``);
@@ -17,6 +27,7 @@ Python loops (tests compare both); ``RNNZOO_NO_BUILD=1`` skips the build on firs
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -107,3 +118,25 @@ def native_ops(like: Tensor):
     if like.device.type != "cpu" or like.dtype not in _DTYPES:
         return None
     return torch.ops.rnnzoo
+
+
+_TRITON_INSTALLED = importlib.util.find_spec("triton") is not None
+
+
+def triton_ops(like: Tensor):
+    """Return rnnzoo.nn.triton_scan (importing triton on first use) when its kernels should run on tensors like
+    ``like``: CUDA float32/float64 tensors with triton installed, or any float32/float64 tensor under
+    ``RNNZOO_TRITON=1``. Else None. ``RNNZOO_DISABLE_TRITON=1`` turns them off."""
+    if not _TRITON_INSTALLED or os.environ.get("RNNZOO_DISABLE_TRITON") == "1" or like.dtype not in _DTYPES:
+        return None
+    if like.device.type != "cuda" and os.environ.get("RNNZOO_TRITON") != "1":
+        return None
+    from rnnzoo.nn import triton_scan
+
+    return triton_scan
+
+
+def scan_ops(like: Tensor):
+    """The kernels for the peephole and GRU scans on tensors like ``like``: Triton (CUDA), C++ (CPU) or None."""
+    ops = triton_ops(like)
+    return ops if ops is not None else native_ops(like)

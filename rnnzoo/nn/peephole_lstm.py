@@ -27,7 +27,8 @@ class PeepholeLSTM(RecurrentLayer, nn.RNNBase):
 
     With all ``weight_peephole_*`` zero it computes exactly ``rnnzoo.nn.LSTM``; a torch.nn.LSTM state dict
     loads with ``strict=False`` (only the peepholes are then missing). PyTorch has no peephole LSTM
-    (pytorch/pytorch#630); this one runs on a hand-written backward with C++ time loops on the CPU.
+    (pytorch/pytorch#630); this one runs on a hand-written backward with C++ time loops on the CPU
+    and Triton ones on CUDA (when triton is installed; see docs/performance.md).
 
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype:

@@ -6,7 +6,9 @@ steps once with derivative factors precomputed for all steps in bulk. The input 
 one matmul outside (autograd handles it), and the recurrent weight gradient is one large matmul after the loop.
 
 The loops run in C++ (``rnnzoo._C``, one fused pointwise pass per step) when the extension is built and the
-tensors are on the CPU; otherwise in the Python below, which is the reference the C++ code is tested against.
+tensors are on the CPU, in Triton (rnnzoo/nn/triton_scan.py, one fused pointwise kernel plus one cuBLAS matmul per
+step) on CUDA when triton is installed; otherwise in the Python below, which is the reference both are tested
+against.
 
 Canonical form: ``xproj`` (T, B, 4H) = W_ih x_t + b_ih + b_hh for every step, gate order i, f, g, o as in
 torch.nn; ``peep`` (3H,) = [p_i, p_f, p_o]; ``mask`` (T, B, 1) bool or None. Past a sequence's length its state
@@ -21,7 +23,7 @@ from torch import Tensor
 
 from rnnzoo.nn.autocast_note import note_float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
-from rnnzoo.nn.native import native_ops
+from rnnzoo.nn.native import scan_ops
 
 
 def peephole_scan(
@@ -60,7 +62,7 @@ def scan_direction(
 class PeepholeScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xproj, w_hh, peep, h0, c0, mask):
-        ops = native_ops(xproj)
+        ops = scan_ops(xproj)
         xproj, w_hh, peep, h0, c0 = (t.contiguous() for t in (xproj, w_hh, peep, h0, c0))
         if ops is not None:
             hs, cs, gates = ops.peephole_forward(xproj, w_hh, peep, h0, c0, mask)
@@ -76,7 +78,7 @@ class PeepholeScan(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_hs, grad_cs, _grad_gates):
         w_hh, peep, h0, c0, mask, hs, cs, gates = ctx.saved_tensors
-        ops = native_ops(gates)
+        ops = scan_ops(gates)
         # A missing gradient becomes a broadcast zero and an expanded one (e.g. from .sum()) stays expanded: both
         # loops read them a step at a time, so neither is materialised as a full (T, B, H) tensor.
         grad_hs = hs.new_zeros(()).expand_as(hs) if grad_hs is None else grad_hs
