@@ -19,16 +19,20 @@ def kernel_table(native_available: bool, cuda: bool, triton: bool = False) -> li
     """(cell, plain forward, forward with ``return_gates=True``) for the CPU (and CUDA when present; ``triton``:
     the Triton scans can run there)."""
     scan = "C++ time loop" if native_available else "Python loop (C++ kernels unavailable)"
+    fused = "torch fused kernel (packed with lengths)"
+    # The routing rule of rnnzoo.nn (docs/layers.md, "Where each call runs"): the C++ scans where they were
+    # measured faster, torch's kernels elsewhere and whenever the C++ kernels are missing.
     rows = [
-        ("RNN", "torch fused kernel (packed with lengths)", "Python loop"),
-        ("LSTM", "torch fused kernel (packed with lengths)", scan),
+        ("RNN", "C++ time loop" if native_available else fused,
+         "C++ time loop" if native_available else "torch fused kernel per layer/direction"),
+        ("LSTM", "torch fused kernel; C++ time loop with lengths" if native_available else fused, scan),
         ("PeepholeLSTM", scan, scan),
-        ("GRU", "torch fused kernel (packed with lengths)", scan),
+        ("GRU", "C++ time loop" if native_available else fused, scan),
     ]
     if cuda:
         loop = "Triton time loop" if triton else "Python loop (pip install triton for the Triton loops)"
         rows += [
-            ("RNN on CUDA", "cuDNN", "Python loop"),
+            ("RNN on CUDA", "cuDNN", "cuDNN per layer/direction"),
             ("LSTM on CUDA", "cuDNN", loop),
             ("PeepholeLSTM on CUDA", loop, loop),
             ("GRU on CUDA", "cuDNN", loop),
@@ -59,8 +63,8 @@ def env_main(argv: list[str]) -> int:
         f"C++ time loops: {native.ORIGIN}",
         f"Triton: {_version('triton')}{' (RNNZOO_DISABLE_TRITON=1: off)' if triton_off else ''}",
         "",
-        f"{'cell':<22}{'forward':<44}forward with return_gates=True",
+        f"{'cell':<22}{'forward':<50}forward with return_gates=True",
     ]
-    lines += [f"{cell:<22}{plain:<44}{gates}" for cell, plain, gates in kernel_table(native.AVAILABLE, cuda, triton)]
+    lines += [f"{cell:<22}{plain:<50}{gates}" for cell, plain, gates in kernel_table(native.AVAILABLE, cuda, triton)]
     print("\n".join(lines))
     return 0

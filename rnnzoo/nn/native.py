@@ -99,8 +99,9 @@ def _load() -> bool:
     if ORIGIN.startswith("unavailable") and os.environ.get("RNNZOO_DISABLE_NATIVE") != "1":
         warnings.warn(
             f"rnnzoo's C++ time loops are {ORIGIN}. The RNN, GRU and padded LSTM run on torch's kernels and the "
-            f"peephole LSTM and gate tracing on Python loops instead, 2-6x slower on the CPU. Fix: install a C++ compiler and ninja, or reinstall with "
-            f"`pip install --no-build-isolation .`; `rnnzoo env` shows what runs", stacklevel=3)
+            f"peephole LSTM and gate tracing on Python loops instead, 2-6x slower on the CPU. Fix: install a C++ "
+            f"compiler and ninja, or reinstall with `pip install --no-build-isolation .`; `rnnzoo env` shows what "
+            f"runs", stacklevel=3)
     return not ORIGIN.startswith("unavailable")
 
 
