@@ -12,12 +12,28 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnzoo.tasks.base import PreprocessingError, TaskModel
+from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles, median_of
 from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
 from rnnzoo.tasks.layers import build_layer, last_layer_state
 from rnnzoo.tasks.raw_input import as_sequences, is_one_sequence, load_array, write_or_return
 
 NORMALIZATIONS = ("none", "last_value")
+
+
+def check_levels(levels: Any, what: str = "quantiles") -> list[float]:
+    """Quantile levels as a list of floats, each strictly inside (0, 1), distinct; else a ValueError saying so."""
+    try:
+        values = [float(t) for t in levels]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a list of numbers in (0, 1), e.g. [0.1, 0.5, 0.9]; got {levels!r}") from None
+    bad = [t for t in values if not 0.0 < t < 1.0]  # NaN fails both comparisons, so it is refused too
+    if not values or bad:
+        raise ValueError(f"{what}={values}: every quantile level must lie strictly between 0 and 1 (0 and 1 are "
+                         f"the unbounded ends of the distribution; {bad or 'none given'}); e.g. [0.1, 0.5, 0.9]")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what}={values} repeats a level; give each once")
+    return values
 
 
 class Forecaster(TaskModel):
@@ -40,6 +56,10 @@ class Forecaster(TaskModel):
         output_size: target series per step; defaults to ``input_size``.
         hidden_size, num_layers, dropout: of the recurrent layer.
         gaussian: also predict a standard deviation per output (train with ``gaussian_nll_loss``).
+        quantiles: predict these quantile levels (each in (0, 1)) of every output instead of one value, trained
+            with the pinball loss; ``forward`` then returns (B, horizon, output_size, Q) in ascending level order,
+            sorted along the last axis so that the quantiles never cross (Chernozhukov et al. 2010's
+            rearrangement, which never raises the pinball loss). None (default): a point forecast.
         normalization: ``"none"`` or ``"last_value"`` (see above); the targets are the first ``output_size``
             features of the window.
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
@@ -65,6 +85,7 @@ class Forecaster(TaskModel):
         gaussian: bool = False,
         cell_options: dict[str, Any] | None = None,
         normalization: str = "none",
+        quantiles: Sequence[float] | None = None,
     ):
         super().__init__()
         output_size = input_size if output_size is None else output_size
@@ -73,20 +94,29 @@ class Forecaster(TaskModel):
         if normalization == "last_value" and output_size > input_size:
             raise ValueError(f"normalization='last_value' adds the window's last values back to the forecast, so "
                              f"output_size ({output_size}) cannot exceed input_size ({input_size})")
-        self._store_config(
-            cell=cell, input_size=input_size, horizon=horizon, output_size=output_size,
-            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, gaussian=gaussian,
-            cell_options=cell_options, normalization=normalization,
-        )
+        if quantiles is not None:
+            quantiles = sorted(check_levels(quantiles))
+            if gaussian:
+                raise ValueError("gaussian=True and quantiles=... are two ways of forecasting a distribution; "
+                                 "choose one (gaussian=False with quantiles, or quantiles=None)")
+        init_args = dict(cell=cell, input_size=input_size, horizon=horizon, output_size=output_size,
+                         hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, gaussian=gaussian,
+                         cell_options=cell_options, normalization=normalization)
+        if quantiles is not None:  # only when set: config.json of a point forecaster stays as format 1 wrote it
+            init_args["quantiles"] = quantiles
+        self._store_config(**init_args)
         self.horizon, self.output_size, self.gaussian = horizon, output_size, gaussian
+        self.quantiles = quantiles
         self.normalization = normalization
         self.rnn = build_layer(cell, input_size, hidden_size, num_layers, dropout, cell_options=cell_options)
-        self.head = nn.Linear(hidden_size, horizon * output_size * (2 if gaussian else 1))
+        per_output = 2 if gaussian else len(quantiles) if quantiles else 1
+        self.head = nn.Linear(hidden_size, horizon * output_size * per_output)
 
     def forward(self, window: Tensor, *, lengths: Tensor | Sequence[int] | None = None):
         """``window`` (B, T, input_size) -> forecasts (B, horizon, output_size).
 
-        With ``gaussian=True`` returns ``(mean, std)``, both (B, horizon, output_size), std > 0.
+        With ``gaussian=True`` returns ``(mean, std)``, both (B, horizon, output_size), std > 0; with
+        ``quantiles`` (Q levels) one tensor (B, horizon, output_size, Q), non-decreasing along Q.
         ``lengths`` allows windows of different lengths in one batch (left-aligned, padded at the end).
         """
         level = None
@@ -95,6 +125,10 @@ class Forecaster(TaskModel):
             window = window - level
         _, state = self.rnn(window, lengths=lengths)
         out = self.head(last_layer_state(state, 1)).view(window.shape[0], self.horizon, -1)
+        if self.quantiles:
+            q = out.view(window.shape[0], self.horizon, self.output_size, len(self.quantiles))  # (B, H, F, Q)
+            q = q.sort(dim=-1).values  # no crossing: the k-th smallest output is the k-th level's quantile
+            return q if level is None else q + level[..., : self.output_size].unsqueeze(-1)
         mean, raw_scale = out.chunk(2, dim=-1) if self.gaussian else (out, None)
         if level is not None:
             mean = mean + level[..., : self.output_size]
@@ -111,8 +145,8 @@ class Forecaster(TaskModel):
         series = torch.sin(2 * math.pi * t / 12) + noise
         return ((series - series.mean(0)) / series.std(0)).unsqueeze(0)
 
-    def forecast(self, history: Any, horizon: int | None = None, *,
-                 series: int | str = 0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
+                 quantiles: Sequence[float] | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Forecast the next ``horizon`` steps after ``history``, in the series' own units.
 
         Args:
@@ -122,11 +156,18 @@ class Forecaster(TaskModel):
                 model reads. A list of such histories (or a ``(N, T, features)`` array) forecasts each.
             horizon: steps ahead, at most the model's (it predicts all of them at once); None: the model's.
             series: which trained series' scaler to use (index or name) for a model trained on several.
+            quantiles: levels in (0, 1) to return instead of the point forecast: a model trained with
+                ``quantiles=`` returns its own quantiles at these levels (they must be among the levels it was
+                trained with: it does not interpolate between them, an error lists them); a ``gaussian=True``
+                model returns ``mean + std * Phi^-1(level)`` for any level. A point forecaster refuses.
 
         Returns numpy ``(horizon,)`` for one target series, ``(horizon, targets)`` otherwise (a leading ``N``
-        axis for a list of histories); for a ``gaussian=True`` model a tuple ``(mean, std)`` of such arrays.
+        axis for a list of histories); for a ``gaussian=True`` model a tuple ``(mean, std)`` of such arrays; a
+        quantile model's median (its 0.5 level, or interpolated between the two nearest). With ``quantiles``: one
+        array with a last axis of the levels in the order given, ``(horizon, Q)`` / ``(horizon, targets, Q)``.
         """
         scaler = self.require_preprocessing("forecast()")
+        levels = self._check_requested_levels(quantiles)
         horizon = self.horizon if horizon is None else int(horizon)
         if not 1 <= horizon <= self.horizon:
             raise PreprocessingError(f"horizon={horizon}: this model predicts 1 to {self.horizon} steps at once "
@@ -142,17 +183,57 @@ class Forecaster(TaskModel):
         windows = np.stack([scaler.encode(h[-need:], index) for h in histories])  # (N, L, F)
         with self.inference() as weight:
             out = self(torch.from_numpy(windows).to(device=weight.device, dtype=weight.dtype))
+        single = is_one_sequence(history, paths=False)
+
+        def shape(a):  # (N, H, targets[, Q]) -> (H[, targets][, Q]), with N dropped for one history
+            if self.output_size == 1:
+                a = a[:, :, 0]
+            return a[0] if single else a
+
+        if levels is not None:
+            if self.quantiles:
+                picked = out[..., [self._level_index(t) for t in levels]]  # (N, H_model, F, Q)
+            else:
+                mean, std = out
+                picked = gaussian_quantiles(mean, std, torch.tensor(levels, device=mean.device))
+            picked = picked[:, :horizon].float().cpu().numpy().swapaxes(-1, -2)  # (N, H, Q, F): decode reads F last
+            return shape(scaler.decode(picked, index, features=self.output_size).swapaxes(-1, -2))
+        if self.quantiles:
+            out = median_of(out, self.quantiles)  # (N, H_model, F)
         mean, std = out if isinstance(out, tuple) else (out, None)
         mean = scaler.decode(mean[:, :horizon].float().cpu().numpy(), index, features=self.output_size)
         std = None if std is None else scaler.decode_scale(std[:, :horizon].float().cpu().numpy(), index,
                                                            features=self.output_size)
-        single = is_one_sequence(history, paths=False)
-
-        def shape(a):  # (N, H, targets) -> (H,) / (H, targets), with N dropped for one history
-            a = a[..., 0] if self.output_size == 1 else a
-            return a[0] if single else a
-
         return (shape(mean), shape(std)) if std is not None else shape(mean)
+
+    def _check_requested_levels(self, quantiles: Sequence[float] | None) -> list[float] | None:
+        """``forecast(quantiles=...)``'s levels, checked against what this model can give."""
+        if quantiles is None:
+            return None
+        try:
+            levels = check_levels(quantiles)
+        except ValueError as err:
+            raise PreprocessingError(str(err)) from None
+        if not (self.gaussian or self.quantiles):
+            raise PreprocessingError(
+                f"quantiles={levels}: {self.architecture!r} is a point forecaster (trained on squared error), it "
+                f"has no distribution to take quantiles of. Train one with quantiles=[...] (pinball loss) or "
+                f"gaussian=True")
+        if self.quantiles:
+            missing = [t for t in levels if self._level_index(t) is None]
+            if missing:
+                raise PreprocessingError(
+                    f"quantiles={levels}: this model was trained for the levels {self.quantiles} and does not "
+                    f"interpolate between them ({missing} not among them); ask for some of those, or train with "
+                    f"quantiles={sorted(set(self.quantiles) | set(levels))}")
+        return levels
+
+    def _level_index(self, level: float) -> int | None:
+        """The position of ``level`` among the trained quantile levels (to 1e-9), or None."""
+        for k, t in enumerate(self.quantiles or ()):
+            if abs(t - level) < 1e-9:
+                return k
+        return None
 
     def predict_from_files(self, inputs, options):
         """One series file (CSV/Parquet with ``--column``, or .npy) -> a CSV table of the forecast."""
