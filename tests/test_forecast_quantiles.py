@@ -152,3 +152,40 @@ def test_gaussian_forecast_quantiles_are_normal_quantiles():
     expect = mean[:, None] + std[:, None] * norm.ppf([0.1, 0.5, 0.9])[None, :]  # scipy's normal quantiles
     assert np.allclose(q, expect, atol=1e-4)
     assert math.isclose(float(norm.ppf(0.9)), 1.2815516, rel_tol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ rnnzoo compare
+def test_baselines_give_quantiles_from_their_forecast_distributions():
+    from rnnzoo.compare.statistical_baselines import statistical_baselines
+
+    # a short random walk with drift, no season: ETS (A,A,N) and a non-seasonal ARIMA fit in a second or two
+    values = (50 + np.cumsum(np.random.default_rng(0).normal(0.3, 1.0, 120))).astype(np.float32)
+    args = (values, (0.7, 0.15, 0.15), 12, 6, 6, 1)
+    # the 0.5 level of a normal forecast is its mean, whose pinball loss is half its absolute error
+    half = statistical_baselines(*args, quantiles=[0.5])
+    ets = half["ETS (A,A,N)"]
+    assert ets["scores"]["pinball"] == pytest.approx(ets["scores"]["mae"] / 2, rel=1e-9)
+    assert "pinball" not in half["seasonal naive (m=1)"]["scores"]  # no distribution, no quantiles
+    wide = statistical_baselines(*args, quantiles=[0.1, 0.5, 0.9])
+    for name, b in wide.items():
+        if "pinball" in b["scores"]:
+            items = b["items"]["pinball"]
+            assert sum(items["num"]) / sum(items["den"]) == pytest.approx(b["scores"]["pinball"], rel=1e-9)
+            assert 0.0 <= b["scores"]["coverage"] <= 1.0, name
+
+
+def test_compare_with_quantiles(tmp_path):
+    from rnnzoo.compare import compare
+
+    results = compare("co2", cells=("gru",), seeds=(0, 1), max_epochs=1, out_dir=tmp_path,
+                      tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", threads=1, classical_baselines=False,
+                      quantiles=[0.9, 0.1, 0.5], save_models=False, log=lambda line: None)
+    assert results["meta"]["quantiles"] == [0.1, 0.5, 0.9]
+    cell = results["cells"]["gru"]
+    assert cell["model"] == "quantile-forecaster-gru-20k" and abs(cell["num_params"] / 20_000 - 1) <= 0.02
+    assert {"pinball", "crps", "coverage"} <= set(cell["test"])
+    assert results["verdict_probabilistic"]["metric"] == "pinball"
+    assert "val/coverage" in results["runs"][0]["curve"]
+    assert "## Probabilistic verdict" in (tmp_path / "results.md").read_text()
+    with pytest.raises(ValueError, match="forecasting data"):
+        compare("japanese_vowels", quantiles=[0.5], out_dir=tmp_path, tracking_uri=f"sqlite:///{tmp_path / 'x.db'}")

@@ -34,9 +34,13 @@ class ForecastingObjective(Objective):
 
     def metrics(self, model):
         out = {"mae": MeanAbsoluteError(), "rmse": MeanSquaredError(squared=False), "mase": MASE()}
-        if _levels(model) is not None:
+        if scored_levels(model) is not None:
             out.update(pinball=MeanMetric(), crps=MeanMetric(), coverage=MeanMetric())
         return out
+
+    def quantile_levels(self, model) -> tuple[float, ...] | None:
+        """The levels at which ``model``'s forecast distribution is scored (None: a point forecaster)."""
+        return scored_levels(model)
 
     def _unscale(self, x, batch):
         return x * batch["scale"].unsqueeze(1) + batch["loc"].unsqueeze(1)
@@ -47,7 +51,7 @@ class ForecastingObjective(Objective):
         out = model(batch["window"]) if out is None else out
         scale, loc = batch["scale"].unsqueeze(1), batch["loc"].unsqueeze(1)  # (B, 1, F)
         true = self._unscale(batch["target"], batch)
-        levels = _levels(model)
+        levels = scored_levels(model)
         if getattr(model, "quantiles", None):
             q = out * scale.unsqueeze(-1) + loc.unsqueeze(-1)  # (B, H, F, Q)
             lv = torch.tensor(levels, device=q.device, dtype=q.dtype)
@@ -80,7 +84,7 @@ class ForecastingObjective(Objective):
             metrics[name].update(point, true)
         metrics["mase"].update(point, true, batch["mase_scale"])
         if q is not None:
-            levels = torch.tensor(_levels(model), device=q.device, dtype=q.dtype)
+            levels = torch.tensor(scored_levels(model), device=q.device, dtype=q.dtype)
             metrics["pinball"].update(pinball_loss(q, true, levels))
             metrics["crps"].update(crps)
             inside = (q[..., 0] <= true) & (true <= q[..., -1])
@@ -94,7 +98,7 @@ class ForecastingObjective(Objective):
         scores = {"mae": (error.sum((1, 2)), count),
                   "mase": ((error / batch["mase_scale"].unsqueeze(1)).sum((1, 2)), count)}
         if q is not None:
-            levels = torch.tensor(_levels(model), device=q.device, dtype=q.dtype)
+            levels = torch.tensor(scored_levels(model), device=q.device, dtype=q.dtype)
             loss = pinball_loss(q, true, levels)  # (B, H, F, Q)
             scores["pinball"] = (loss.sum((1, 2, 3)), torch.full((len(loss),), float(loss[0].numel())))
         return scores
@@ -111,7 +115,7 @@ class ForecastingObjective(Objective):
         return result
 
 
-def _levels(model) -> tuple[float, ...] | None:
+def scored_levels(model) -> tuple[float, ...] | None:
     """The quantile levels a model is scored at: its own, a Gaussian's :data:`GAUSSIAN_LEVELS`, None for a point
     forecaster."""
     if getattr(model, "quantiles", None):
