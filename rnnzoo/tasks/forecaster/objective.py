@@ -48,7 +48,7 @@ class ForecastingObjective(Objective):
     def _outputs(self, model, batch, out=None) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """``(point (B, H, F), quantiles (B, H, F, Q) or None, crps (B, H, F) or None)`` in the data's units, from
         the model's output ``out`` on the batch (computed here when None)."""
-        out = model(batch["window"]) if out is None else out
+        out = _run(model, batch) if out is None else out
         scale, loc = batch["scale"].unsqueeze(1), batch["loc"].unsqueeze(1)  # (B, 1, F)
         true = self._unscale(batch["target"], batch)
         levels = scored_levels(model)
@@ -63,7 +63,7 @@ class ForecastingObjective(Objective):
         return self._unscale(out, batch), None, None
 
     def step(self, model, batch, metrics, stage):
-        out = model(batch["window"])
+        out = _run(model, batch)
         if getattr(model, "quantiles", None):
             levels = torch.tensor(model.quantiles, device=out.device, dtype=out.dtype)
             loss = pinball_loss(out, batch["target"], levels).mean()
@@ -104,7 +104,7 @@ class ForecastingObjective(Objective):
         return scores
 
     def predict(self, model, batch):
-        out = model(batch["window"])
+        out = _run(model, batch)
         if getattr(model, "quantiles", None):
             point, q, _ = self._outputs(model, batch, out)
             return {"forecast": point, "quantiles": q, "levels": list(model.quantiles)}
@@ -121,3 +121,10 @@ def scored_levels(model) -> tuple[float, ...] | None:
     if getattr(model, "quantiles", None):
         return tuple(model.quantiles)
     return GAUSSIAN_LEVELS if getattr(model, "gaussian", False) else None
+
+
+def _run(model, batch):
+    """The model on a batch's windows, with their series ids for a hybrid (``normalization="es"``) model."""
+    if getattr(model, "normalization", None) == "es" and "series" in batch:
+        return model(batch["window"], series=batch["series"])
+    return model(batch["window"])
