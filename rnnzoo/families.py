@@ -49,6 +49,10 @@ FAMILIES: dict[str, Family] = {
     # (normalization="last_value") so that a trending series does not leave the range it was trained on.
     "forecaster": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "last_value"}, 20_000, "20k",
                    {"rnn": 128, "lstm": 66, "peephole_lstm": 66, "gru": 76}),
+    # The ES-RNN-style hybrid (normalization="es"): one monthly series, learned Holt-Winters level and yearly
+    # season (two smoothing coefficients per series), 24 steps ahead, 20k parameters.
+    "esrnn": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "es", "season": 12}, 20_000,
+                    "20k", {"rnn": 128, "lstm": 66, "peephole_lstm": 66, "gru": 76}),
 }
 
 

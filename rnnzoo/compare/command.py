@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     series.add_argument("--horizon", type=int, help="steps to forecast (default: one season, else 1)")
     series.add_argument("--input-length", type=int, help="window length (default: max(2 season, 2 horizon, 8))")
     series.add_argument("--season", type=int, help="seasonal period (default: from --time-column, else 1)")
+    p.add_argument("--quantiles", nargs="+", type=float, metavar="LEVEL",
+                        help="forecast these quantile levels in (0, 1) (pinball loss), e.g. 0.1 0.5 0.9: adds the "
+                             "pinball loss, CRPS and interval coverage, and a probabilistic verdict against ETS/ARIMA")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=float, default=None)
@@ -107,6 +110,13 @@ def compare_main(argv: list[str] | None = None) -> int:
 
     series_options = SeriesOptions(args.target, args.covariates, args.series_id, args.time_column, args.horizon,
                                    args.input_length, args.season)
+    if args.quantiles is not None:
+        from rnnzoo.tasks.forecaster.model import check_levels
+
+        try:
+            check_levels(args.quantiles, "--quantiles")
+        except ValueError as err:
+            build_parser().error(str(err))
     if args.data in PRESETS and any(v is not None for v in vars(series_options).values()):
         build_parser().error(f"--target, --horizon and the other series options are for your own files; "
                              f"{args.data!r} is a built-in dataset with its own settings")
@@ -133,6 +143,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,
+        quantiles=args.quantiles,
     )
 
 

@@ -4,12 +4,14 @@ and every number (results.md, curves.png, results.json), with one parent MLflow 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import lightning as L
@@ -84,6 +86,7 @@ def compare(
     classical_baselines: bool = True,
     series_options: Any = None,
     text_level: str = "char",
+    quantiles: Sequence[float] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train every cell with every seed at one parameter budget and report them side by side.
@@ -114,6 +117,10 @@ def compare(
             forecast always.
         series_options, text_level: for a user path, the time-series options
             (:class:`~rnnzoo.compare.user_data.SeriesOptions`) and the text level (``"char"`` or ``"word"``).
+        quantiles: forecasting only: train every cell's forecaster with these quantile levels (pinball loss)
+            instead of a point forecast, parameter-matched again at the budget (the head grows); the ETS and ARIMA
+            baselines then give the same levels (their normal forecast distributions), and a second verdict ranks
+            by the test pinball loss. The point metrics score the networks' medians.
         save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/.
         log: where the one-line progress messages go (default: printed, above a progress bar over the whole
             comparison when stderr is a terminal).
@@ -145,7 +152,11 @@ def compare(
     if preset is not None and family is None and task_config is None:
         family, task_config = preset.family, preset.task_config
         budget = budget or (preset.default_budget if task_config is not None else None)
+    if quantiles is not None:
+        family, task_config, budget = _with_quantiles(family, task_config, budget, quantiles)
     models = resolve_models(family, task_config, budget, cells)
+    if quantiles is not None:  # not the zoo's point forecasters of the same size: say so in every label
+        models = [dataclasses.replace(m, name=f"quantile-{m.name}") for m in models]
     settings = TrainSettings(
         optimizer=optimizer or (preset.optimizer if preset else "adam"),
         lr=lr if lr is not None else (preset.lr if preset else 1e-3),
@@ -171,7 +182,7 @@ def compare(
         "data_info": {k: v for k, v in getattr(dm, "info", {}).items() if k in ("content_sha256", "parsed")},
         "split_sizes": dm.split_sizes() if hasattr(dm, "split_sizes") else {},
         "user_data": user_data,
-        "family": family, "task_config": task_config, "budget": label, "cells": [m.cell for m in models],
+        "family": family, "task_config": task_config, "quantiles": task_config.get("quantiles") if task_config else None, "budget": label, "cells": [m.cell for m in models],
         "seeds": list(seeds), "settings": {k: v for k, v in vars(settings).items()},
         "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or max_epochs},
         "tracking_uri": uri, "experiment": experiment_name, "threads": threads or torch.get_num_threads(),
@@ -239,7 +250,7 @@ def compare(
         if preset is not None and preset.seasonal_baseline and getattr(dm, "season", None):
             if classical_baselines:
                 log("fitting ETS, an automatic ARIMA and the airline seasonal ARIMA on the training range ...")
-            baseline_runs = _baselines(dm, classical_baselines)
+            baseline_runs = _baselines(dm, classical_baselines, _scored_levels(best_task))
         baselines = {name: b["scores"] for name, b in baseline_runs.items()}
         saved = {}
         if save_models:
@@ -259,8 +270,16 @@ def compare(
         verdict = build_verdict([r.to_dict() for r in runs], metric, objective.item_metrics[metric],
                                 lambda num, den: objective.metric_from_sums(metric, num, den), costs,
                                 {k: v for k, v in baseline_runs.items() if metric in v["items"]}, seed=seeds[0])
+        probabilistic = None
+        if all("pinball" in r.items for r in runs):  # quantile or Gaussian forecasters: rank by the pinball loss too
+            probabilistic = build_verdict(
+                [r.to_dict() for r in runs], "pinball", "min",
+                lambda num, den: objective.metric_from_sums("pinball", num, den), costs,
+                {k: v for k, v in baseline_runs.items() if "pinball" in v["items"]}, seed=seeds[0])
+            probabilistic["levels"] = list(_scored_levels(best_task))
         title = f"{data_name}: {', '.join(summary)} at {label} parameters"
-        results = {"meta": {**meta, "monitor": monitor, "mode": mode}, "verdict": verdict, "cells": summary,
+        results = {"meta": {**meta, "monitor": monitor, "mode": mode}, "verdict": verdict,
+                   "verdict_probabilistic": probabilistic, "cells": summary,
                    "runs": [r.to_dict() for r in runs], "lr_search": searched, "baselines": baselines,
                    "baseline_items": {name: b["items"] for name, b in baseline_runs.items()},
                    "baseline_orders": {name: b["orders"] for name, b in baseline_runs.items() if "orders" in b},
@@ -278,10 +297,17 @@ def compare(
                          f"seed {seeds[0]}.")
         files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
                  "results_json": str(out / "results.json")}
-        (out / "results.md").write_text(verdict_markdown(verdict) + "\n" + results_markdown(
+        verdicts = verdict_markdown(verdict)
+        if probabilistic:
+            verdicts += "\n" + verdict_markdown(probabilistic, title=(
+                f"Probabilistic verdict (mean pinball loss at levels {probabilistic['levels']}; interval coverage "
+                f"in the table below)"))
+        (out / "results.md").write_text(verdicts + "\n" + results_markdown(
             summary, monitor=monitor, mode=mode, test_metrics=test_metrics, title=title, notes=notes,
             baselines=baselines))
-        plot_curves(runs, monitor, out / "curves.png", title=title)
+        levels = _scored_levels(best_task)
+        plot_curves(runs, monitor, out / "curves.png", title=title,
+                    nominal_coverage=levels[-1] - levels[0] if levels else None)
         results["files"] = files
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
         for cell, s in summary.items():
@@ -299,12 +325,39 @@ def compare(
 
 
 
-def _baselines(dm, classical: bool) -> dict[str, dict[str, Any]]:
-    """The statistical baselines on the series ``dm`` read, cut and windowed exactly as ``dm`` cuts them."""
+def _baselines(dm, classical: bool, levels: Sequence[float] | None = None) -> dict[str, dict[str, Any]]:
+    """The statistical baselines on the series ``dm`` read, cut and windowed exactly as ``dm`` cuts them (and their
+    quantiles at ``levels``, when the networks forecast a distribution)."""
     from rnnzoo.compare.statistical_baselines import statistical_baselines
 
     return statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon, dm.stride, dm.season,
-                                 num_targets=getattr(dm, "num_targets", None), classical=classical)
+                                 num_targets=getattr(dm, "num_targets", None), classical=classical,
+                                 quantiles=levels)
+
+
+def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budget: int | str | None,
+                    quantiles: Sequence[float]) -> tuple[None, dict[str, Any], int | str]:
+    """The models' task config with a quantile head, at the family's budget (sizes matched again: the head is
+    Q times wider). Only forecasters have one."""
+    from rnnzoo.families import FAMILIES
+    from rnnzoo.tasks.forecaster.model import check_levels
+
+    levels = sorted(check_levels(quantiles))
+    if family is not None:
+        task, config, family_budget, _, _ = FAMILIES[family]
+        task_config, budget = {"task": task, **config}, budget or family_budget
+    if not task_config or task_config.get("task") != "forecaster":
+        raise ValueError(f"quantiles={levels} are for forecasting data (co2, sunspots, a CSV of series); these "
+                         f"models are {(task_config or {}).get('task', family)!r}")
+    return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
+
+
+def _scored_levels(best_task: dict[str, Any]) -> tuple[float, ...] | None:
+    """The quantile levels the networks' forecast distributions are scored at (the objective says: a quantile
+    head's own, a Gaussian head's 0.1/0.5/0.9), else None."""
+    for _, task in best_task.values():
+        return getattr(task.objective, "quantile_levels", lambda model: None)(task.model)
+    return None
 
 
 def _verdict_metric(objective: Any, dm: Any) -> str:

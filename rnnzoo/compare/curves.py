@@ -16,8 +16,12 @@ class ValidationCurve(L.Callback):
     ``on_validation_epoch_end`` the epoch's aggregated metrics are not yet in ``callback_metrics``.
     """
 
+    #: recorded too when the task logs them (probabilistic forecasters): shown in a second row of curves.png
+    ALSO = ("val/pinball", "val/coverage")
+
     def __init__(self, monitor: str):
         self.monitor = monitor
+        self.also: dict[str, list[float]] = {}
         self.epochs: list[int] = []
         self.seconds: list[float] = []
         self.values: list[float] = []
@@ -33,9 +37,13 @@ class ValidationCurve(L.Callback):
         self.epochs.append(trainer.current_epoch + 1)
         self.seconds.append(time.perf_counter() - self._start)
         self.values.append(float(trainer.callback_metrics[self.monitor]))
+        for name in self.ALSO:
+            if name in trainer.callback_metrics:
+                self.also.setdefault(name, []).append(float(trainer.callback_metrics[name]))
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.fit_seconds = time.perf_counter() - self._start
 
     def as_dict(self) -> dict[str, list]:
-        return {"epoch": list(self.epochs), "seconds": list(self.seconds), "value": list(self.values)}
+        return {"epoch": list(self.epochs), "seconds": list(self.seconds), "value": list(self.values),
+                **{name: list(values) for name, values in self.also.items()}}

@@ -34,8 +34,10 @@ def load_runs(results_json: str | Path) -> list[RunResult]:
     return [RunResult(**r) for r in json.loads(Path(results_json).read_text())["runs"]]
 
 
-def plot_curves(runs: list[RunResult], monitor: str, path: str | Path, title: str = "") -> Path:
-    """Write the two-panel PNG to ``path`` (matplotlib's Agg backend: no display needed)."""
+def plot_curves(runs: list[RunResult], monitor: str, path: str | Path, title: str = "",
+                nominal_coverage: float | None = None) -> Path:
+    """Write the two-panel PNG to ``path`` (matplotlib's Agg backend: no display needed); runs that recorded
+    ``val/pinball`` and ``val/coverage`` get a second row with those (``nominal_coverage``: a dashed line)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,7 +46,13 @@ def plot_curves(runs: list[RunResult], monitor: str, path: str | Path, title: st
     by_cell: dict[str, list[RunResult]] = {}
     for r in runs:
         by_cell.setdefault(r.cell, []).append(r)
-    fig, (ax_epoch, ax_time) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    extra = [name for name in ("val/pinball", "val/coverage") if all(name in r.curve for r in runs)]
+    if extra:  # probabilistic forecasters: a second row, the pinball loss and the interval coverage per epoch
+        fig, axes = plt.subplots(2, 2, figsize=(11, 8.4))
+        (ax_epoch, ax_time), lower = axes
+        ax_time.sharey(ax_epoch)
+    else:
+        fig, (ax_epoch, ax_time) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     shown = []
     for cell, rs in by_cell.items():
         epochs, seconds, values = mean_curve(rs)
@@ -68,6 +76,19 @@ def plot_curves(runs: list[RunResult], monitor: str, path: str | Path, title: st
     if high > low:
         pad = 0.05 * (high - low)
         ax_epoch.set_ylim(low - pad, high + pad)
+    for ax, name in zip(lower if extra else (), extra):
+        for cell, rs in by_cell.items():
+            longest = max(len(r.curve[name]) for r in rs)
+            values = np.full((len(rs), longest), np.nan)
+            for i, r in enumerate(rs):
+                values[i, :len(r.curve[name])] = r.curve[name]
+            ax.plot(np.arange(1, longest + 1), np.nanmean(values, axis=0), label=cell)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"validation {name.removeprefix('val/')}")
+        if name == "val/coverage" and nominal_coverage is not None:
+            ax.axhline(nominal_coverage, color="k", linestyle="--", linewidth=0.8, label="nominal")
+            ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -128,7 +128,8 @@ def _methods(season: int) -> dict[str, Callable[[np.ndarray], Any]]:
 
 def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions, input_length: int, horizon: int,
                           stride: int, season: int, *, num_targets: int | None = None,
-                          classical: bool = True) -> dict[str, dict[str, Any]]:
+                          classical: bool = True,
+                          quantiles: Sequence[float] | None = None) -> dict[str, dict[str, Any]]:
     """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}, "orders": ...}``.
 
     ``series``: one ``(T,)``/``(T, F)`` array or a list of them (raw units; the first ``num_targets`` columns are
@@ -136,6 +137,11 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     (series by series, origins ascending), each summing over its horizon and targets, so they pair with a
     network's per-window errors. MASE divides by each series' training-range seasonal naive MAE, as the
     DataModule does. ``classical=False`` scores the seasonal naive forecast only.
+
+    ``quantiles``: levels in (0, 1) at which ETS and the ARIMAs also forecast quantiles, from their Gaussian
+    forecast distributions (``mean + se * Phi^-1(level)``, statsmodels' ``get_forecast``), scored as the networks'
+    are: ``scores["pinball"]`` (mean pinball loss over levels), ``scores["coverage"]`` (truths inside the lowest..
+    highest level) and ``items["pinball"]``. The seasonal naive forecast has no distribution and gets none.
     """
     from rnnzoo.data.splits import chronological_split
     from rnnzoo.data.timeseries.windows import seasonal_naive_mae
@@ -147,12 +153,16 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     errors: dict[str, list[np.ndarray]] = {n: [] for n in names}  # per window: (H, targets) absolute errors
     scaled: dict[str, list[np.ndarray]] = {n: [] for n in names}
     orders: dict[str, list] = {n: [] for n in names}
+    levels = None if quantiles is None else np.asarray(sorted(quantiles), dtype=np.float64)
+    pinball: dict[str, list[np.ndarray]] = {n: [] for n in names[1:]}  # per window: (H, targets, Q)
+    inside: dict[str, list[np.ndarray]] = {n: [] for n in names[1:]}
     steps = np.arange(horizon)
     for values in arrays:
         train, _, _ = chronological_split(len(values), proportions)
         origins = test_origins(len(values), proportions, input_length, horizon, stride)
         scale = seasonal_naive_mae(values[train].astype(np.float32), season)[:targets].astype(np.float64)
         per_method = {n: np.zeros((len(origins), horizon, targets)) for n in names}
+        spread = {n: np.zeros((len(origins), horizon, targets)) for n in names}  # forecast standard errors
         truths = np.stack([values[o:o + horizon, :targets] for o in origins])  # (W, H, targets)
         lag = season if season <= input_length else 1
         per_method[names[0]] = np.stack([values[o - lag + (steps % lag), :targets] for o in origins])
@@ -162,13 +172,23 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # optimiser chatter; the scores speak for the fit
                     fitted = fit(y[train])
-                    per_method[name][:, :, k] = np.stack([fitted.apply(y[:o]).forecast(horizon) for o in origins])
+                    for w, o in enumerate(origins):
+                        forecast = fitted.apply(y[:o]).get_forecast(horizon)
+                        per_method[name][w, :, k] = np.asarray(forecast.predicted_mean)
+                        spread[name][w, :, k] = np.asarray(forecast.se_mean)
                 orders[name].append(getattr(fitted.model, "order", None) and
                                     [list(fitted.model.order), list(fitted.model.seasonal_order)])
         for name in names:
             err = np.abs(per_method[name] - truths)
             errors[name] += list(err)
             scaled[name] += list(err / scale)
+            if levels is not None and name in pinball:
+                from scipy.stats import norm
+
+                q = per_method[name][..., None] + spread[name][..., None] * norm.ppf(levels)  # (W, H, targets, Q)
+                diff = truths[..., None] - q
+                pinball[name] += list(np.maximum(levels * diff, (levels - 1) * diff))
+                inside[name] += list((q[..., 0] <= truths) & (truths <= q[..., -1]))
     out = {}
     for name in names:
         err, sc = np.stack(errors[name]), np.stack(scaled[name])  # (W, H, targets)
@@ -178,6 +198,11 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
             "items": {"mae": {"num": err.sum((1, 2)).tolist(), "den": count},
                       "mase": {"num": sc.sum((1, 2)).tolist(), "den": count}},
         }
+        if pinball.get(name):
+            loss = np.stack(pinball[name])  # (W, H, targets, Q)
+            out[name]["scores"].update(pinball=float(loss.mean()), coverage=float(np.mean(inside[name])))
+            out[name]["items"]["pinball"] = {"num": loss.sum((1, 2, 3)).tolist(),
+                                             "den": [float(loss[0].size)] * len(loss)}
         if any(orders[name]):
             out[name]["orders"] = orders[name]
     return out

@@ -159,10 +159,10 @@ def build_verdict(runs: Sequence[dict[str, Any]], metric: str, mode: str, from_s
     return verdict
 
 
-def verdict_markdown(verdict: dict[str, Any], digits: int = 4) -> str:
-    """The verdict as the top section of results.md."""
+def verdict_markdown(verdict: dict[str, Any], digits: int = 4, title: str = "Verdict") -> str:
+    """The verdict as the top section of results.md (``title``: its heading)."""
     metric, rec = verdict["metric"], verdict["recommended"]
-    lines = ["## Verdict", "", f"**Recommended: {rec['choice']}** — {rec['reason']}.", "",
+    lines = [f"## {title}", "", f"**Recommended: {rec['choice']}** — {rec['reason']}.", "",
              f"| rank | cell | test {metric} (mean ± std) | best − this (95% CI) | | params | s / epoch | "
              f"ms / step (batch 1) |", "|---|---|---|---|---|---|---|---|"]
     diffs = {c["other"]: c for c in verdict["comparisons"]}

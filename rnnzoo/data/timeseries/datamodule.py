@@ -50,8 +50,9 @@ def _as_series_list(source: SeriesSource, columns: Sequence[str] | None) -> tupl
 
 
 class TimeSeriesDataModule(SequenceDataModule):
-    """Windows of ``input_length`` steps -> the next ``horizon`` steps, batches ``{"window", "target", "loc",
-    "scale", "mase_scale"}`` (window and target standardised; ``loc``/``scale`` undo it).
+    """Windows of ``input_length`` steps -> the next ``horizon`` steps, batches ``{"window", "target", "series",
+    "loc", "scale", "mase_scale"}`` (window and target standardised; ``loc``/``scale`` undo it; ``series`` the
+    index of the window's series).
 
     Each series is cut chronologically (``proportions`` of its length, default 70/15/15): validation and test
     targets lie strictly after the training range (their input windows may reach back into it, as a forecast
@@ -98,7 +99,7 @@ class TimeSeriesDataModule(SequenceDataModule):
         targets = self.num_targets or series[0].shape[1]
         if targets > series[0].shape[1]:
             raise DataError(f"num_targets={targets} but the series have {series[0].shape[1]} features")
-        for values, name in zip(series, names):
+        for index, (values, name) in enumerate(zip(series, names)):
             train_range, val_range, test_range = chronological_split(len(values), self.proportions)
             train = values[train_range]
             need = self.input_length + self.horizon
@@ -120,7 +121,8 @@ class TimeSeriesDataModule(SequenceDataModule):
                         "test": scaled[test_range.start - self.input_length:test_range.stop]}
             for split, segment in segments.items():
                 inputs, outputs = make_windows(segment, self.input_length, self.horizon, self.stride)
-                extra = {"loc": torch.from_numpy(mean[:targets].astype(np.float32)),
+                extra = {"series": torch.tensor(index),  # which series: per-series parameters (hybrid models)
+                         "loc": torch.from_numpy(mean[:targets].astype(np.float32)),
                          "scale": torch.from_numpy(std[:targets].astype(np.float32)),
                          "mase_scale": torch.from_numpy(mase[:targets].copy())}
                 samples[split] += [{"window": torch.from_numpy(x.copy()), "target": torch.from_numpy(y[:, :targets].copy()),

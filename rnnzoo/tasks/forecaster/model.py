@@ -12,12 +12,29 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnzoo.tasks.base import PreprocessingError, TaskModel
+from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles, median_of
 from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
+from rnnzoo.tasks.forecaster.smoothing import HoltWinters
 from rnnzoo.tasks.layers import build_layer, last_layer_state
 from rnnzoo.tasks.raw_input import as_sequences, is_one_sequence, load_array, write_or_return
 
-NORMALIZATIONS = ("none", "last_value")
+NORMALIZATIONS = ("none", "last_value", "es")
+
+
+def check_levels(levels: Any, what: str = "quantiles") -> list[float]:
+    """Quantile levels as a list of floats, each strictly inside (0, 1), distinct; else a ValueError saying so."""
+    try:
+        values = [float(t) for t in levels]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a list of numbers in (0, 1), e.g. [0.1, 0.5, 0.9]; got {levels!r}") from None
+    bad = [t for t in values if not 0.0 < t < 1.0]  # NaN fails both comparisons, so it is refused too
+    if not values or bad:
+        raise ValueError(f"{what}={values}: every quantile level must lie strictly between 0 and 1 (0 and 1 are "
+                         f"the unbounded ends of the distribution; {bad or 'none given'}); e.g. [0.1, 0.5, 0.9]")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what}={values} repeats a level; give each once")
+    return values
 
 
 class Forecaster(TaskModel):
@@ -40,9 +57,24 @@ class Forecaster(TaskModel):
         output_size: target series per step; defaults to ``input_size``.
         hidden_size, num_layers, dropout: of the recurrent layer.
         gaussian: also predict a standard deviation per output (train with ``gaussian_nll_loss``).
-        normalization: ``"none"`` or ``"last_value"`` (see above); the targets are the first ``output_size``
-            features of the window.
+        quantiles: predict these quantile levels (each in (0, 1)) of every output instead of one value, trained
+            with the pinball loss; ``forward`` then returns (B, horizon, output_size, Q) in ascending level order,
+            sorted along the last axis so that the quantiles never cross (Chernozhukov et al. 2010's
+            rearrangement, which never raises the pinball loss). None (default): a point forecast.
+        normalization: ``"none"``, ``"last_value"`` (see above) or ``"es"``, the ES-RNN-style hybrid (Smyl 2020):
+            per-series multiplicative Holt-Winters smoothing (:class:`~rnnzoo.tasks.forecaster.smoothing
+            .HoltWinters`, coefficients learned with the network) gives each window's last level ``l`` and
+            seasonal indices ``s``; the network reads ``log(y_t / (l s_t))`` (the window divided by the level and
+            de-seasonalised; covariates as they are) and its outputs ``z`` become ``l * s_{T+h-m} * exp(z)``.
+            It works in the series' own units (the model's preprocessing undoes the DataModule's
+            standardisation), so the targets must be positive: a non-positive value is an error (use
+            ``"last_value"``, additive, for such series). ``model(c * x) == c * model(x)`` in those units. The
+            targets are the first ``output_size`` features of the window.
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
+        season: ``normalization="es"`` only: the seasonal period m (1: level only); windows must be at least
+            this long.
+        num_series: ``normalization="es"`` only: series with their own smoothing coefficients; ``forward``'s
+            ``series`` (the DataModule's ``"series"`` batch key) picks them.
     """
 
     task = "forecaster"
@@ -65,6 +97,9 @@ class Forecaster(TaskModel):
         gaussian: bool = False,
         cell_options: dict[str, Any] | None = None,
         normalization: str = "none",
+        quantiles: Sequence[float] | None = None,
+        season: int = 1,
+        num_series: int = 1,
     ):
         super().__init__()
         output_size = input_size if output_size is None else output_size
@@ -73,28 +108,57 @@ class Forecaster(TaskModel):
         if normalization == "last_value" and output_size > input_size:
             raise ValueError(f"normalization='last_value' adds the window's last values back to the forecast, so "
                              f"output_size ({output_size}) cannot exceed input_size ({input_size})")
-        self._store_config(
-            cell=cell, input_size=input_size, horizon=horizon, output_size=output_size,
-            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, gaussian=gaussian,
-            cell_options=cell_options, normalization=normalization,
-        )
+        if quantiles is not None:
+            quantiles = sorted(check_levels(quantiles))
+            if gaussian:
+                raise ValueError("gaussian=True and quantiles=... are two ways of forecasting a distribution; "
+                                 "choose one (gaussian=False with quantiles, or quantiles=None)")
+        init_args = dict(cell=cell, input_size=input_size, horizon=horizon, output_size=output_size,
+                         hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, gaussian=gaussian,
+                         cell_options=cell_options, normalization=normalization)
+        if quantiles is not None:  # only when set: config.json of a point forecaster stays as format 1 wrote it
+            init_args["quantiles"] = quantiles
+        if normalization == "es":
+            if gaussian:
+                raise ValueError("normalization='es' transforms outputs through exp: a Gaussian head would not stay "
+                                 "Gaussian; use quantiles=[...] for a distribution")
+            if output_size > input_size:
+                raise ValueError(f"normalization='es' smooths the targets in the window, so output_size "
+                                 f"({output_size}) cannot exceed input_size ({input_size})")
+            init_args.update(season=int(season), num_series=int(num_series))
+            self.smoothing = HoltWinters(int(num_series), output_size, int(season))
+        elif (season, num_series) != (1, 1):
+            raise ValueError(f"season and num_series belong to normalization='es' (got normalization="
+                             f"{normalization!r}); the other normalisations have no per-series parameters")
+        self._store_config(**init_args)
         self.horizon, self.output_size, self.gaussian = horizon, output_size, gaussian
+        self.quantiles = quantiles
         self.normalization = normalization
         self.rnn = build_layer(cell, input_size, hidden_size, num_layers, dropout, cell_options=cell_options)
-        self.head = nn.Linear(hidden_size, horizon * output_size * (2 if gaussian else 1))
+        per_output = 2 if gaussian else len(quantiles) if quantiles else 1
+        self.head = nn.Linear(hidden_size, horizon * output_size * per_output)
 
-    def forward(self, window: Tensor, *, lengths: Tensor | Sequence[int] | None = None):
+    def forward(self, window: Tensor, *, lengths: Tensor | Sequence[int] | None = None,
+                series: Tensor | Sequence[int] | None = None):
         """``window`` (B, T, input_size) -> forecasts (B, horizon, output_size).
 
-        With ``gaussian=True`` returns ``(mean, std)``, both (B, horizon, output_size), std > 0.
+        With ``gaussian=True`` returns ``(mean, std)``, both (B, horizon, output_size), std > 0; with
+        ``quantiles`` (Q levels) one tensor (B, horizon, output_size, Q), non-decreasing along Q.
         ``lengths`` allows windows of different lengths in one batch (left-aligned, padded at the end).
+        ``series`` (B,): which series each window comes from (``normalization="es"``; default: all series 0).
         """
+        if self.normalization == "es":
+            return self._forward_es(window, lengths, series)
         level = None
         if self.normalization == "last_value":
             level = _last_values(window, lengths).unsqueeze(1)  # (B, 1, input_size)
             window = window - level
         _, state = self.rnn(window, lengths=lengths)
         out = self.head(last_layer_state(state, 1)).view(window.shape[0], self.horizon, -1)
+        if self.quantiles:
+            q = out.view(window.shape[0], self.horizon, self.output_size, len(self.quantiles))  # (B, H, F, Q)
+            q = q.sort(dim=-1).values  # no crossing: the k-th smallest output is the k-th level's quantile
+            return q if level is None else q + level[..., : self.output_size].unsqueeze(-1)
         mean, raw_scale = out.chunk(2, dim=-1) if self.gaussian else (out, None)
         if level is not None:
             mean = mean + level[..., : self.output_size]
@@ -104,15 +168,62 @@ class Forecaster(TaskModel):
         return mean, F.softplus(raw_scale) + 1e-4
 
 
+    def _forward_es(self, window: Tensor, lengths, series) -> Tensor:
+        """The hybrid's forward (see the class docstring): scaled window in, scaled forecast out."""
+        if lengths is not None:
+            raise ValueError("normalization='es' reads whole windows of one length; lengths= is not supported")
+        batch, steps, targets = window.shape[0], window.shape[1], self.output_size
+        series = torch.zeros(batch, dtype=torch.long, device=window.device) if series is None else \
+            torch.as_tensor(series, device=window.device).long().view(-1)
+        num_series = self.smoothing.alpha_logit.shape[0]
+        if series.shape != (batch,) or bool((series < 0).any()) or bool((series >= num_series).any()):
+            raise ValueError(f"series must hold one id in 0..{num_series - 1} per window (this model smooths "
+                             f"{num_series} series), got {series.tolist()}")
+        loc, scale = self._scaler_tensors(series, window)  # (B, F) each
+        y = window[..., :targets] * scale[:, None, :targets] + loc[:, None, :targets]  # (B, T, K) series units
+        if bool((y <= 0).any()):
+            raise ValueError(f"normalization='es' is multiplicative (it divides by the level and the season): "
+                             f"every target value must be > 0, but a window holds {float(y.min()):.4g}. Use "
+                             f"normalization='last_value' (additive) for series with zeros or negative values, or "
+                             f"shift the series to positive values first")
+        level, seasonal = self.smoothing(y, series)  # (B, K), (B, T, K)
+        x = torch.log(y / (level.unsqueeze(1) * seasonal))  # (B, T, K): de-levelled, de-seasonalised
+        _, state = self.rnn(torch.cat([x, window[..., targets:]], -1))
+        z = self.head(last_layer_state(state, 1)).view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
+        m = self.smoothing.season
+        ahead = [steps - m + h % m for h in range(self.horizon)]  # s_{T+h-m}, the last season repeated
+        factor = level[:, None, :] * seasonal[:, ahead]  # (B, H, K)
+        out = factor.unsqueeze(-1) * torch.exp(z.clamp(-20.0, 20.0))  # (B, H, K, Q or 1) series units
+        out = (out - loc[:, None, :targets, None]) / scale[:, None, :targets, None]  # back to scaled units
+        return out.sort(dim=-1).values if self.quantiles else out[..., 0]
+
+    def _scaler_tensors(self, series: Tensor, window: Tensor) -> tuple[Tensor, Tensor]:
+        """The preprocessing's mean and std (B, F) of each window's series (0 and 1 without preprocessing: the
+        window is then read as the series' own values)."""
+        if self.preprocessing is None:
+            return torch.zeros_like(window[:, 0]), torch.ones_like(window[:, 0])
+        mean = torch.tensor(self.preprocessing.mean, dtype=window.dtype, device=window.device)  # (S, F)
+        std = torch.tensor(self.preprocessing.std, dtype=window.dtype, device=window.device)
+        if int(series.max()) >= len(mean):
+            raise ValueError(f"series id {int(series.max())} but the preprocessing has scalers for {len(mean)} series")
+        return mean[series], std[series]
+
     def synthetic_input(self, steps, generator):
         """A seasonal (period 12) sine with noise on every input channel, standardised."""
         t = torch.arange(steps, dtype=torch.float32).unsqueeze(1)
         noise = 0.2 * torch.randn(steps, self.config["input_size"], generator=generator)
         series = torch.sin(2 * math.pi * t / 12) + noise
-        return ((series - series.mean(0)) / series.std(0)).unsqueeze(0)
+        series = (series - series.mean(0)) / series.std(0)
+        if self.normalization == "es":  # multiplicative: a positive series (level 1, +-25% season), then encoded
+            series = 1 + 0.1 * series
+            if self.preprocessing is not None:
+                mean = torch.tensor(self.preprocessing.mean[0]).abs().clamp(min=1e-3)
+                series = (series * mean - torch.tensor(self.preprocessing.mean[0])) / torch.tensor(
+                    self.preprocessing.std[0])
+        return series.unsqueeze(0)
 
-    def forecast(self, history: Any, horizon: int | None = None, *,
-                 series: int | str = 0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
+                 quantiles: Sequence[float] | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Forecast the next ``horizon`` steps after ``history``, in the series' own units.
 
         Args:
@@ -122,11 +233,18 @@ class Forecaster(TaskModel):
                 model reads. A list of such histories (or a ``(N, T, features)`` array) forecasts each.
             horizon: steps ahead, at most the model's (it predicts all of them at once); None: the model's.
             series: which trained series' scaler to use (index or name) for a model trained on several.
+            quantiles: levels in (0, 1) to return instead of the point forecast: a model trained with
+                ``quantiles=`` returns its own quantiles at these levels (they must be among the levels it was
+                trained with: it does not interpolate between them, an error lists them); a ``gaussian=True``
+                model returns ``mean + std * Phi^-1(level)`` for any level. A point forecaster refuses.
 
         Returns numpy ``(horizon,)`` for one target series, ``(horizon, targets)`` otherwise (a leading ``N``
-        axis for a list of histories); for a ``gaussian=True`` model a tuple ``(mean, std)`` of such arrays.
+        axis for a list of histories); for a ``gaussian=True`` model a tuple ``(mean, std)`` of such arrays; a
+        quantile model's median (its 0.5 level, or interpolated between the two nearest). With ``quantiles``: one
+        array with a last axis of the levels in the order given, ``(horizon, Q)`` / ``(horizon, targets, Q)``.
         """
         scaler = self.require_preprocessing("forecast()")
+        levels = self._check_requested_levels(quantiles)
         horizon = self.horizon if horizon is None else int(horizon)
         if not 1 <= horizon <= self.horizon:
             raise PreprocessingError(f"horizon={horizon}: this model predicts 1 to {self.horizon} steps at once "
@@ -141,18 +259,60 @@ class Forecaster(TaskModel):
                                          f"{need} (its training input_length): pass at least {need} steps")
         windows = np.stack([scaler.encode(h[-need:], index) for h in histories])  # (N, L, F)
         with self.inference() as weight:
-            out = self(torch.from_numpy(windows).to(device=weight.device, dtype=weight.dtype))
+            ids = torch.full((len(windows),), index, dtype=torch.long, device=weight.device)
+            out = self(torch.from_numpy(windows).to(device=weight.device, dtype=weight.dtype),
+                       **({"series": ids} if self.normalization == "es" else {}))
+        single = is_one_sequence(history, paths=False)
+
+        def shape(a):  # (N, H, targets[, Q]) -> (H[, targets][, Q]), with N dropped for one history
+            if self.output_size == 1:
+                a = a[:, :, 0]
+            return a[0] if single else a
+
+        if levels is not None:
+            if self.quantiles:
+                picked = out[..., [self._level_index(t) for t in levels]]  # (N, H_model, F, Q)
+            else:
+                mean, std = out
+                picked = gaussian_quantiles(mean, std, torch.tensor(levels, device=mean.device))
+            picked = picked[:, :horizon].float().cpu().numpy().swapaxes(-1, -2)  # (N, H, Q, F): decode reads F last
+            return shape(scaler.decode(picked, index, features=self.output_size).swapaxes(-1, -2))
+        if self.quantiles:
+            out = median_of(out, self.quantiles)  # (N, H_model, F)
         mean, std = out if isinstance(out, tuple) else (out, None)
         mean = scaler.decode(mean[:, :horizon].float().cpu().numpy(), index, features=self.output_size)
         std = None if std is None else scaler.decode_scale(std[:, :horizon].float().cpu().numpy(), index,
                                                            features=self.output_size)
-        single = is_one_sequence(history, paths=False)
-
-        def shape(a):  # (N, H, targets) -> (H,) / (H, targets), with N dropped for one history
-            a = a[..., 0] if self.output_size == 1 else a
-            return a[0] if single else a
-
         return (shape(mean), shape(std)) if std is not None else shape(mean)
+
+    def _check_requested_levels(self, quantiles: Sequence[float] | None) -> list[float] | None:
+        """``forecast(quantiles=...)``'s levels, checked against what this model can give."""
+        if quantiles is None:
+            return None
+        try:
+            levels = check_levels(quantiles)
+        except ValueError as err:
+            raise PreprocessingError(str(err)) from None
+        if not (self.gaussian or self.quantiles):
+            raise PreprocessingError(
+                f"quantiles={levels}: {self.architecture!r} is a point forecaster (trained on squared error), it "
+                f"has no distribution to take quantiles of. Train one with quantiles=[...] (pinball loss) or "
+                f"gaussian=True")
+        if self.quantiles:
+            missing = [t for t in levels if self._level_index(t) is None]
+            if missing:
+                raise PreprocessingError(
+                    f"quantiles={levels}: this model was trained for the levels {self.quantiles} and does not "
+                    f"interpolate between them ({missing} not among them); ask for some of those, or train with "
+                    f"quantiles={sorted(set(self.quantiles) | set(levels))}")
+        return levels
+
+    def _level_index(self, level: float) -> int | None:
+        """The position of ``level`` among the trained quantile levels (to 1e-9), or None."""
+        for k, t in enumerate(self.quantiles or ()):
+            if abs(t - level) < 1e-9:
+                return k
+        return None
 
     def predict_from_files(self, inputs, options):
         """One series file (CSV/Parquet with ``--column``, or .npy) -> a CSV table of the forecast."""
