@@ -128,11 +128,12 @@ def test_gradcheck(impl, relu, masked, monkeypatch):
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("lengths", [None, [7, 3, 1, 5]])
 def test_module_matches_torch_on_both_paths(nonlinearity, bias, lengths, monkeypatch):
-    """rnnzoo.nn.RNN (C++ scan, then torch's kernel) against torch.nn.RNN, stacked, bidirectional, hx given, with
-    gradients of every parameter, the input and h_0."""
+    """rnnzoo.nn.RNN (C++ scan, then torch's kernel) against torch.nn.RNN, stacked, bidirectional, hx given,
+    dropout between layers in eval mode, with gradients of every parameter, the input and h_0."""
     torch.manual_seed(0)
-    kwargs = dict(num_layers=2, bidirectional=True, bias=bias, nonlinearity=nonlinearity, dtype=torch.float64)
-    ref, layer = torch.nn.RNN(6, 13, **kwargs), rnn.RNN(6, 13, **kwargs)
+    kwargs = dict(num_layers=2, bidirectional=True, bias=bias, nonlinearity=nonlinearity, dropout=0.5,
+                  dtype=torch.float64)
+    ref, layer = torch.nn.RNN(6, 13, **kwargs).eval(), rnn.RNN(6, 13, **kwargs).eval()
     layer.load_state_dict(ref.state_dict())
     x = torch.randn(7, 4, 6, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(4, 4, 13, dtype=torch.float64, requires_grad=True)

@@ -167,7 +167,6 @@ class Forecaster(TaskModel):
         # softplus keeps std positive with a gradient everywhere; the floor keeps the NLL finite.
         return mean, F.softplus(raw_scale) + 1e-4
 
-
     def _forward_es(self, window: Tensor, lengths, series) -> Tensor:
         """The hybrid's forward (see the class docstring): scaled window in, scaled forecast out."""
         if lengths is not None:
