@@ -48,8 +48,9 @@ def export_main(argv: list[str] | None = None) -> int:
         print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {model.architecture}, inputs: "
               f"{model.objective_class.input_key}{'' if args.no_lengths else ', lengths'}; batch and time dynamic)")
         if args.check:
-            diff = onnx_parity(model, out, with_lengths=not args.no_lengths)
-            print(f"onnxruntime vs PyTorch on a padded batch of 5 x 13 steps: max |difference| {diff:.2e}")
+            parity = onnx_parity(model, out, with_lengths=not args.no_lengths)
+            print(f"onnxruntime vs PyTorch on a padded batch of 5 x 13 steps: max |difference| {parity.max_abs:.2e}, "
+                  f"relative to 1 + |output| {parity.max_scaled:.2e}")
     # ValueError: an unknown name, a bad folder (the registry's and hub's errors are ValueErrors).
     except (ExportError, HubError, ValueError) as err:
         parser.exit(2, f"rnnzoo export: error: {err}\n")

@@ -26,10 +26,10 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 # float32 throughout: onnxruntime's Scan body runs the same matmuls and pointwise ops as PyTorch but sums in its
-# own order (MLAS vs. MKL/OpenBLAS kernels), so outputs of order 1-10 differ by a few float32 ulps per step, and
-# the recurrence carries that over the steps. Measured: at most 4e-6 on these models and on all sixteen bundled
-# ones (docs/export.md), so 1e-5 is the goal with headroom and still catches any real mismatch (a wrong gate
-# order or mask moves outputs by 1e-2 or more).
+# own order (MLAS vs. MKL/OpenBLAS kernels), so outputs differ by a few float32 ulps, which the recurrence carries
+# over the steps. Measured on these models: at most a few 1e-6. 1e-5 absolute (and, for the bundled word models'
+# logits of magnitude ~10, 1e-5 relative: Parity.max_scaled; docs/export.md) still catches any real mismatch: a
+# wrong gate order, peephole slot or mask moves outputs by 1e-2 or more.
 TOLERANCE = 1e-5
 
 
@@ -63,10 +63,10 @@ def test_onnxruntime_equals_pytorch_with_lengths(case, tmp_path):
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x_input, lengths_input = session.get_inputs()
     assert x_input.name == model.objective_class.input_key and lengths_input.name == "lengths"
-    assert all(isinstance(axis, str) for axis in x_input.shape[:2])  # batch and time are symbolic
+    assert x_input.shape[:2] == ["batch", "time"] and lengths_input.shape == ["batch"]  # dynamic axes
     # Shapes other than the export example's (3 x 7), each batch with one full-length and shorter sequences.
     for batch, steps, seed in ((5, 13, 1), (2, 30, 2)):
-        assert onnx_parity(model, path, batch=batch, steps=steps, seed=seed) < TOLERANCE
+        assert onnx_parity(model, path, batch=batch, steps=steps, seed=seed).max_abs < TOLERANCE
     # The padding is masked: garbage past each length changes nothing, as in PyTorch.
     x, lengths = example_inputs(model, 4, 9, seed=3)
     lengths[1:] = torch.tensor([1, 4, 8])
@@ -89,7 +89,7 @@ def test_the_command_exports_a_bundled_model_and_checks_it(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "max |difference|" in printed
     model = rnnzoo.load("pianoroll-rnn-20k.jsb")
-    assert onnx_parity(model, out, batch=4, steps=21, seed=5) < TOLERANCE
+    assert onnx_parity(model, out, batch=4, steps=21, seed=5).max_abs < TOLERANCE
     import onnx
 
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
