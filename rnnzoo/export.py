@@ -14,9 +14,13 @@ the raw-input methods (``forecast``, ``generate`` ...), which stay Python around
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import logging
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -73,8 +77,9 @@ def export_onnx(
     output_names = ["output"] if num_outputs == 1 else [f"output_{i}" for i in range(num_outputs)]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    onnx_program = torch.onnx.export(program, dynamo=True, opset_version=opset, input_names=input_names,
-                                     output_names=output_names, optimize=True, verbose=False)
+    with _quiet_exporter():
+        onnx_program = torch.onnx.export(program, dynamo=True, opset_version=opset, input_names=input_names,
+                                         output_names=output_names, optimize=True, verbose=False)
     _name_dynamic_axes(onnx_program.model)
     for key, value in _metadata(model, with_lengths).items():
         onnx_program.model.metadata_props[key] = value
@@ -88,7 +93,9 @@ def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool =
     model = exportable_copy(model)
     args, dynamic_shapes, _ = _example(model, with_lengths)
     # strict=False: trace the Python as it runs (the scan inside is captured either way).
-    return torch.export.export(_Forward(model, with_lengths), args, dynamic_shapes=dynamic_shapes, strict=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)  # torch's own pytree deprecation, not the user's
+        return torch.export.export(_Forward(model, with_lengths), args, dynamic_shapes=dynamic_shapes, strict=False)
 
 
 def save_program(model: TaskModel | str | os.PathLike, path: str | os.PathLike, *, with_lengths: bool = True) -> Path:
@@ -184,6 +191,24 @@ def _example(model: TaskModel, with_lengths: bool) -> tuple[tuple[Tensor, ...], 
     if with_lengths:
         return (x, lengths), (x_axes, {0: batch}), [input_name, "lengths"]
     return (x,), (x_axes,), [input_name]
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """Hush the exporter's notes that say nothing about the user's model (torchvision ops it skips, constant
+    folding it skips); errors still surface."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=".*axis name.*will not be used")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _name_dynamic_axes(model) -> None:
