@@ -23,7 +23,7 @@ for _info in _BUNDLED:
 # name -> module that defines it, imported on first access (PEP 562)
 _LAZY = {
     "nn": "rnnzoo.nn", "create_model": "rnnzoo.factory", "load": "rnnzoo.factory", "push_to_hub": "rnnzoo.factory",
-    "from_pretrained": "rnnzoo.factory", "save_pretrained": "rnnzoo.hub",
+    "from_pretrained": "rnnzoo.factory", "save_pretrained": "rnnzoo.hub", "export_onnx": "rnnzoo.export",
 }
 
 
@@ -42,5 +42,5 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "nn", "__version__", "load", "create_model", "from_pretrained", "list_models", "list_pretrained",
-    "register_model", "save_pretrained", "push_to_hub",
+    "register_model", "save_pretrained", "push_to_hub", "export_onnx",
 ]

@@ -7,8 +7,8 @@ last checkpoints under ``<default_root_dir>/checkpoints``, and resume with ``--c
 
 The zoo's own subcommands: ``rnnzoo list`` (architectures and pretrained weights), ``rnnzoo predict MODEL INPUT``
 (a model on raw input: a CSV, a text, WAV files), ``rnnzoo push`` (a saved folder or a Lightning checkpoint to the
-Hugging Face Hub), ``rnnzoo compare`` (the four cells at one parameter budget on the same data and seeds) and
-``rnnzoo inspect`` (a look inside the gates).
+Hugging Face Hub), ``rnnzoo compare`` (the four cells at one parameter budget on the same data and seeds),
+``rnnzoo inspect`` (a look inside the gates) and ``rnnzoo export`` (ONNX or a torch.export program).
 
 This module imports no heavy library at import time: each subcommand imports what it needs, so ``rnnzoo --help``,
 ``rnnzoo list`` and ``rnnzoo compare --help`` answer without loading torch, Lightning or MLflow.
@@ -105,6 +105,12 @@ def predict_main(argv: list[str]) -> int:
     return run(argv)
 
 
+def export_main(argv: list[str]) -> int:
+    from rnnzoo.export_command import export_main as run  # torch and the ONNX exporter load only here
+
+    return run(argv)
+
+
 def env_main(argv: list[str]) -> int:
     from rnnzoo.env_report import env_main as run
 
@@ -112,12 +118,12 @@ def env_main(argv: list[str]) -> int:
 
 
 ZOO_COMMANDS = {"list": list_main, "push": push_main, "inspect": inspect_main, "compare": compare_main,
-                "env": env_main}
+                "export": export_main, "env": env_main}
 
 
 def usage() -> str:
     return (
-        "usage: rnnzoo {fit,validate,test,predict,list,push,compare,inspect,env} ...\n\n"
+        "usage: rnnzoo {fit,validate,test,predict,list,push,compare,inspect,export,env} ...\n\n"
         "Train, evaluate and share recurrent networks.\n\n"
         "training (LightningCLI; `rnnzoo fit --help` for every option):\n"
         "  fit        train a model: rnnzoo fit -c recipes/jsb-gru-20k.yaml [--trainer.max_epochs 5]\n"
@@ -132,6 +138,8 @@ def usage() -> str:
         "  compare    train the four cells at one parameter budget, same data and seeds: table, curves, JSON\n"
         "             rnnzoo compare --data jsb --budget 20k --seeds 0 1 2\n"
         "  inspect    gate heatmaps, gate statistics and gradient-vs-lag of a model (PNG + JSON)\n"
+        "  export     a model as ONNX (onnxruntime) or a torch.export .pt2, batch and time dynamic:\n"
+        "             rnnzoo export pianoroll-gru-20k.jsb --format onnx --check\n"
         "  env        versions, threads, CUDA, and which kernels each cell runs here\n"
     )
 

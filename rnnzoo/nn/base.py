@@ -75,6 +75,15 @@ class RecurrentLayer:
             indexed like ``h_n`` (layer 0 forward, layer 0 reverse, layer 1 forward, ...), zero past each length.
             The trace is detached: it is there to look at, and the output carries the gradients.
         """
+        if torch.compiler.is_exporting():
+            # torch.export / torch.onnx.export: the C++ scans and packed sequences do not trace, and the checks
+            # below read values; the same equations run as a torch scan with dynamic batch and time.
+            if return_gates:
+                raise ValueError("return_gates=True cannot be exported (the gate trace is for looking inside a "
+                                 "model in PyTorch); export the forward without it")
+            from rnnzoo.nn.traceable import traceable_forward
+
+            return traceable_forward(self, input, hx, lengths=lengths)
         x, unbatched = check_input(input, self.input_size, self.batch_first, next(self.parameters(), None))
         time_dim, batch_dim = (1, 0) if self.batch_first else (0, 1)
         seq_len, batch_size = x.shape[time_dim], x.shape[batch_dim]

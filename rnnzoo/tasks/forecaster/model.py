@@ -358,6 +358,8 @@ def _last_values(window: Tensor, lengths: Tensor | Sequence[int] | None) -> Tens
     if lengths is None:
         return window[:, -1]
     last = torch.as_tensor(lengths, device=window.device).long() - 1
+    if torch.compiler.is_exporting():  # the value checks below cannot be traced; the graph gathers as given
+        return window[torch.arange(window.shape[0], device=window.device), last]
     if last.shape != (window.shape[0],) or bool((last < 0).any()) or bool((last >= window.shape[1]).any()):
         raise ValueError(f"lengths must hold one length in 1..{window.shape[1]} (the window's steps) per window, "
                          f"got {torch.as_tensor(lengths).tolist()} for {window.shape[0]} windows")

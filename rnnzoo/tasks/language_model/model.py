@@ -98,7 +98,8 @@ class LanguageModel(TaskModel):
         if tokens.is_floating_point() or tokens.dtype == torch.bool:
             raise TypeError(f"tokens must be integer ids, got dtype {tokens.dtype}; encode text with "
                             f"model.preprocessing.encode(text) or use model.perplexity / model.generate")
-        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.embedding.num_embeddings):
+        # The id range check reads values, which an exported graph cannot do (torch.export traces shapes only).
+        if not torch.compiler.is_exporting() and tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.embedding.num_embeddings):
             raise ValueError(f"token ids must lie in 0..{self.embedding.num_embeddings - 1} (the vocabulary), got "
                              f"{int(tokens.min())}..{int(tokens.max())}; ids from another vocabulary? Encode text "
                              f"with this model's model.preprocessing.encode")

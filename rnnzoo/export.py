@@ -1,0 +1,245 @@
+"""Export a zoo model to ONNX (for onnxruntime) or to a ``torch.export`` program (.pt2), batch and time dynamic.
+
+Both go through ``torch.export``: while it traces, every rnnzoo.nn layer runs its recurrence as a torch scan
+(:mod:`rnnzoo.nn.traceable`), which the ONNX exporter (``torch.onnx.export(dynamo=True)``, torch's default) writes
+as an ONNX ``Scan`` over a symbolic number of steps. The graph's inputs are the model's input (named as its
+DataModule's batch key: ``roll``, ``features``, ``inputs``, ``window``) and, unless ``with_lengths=False``,
+``lengths`` (int64, one per sequence, each in 1..T): outputs past a sequence's length are zero and final states
+come from its own last step, as in PyTorch. The model's architecture, config and preprocessing travel in the ONNX
+file's metadata (``rnnzoo.*`` keys), so the vocabulary or scaler is at hand next to the graph.
+
+What is not exported: the initial state ``hx`` (zeros), a language model's returned state, ``return_gates`` and
+the raw-input methods (``forecast``, ``generate`` ...), which stay Python around the graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from rnnzoo.tasks.base import TaskModel
+
+DEFAULT_OPSET = 18  # the ONNX exporter's own default in torch 2.13; onnxruntime 1.32 runs up to 23
+FORMATS = ("onnx", "torch-export")
+_INSTALL = "pip install 'rnnzoo[onnx]' (or: pip install onnx onnxscript onnxruntime)"
+
+
+class ExportError(RuntimeError):
+    """A model, option or environment that cannot export: the message names the problem and the fix."""
+
+
+def export_onnx(
+    model: TaskModel | str | os.PathLike,
+    path: str | os.PathLike,
+    *,
+    with_lengths: bool = True,
+    opset: int = DEFAULT_OPSET,
+) -> Path:
+    """Write ``model`` as an ONNX file with dynamic batch and time axes; returns the file's path.
+
+    Args:
+        model: a task model, or anything :func:`rnnzoo.load` takes (a zoo name, ``hf-hub:org/repo``,
+            ``local-dir:PATH``) or a saved folder.
+        path: the .onnx file to write (its folder is created).
+        with_lengths: add the ``lengths`` input (int64, shape (B,)): padded batches then give PyTorch's results
+            with ``lengths=``. Without it every sequence is taken as full length.
+        opset: the ONNX opset (18 or newer: the exporter writes opset 18 and converts up).
+
+    Raises:
+        ExportError: onnx/onnxscript missing, a model that is not an rnnzoo task model, weights not float32, or
+            an opset below 18.
+    """
+    try:
+        import onnx  # noqa: F401  (the exporter needs both; say so here rather than deep in torch)
+        import onnxscript  # noqa: F401
+    except ImportError as err:
+        raise ExportError(f"ONNX export needs the onnx and onnxscript packages ({err.name} is missing): {_INSTALL}") \
+            from err
+    if opset < 18:
+        raise ExportError(f"opset={opset}: rnnzoo exports with torch's ONNX exporter, which writes opset 18 or newer "
+                          f"(ONNX Scan with dynamic steps); use opset >= 18 (default {DEFAULT_OPSET})")
+    model = exportable_copy(model)
+    # torch.export first, on its own: given a module, torch.onnx.export falls back to other capture strategies
+    # when one fails, and one of them silently drops the dynamic axes (measured); an ExportedProgram it takes as is.
+    program = export_program(model, with_lengths=with_lengths)
+    _, _, input_names = _example(model, with_lengths)
+    num_outputs = len(program.graph_signature.user_outputs)
+    output_names = ["output"] if num_outputs == 1 else [f"output_{i}" for i in range(num_outputs)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _quiet_exporter():
+        onnx_program = torch.onnx.export(program, dynamo=True, opset_version=opset, input_names=input_names,
+                                         output_names=output_names, optimize=True, verbose=False)
+    _name_dynamic_axes(onnx_program.model)
+    for key, value in _metadata(model, with_lengths).items():
+        onnx_program.model.metadata_props[key] = value
+    onnx_program.save(str(path))
+    return path
+
+
+def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool = True) -> torch.export.ExportedProgram:
+    """``torch.export`` the model's forward (same inputs and dynamic axes as :func:`export_onnx`); save it with
+    ``torch.export.save(program, "model.pt2")`` and run it with ``torch.export.load(...).module()(x, lengths)``."""
+    model = exportable_copy(model)
+    args, dynamic_shapes, _ = _example(model, with_lengths)
+    # strict=False: trace the Python as it runs (the scan inside is captured either way).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)  # torch's own pytree deprecation, not the user's
+        return torch.export.export(_Forward(model, with_lengths), args, dynamic_shapes=dynamic_shapes, strict=False)
+
+
+def save_program(model: TaskModel | str | os.PathLike, path: str | os.PathLike, *, with_lengths: bool = True) -> Path:
+    """:func:`export_program`, written to ``path`` (a .pt2 file) with ``torch.export.save``; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.export.save(export_program(model, with_lengths=with_lengths), str(path))
+    return path
+
+
+def example_inputs(model: TaskModel, batch: int, steps: int, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """A seeded padded batch of the model's kind ``(B, T, ...)`` and its lengths ``(B,)``: the first sequence full
+    length, the others drawn in 1..T. Used as the export example and for parity checks."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.cat([model.synthetic_input(steps, generator) for _ in range(batch)])
+    if x.is_floating_point():
+        x = x + 0.1 * torch.randn(x.shape, generator=generator)  # rows differ even where synthetic_input repeats
+        x = x.to(next(model.parameters()).dtype)
+    lengths = torch.randint(1, steps + 1, (batch,), generator=generator)
+    lengths[0] = steps
+    return x, lengths
+
+
+class Parity(NamedTuple):
+    """How far onnxruntime's outputs lie from PyTorch's: ``max_abs`` = max |ort - torch|, and ``max_scaled`` =
+    max |ort - torch| / (1 + |torch|), which is below ``tol`` exactly when ``numpy.allclose(ort, torch, rtol=tol,
+    atol=tol)`` holds: absolute for outputs below 1, relative for large ones (a word model's logits)."""
+
+    max_abs: float
+    max_scaled: float
+
+
+def onnx_parity(model: TaskModel, path: str | os.PathLike, *, batch: int = 5, steps: int = 13, seed: int = 1,
+                with_lengths: bool = True) -> Parity:
+    """Compare onnxruntime's outputs for the ONNX file ``path`` with the PyTorch model's on a seeded padded batch
+    (by default of another batch size and length than the export example); see :class:`Parity`."""
+    try:
+        import onnxruntime
+    except ImportError as err:
+        raise ExportError(f"running an exported model needs onnxruntime: {_INSTALL}") from err
+    x, lengths = example_inputs(model, batch, steps, seed)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = dict(zip([i.name for i in session.get_inputs()], [x.numpy(), lengths.numpy()]))
+    got = session.run(None, feeds)
+    with model.inference():
+        expected = model(x, lengths=lengths if with_lengths else None)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    diffs = [(torch.from_numpy(g) - e.float()).abs() for g, e in zip(got, expected)]
+    return Parity(max(float(d.max()) for d in diffs),
+                  max(float((d / (1 + e.float().abs())).max()) for d, e in zip(diffs, expected)))
+
+
+# ------------------------------------------------------------------------------------------------ internals
+class _Forward(nn.Module):
+    """The model's forward with positional ``(input, lengths)``, the signature the exported graph gets."""
+
+    def __init__(self, model: TaskModel, with_lengths: bool):
+        super().__init__()
+        self.model, self.with_lengths = model, with_lengths
+        self.eval()
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None):
+        return self.model(x, lengths=lengths) if self.with_lengths else self.model(x)
+
+
+def exportable_copy(model: TaskModel | str | os.PathLike) -> TaskModel:
+    """A CPU eval-mode copy of a float32 task model, or the model a name or folder loads (the caller's model is
+    left as it was); an :class:`ExportError` for anything else."""
+    if isinstance(model, (str, os.PathLike)):
+        import rnnzoo
+
+        model = rnnzoo.from_pretrained(model) if Path(model).is_dir() else rnnzoo.load(str(model))
+    if not isinstance(model, TaskModel):
+        raise ExportError(f"export takes an rnnzoo task model (rnnzoo.load / rnnzoo.create_model), got "
+                          f"{type(model).__name__}; wrap a bare rnnzoo.nn layer in a task model, or call "
+                          f"torch.onnx.export on it with dynamo=True (its forward routes to the exportable scan)")
+    dtypes = {p.dtype for p in model.parameters()}
+    if dtypes != {torch.float32}:
+        raise ExportError(f"the model's weights are {sorted(map(str, dtypes))}; rnnzoo exports and checks float32 "
+                          f"graphs: convert a copy with model.float() first")
+    exportable = copy.deepcopy(model).cpu().eval()
+    exportable.requires_grad_(False)
+    return exportable
+
+
+def _example(model: TaskModel, with_lengths: bool) -> tuple[tuple[Tensor, ...], tuple[dict, ...], list[str]]:
+    """The export example (batch 3, 7 steps: neither 0 nor 1, which torch.export would specialise on) and its
+    dynamic axes."""
+    x, lengths = example_inputs(model, batch=3, steps=7)
+    batch, time = torch.export.Dim("batch"), torch.export.Dim("time")
+    input_name = model.objective_class.input_key or "input"
+    x_axes = {0: batch, 1: time}
+    if with_lengths:
+        return (x, lengths), (x_axes, {0: batch}), [input_name, "lengths"]
+    return (x,), (x_axes,), [input_name]
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """Hush the exporter's notes that say nothing about the user's model (torchvision ops it skips, constant
+    folding it skips); errors still surface."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=".*axis name.*will not be used")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _name_dynamic_axes(model) -> None:
+    """Call torch.export's symbols for the input's first two axes (``s2``, ``s27`` ...) ``batch`` and ``time``
+    wherever they appear in the graph's shapes (in place, on the onnx_ir model)."""
+    import onnx_ir as ir
+
+    first = model.graph.inputs[0].shape
+    names = {str(dim): new for dim, new in zip(first, ("batch", "time")) if isinstance(dim, ir.SymbolicDim)}
+
+    def rename(value) -> None:
+        if value is not None and value.shape is not None and any(str(d) in names for d in value.shape):
+            value.shape = ir.Shape([ir.SymbolicDim(names[str(d)]) if str(d) in names else d for d in value.shape])
+
+    for value in (*model.graph.inputs, *model.graph.outputs):
+        rename(value)
+    for node in ir.traversal.RecursiveGraphIterator(model.graph):
+        for value in node.outputs:
+            rename(value)
+
+
+def _metadata(model: TaskModel, with_lengths: bool) -> dict[str, str]:
+    from rnnzoo import __version__
+
+    preprocessing = model.preprocessing.to_config() if model.preprocessing is not None else None
+    return {
+        "rnnzoo.version": __version__,
+        "rnnzoo.architecture": model.architecture,
+        "rnnzoo.task": model.task,
+        "rnnzoo.config": json.dumps(model.config),
+        "rnnzoo.preprocessing": json.dumps(preprocessing),
+        "rnnzoo.inputs": "input (B, T, ...) and lengths (B,) int64, each in 1..T" if with_lengths
+        else "input (B, T, ...), every sequence full length",
+    }
