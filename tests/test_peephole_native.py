@@ -4,12 +4,11 @@ reference loops in rnnzoo/nn/peephole_scan.py, plus gradcheck through PeepholeSc
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
 
+from native_isa import isa_variants, run_under_isa
 from rnnzoo.nn import native
 from rnnzoo.nn.peephole_scan import PeepholeScan, backward_loop, forward_loop
 
@@ -192,20 +191,12 @@ print("ok")
 
 
 @needs_native
-@pytest.mark.parametrize(
-    "extra_env",
-    [{"ATEN_CPU_CAPABILITY": "default", "RNNZOO_NO_PACKED_GEMM": "1"}, {"ATEN_CPU_CAPABILITY": "avx2"}],
-    ids=["sse2-aten-gemm", "avx2-packed-gemm"],
-)
+@isa_variants
 def test_native_isa_variants(extra_env):
     """The float kernels exist per instruction set (runtime dispatch); check the ones this process did not pick.
     ATEN_CPU_CAPABILITY caps the choice, as it does for PyTorch's own kernels; RNNZOO_NO_PACKED_GEMM=1 makes the
     float per-step matmuls take the ATen path instead of MKL's packed GEMM."""
-    env = {**os.environ, **extra_env}
-    env.pop("RNNZOO_DISABLE_NATIVE", None)
-    proc = subprocess.run([sys.executable, "-c", _ISA_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip().endswith("ok")
+    run_under_isa(_ISA_SCRIPT, extra_env)
 
 
 @pytest.mark.skipif(
