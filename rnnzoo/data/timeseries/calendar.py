@@ -30,8 +30,8 @@ from rnnzoo.data.errors import DataError
 CYCLES = {
     "quarter": (lambda t: t.quarter - 1, 4.0),
     "month": (lambda t: t.month - 1, 12.0),
-    "year": (lambda t: t.dayofyear - 1, 365.25),
-    "dayofweek": (lambda t: t.dayofweek, 7.0),
+    "year": (lambda t: t.day_of_year - 1, 365.25),
+    "dayofweek": (lambda t: t.day_of_week, 7.0),
     "hour": (lambda t: t.hour + t.minute / 60.0, 24.0),
 }
 
