@@ -115,6 +115,25 @@ def test_a_model_without_future_covariates_refuses_them_and_keeps_its_config():
         Forecaster("gru", input_size=1, hidden_size=4, num_future=1)
 
 
+def test_generic_code_runs_it_on_synthetic_input_and_export_refuses_it():
+    from rnnzoo.compare.verdict import inference_ms_per_step
+    from rnnzoo.export import ExportError, exportable_copy
+
+    model = Forecaster("gru", input_size=2, output_size=1, hidden_size=4, horizon=3, num_future=1)
+    assert inference_ms_per_step(model, steps=10, repeats=1) > 0
+    with pytest.raises(ExportError, match=r"needs \['future'\]"):
+        exportable_copy(model)
+
+
+def test_last_value_normalisation_shifts_with_every_feature():
+    torch.manual_seed(0)
+    model = Forecaster("gru", input_size=3, output_size=1, hidden_size=4, horizon=3, num_future=2,
+                       normalization="last_value").eval()
+    x, u = torch.randn(5, 7, 3), torch.randn(5, 3, 2)
+    with torch.no_grad():
+        assert torch.allclose(model(x + 2.0, future=u + 2.0), model(x, future=u) + 2.0, atol=1e-5)
+
+
 def test_head_parameters_added():
     """The head reads [h_T, vec(future)]: horizon * num_future * horizon * output_size more weights."""
     plain = Forecaster("gru", input_size=3, output_size=1, hidden_size=8, horizon=6)

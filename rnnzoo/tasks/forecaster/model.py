@@ -270,6 +270,12 @@ class Forecaster(TaskModel):
                     self.preprocessing.std[0])
         return series.unsqueeze(0)
 
+    def synthetic_keywords(self, model_input: Tensor) -> dict[str, Tensor]:
+        """Zero (the training mean, scaled) future-known covariates for a synthetic input, when the model has any."""
+        if not self.num_future:
+            return {}
+        return {"future": model_input.new_zeros(model_input.shape[0], self.horizon, self.num_future)}
+
     def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
                  quantiles: Sequence[float] | None = None,
                  future: Any = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
