@@ -176,6 +176,10 @@ def exportable_copy(model: TaskModel | str | os.PathLike) -> TaskModel:
     if dtypes != {torch.float32}:
         raise ExportError(f"the model's weights are {sorted(map(str, dtypes))}; rnnzoo exports and checks float32 "
                           f"graphs: convert a copy with model.float() first")
+    extra = model.synthetic_keywords(model.synthetic_input(2, torch.Generator().manual_seed(0)))
+    if extra:  # e.g. a forecaster's future-known covariates: the graph has one input (and lengths) today
+        raise ExportError(f"{model.architecture!r} needs {sorted(extra)} beside its input; export covers models "
+                          f"whose forward reads the input (and lengths) only. Use the PyTorch model for it")
     exportable = copy.deepcopy(model).cpu().eval()
     exportable.requires_grad_(False)
     return exportable

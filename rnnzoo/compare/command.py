@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     series = p.add_argument_group("your own series (--data FILE.csv or .parquet)")
     series.add_argument("--target", nargs="+", help="column(s) to forecast (default: every numeric column)")
     series.add_argument("--covariates", nargs="+", help="past covariate columns (read, not forecast)")
+    series.add_argument("--future-covariates", nargs="+", metavar="COLUMN",
+                        help="columns known ahead (read in the window and given for the horizon; test windows take "
+                             "them from the table: rolling-origin evaluation)")
+    series.add_argument("--calendar", action="store_true", default=None,
+                        help="add sin/cos calendar features of --time-column (month for monthly data, weekday and "
+                             "day of year for daily, hour and weekday for hourly), known ahead")
     series.add_argument("--series-id", help="long format: the column that tells the series apart")
     series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season")
     series.add_argument("--horizon", type=int, help="steps to forecast (default: one season, else 1)")
@@ -109,7 +115,7 @@ def compare_main(argv: list[str] | None = None) -> int:
     from rnnzoo.data.errors import DataError
 
     series_options = SeriesOptions(args.target, args.covariates, args.series_id, args.time_column, args.horizon,
-                                   args.input_length, args.season)
+                                   args.input_length, args.season, args.future_covariates, args.calendar)
     if args.quantiles is not None:
         from rnnzoo.tasks.forecaster.model import check_levels
 

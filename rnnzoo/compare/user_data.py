@@ -39,6 +39,8 @@ class SeriesOptions:
     horizon: int | None = None
     input_length: int | None = None
     season: int | None = None
+    future_covariates: list[str] | None = None
+    calendar: bool | None = None
 
 
 def data_kind(path: str | os.PathLike) -> str:
@@ -84,7 +86,8 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
     from rnnzoo.data import TimeSeriesDataModule
     from rnnzoo.data.splits import chronological_split
 
-    series = read_user_series(path, options.target, options.covariates, options.series_id, options.time_column)
+    series = read_user_series(path, options.target, options.covariates, options.series_id, options.time_column,
+                              options.future_covariates, bool(options.calendar))
     season = options.season or series.season or 1
     horizon = options.horizon or (season if season > 1 else 1)
     proportions = (0.7, 0.15, 0.15)
@@ -101,6 +104,8 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
                         f"input_length {input_length} + horizon {horizon}; use a shorter --input-length or --horizon")
     datamodule = TimeSeriesDataModule(series.arrays, input_length=input_length, horizon=horizon, season=season,
                                       proportions=proportions, num_targets=series.num_targets,
+                                      num_future=len(series.future_columns),
+                                      future_columns=series.future_columns or None, calendar=series.calendar,
                                       **{"batch_size": 32, **loader})
     datamodule.setup("fit")
     windows = datamodule.split_sizes()["train"]
@@ -108,6 +113,8 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
     features = series.arrays[0].shape[1]
     task_config = {"task": "forecaster", "input_size": features, "output_size": series.num_targets,
                    "horizon": horizon, "normalization": "last_value"}
+    if series.future_columns:  # only when used: the config stays as before without them
+        task_config["num_future"] = len(series.future_columns)
     budget = fitting_budget(task_config, _budget_by_count(values, [(20_000, "5k"), (200_000, "20k")], "100k"))
     preset = DataPreset(path.name, lambda **_: datamodule, None, task_config, budget, lr=1e-3,
                         seasonal_baseline=True, max_epochs=100, patience=10)

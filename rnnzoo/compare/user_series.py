@@ -3,6 +3,12 @@
 Wide tables hold one series per target column (``--target a b c``: three series, each forecast on its own and
 trained together; without ``--target`` the table's one numeric column, and several are an error that lists them); long tables stack several series in rows told apart by ``--series-id``, each forecasting all
 ``--target`` columns. ``--covariates`` are past covariates: read in each window beside the targets, not forecast.
+``--future-covariates`` are known ahead (a planned price, a holiday flag): read in the window and also given to
+the model for the horizon; ``--calendar`` adds sin/cos calendar features of ``--time-column``
+(:mod:`rnnzoo.data.timeseries.calendar`), known ahead too. Each series' columns are, in order: targets, past
+covariates, future covariates, calendar features. For validation and test windows the future covariates of the
+horizon are read from the table itself (rolling-origin evaluation: the values are in the data, as they would be
+known at forecast time); the table has no "future rows", every row needs its target.
 Every problem is an error that names the column, the row and the fix; nothing is dropped silently.
 """
 
@@ -34,6 +40,8 @@ class UserSeries:
     frequency: str | None = None
     season: int | None = None
     notes: list[str] = field(default_factory=list)
+    future_columns: list[str] = field(default_factory=list)  # known ahead: user columns, then calendar features
+    calendar: dict[str, Any] | None = None  # {"frequency", "cycles"} when the last future columns are calendar
 
 
 def _read_table(path: Path):
@@ -115,8 +123,12 @@ def season_of(frequency: str | None) -> int | None:
 
 
 def read_user_series(path: str | os.PathLike, target: list[str] | None = None, covariates: list[str] | None = None,
-                     series_id: str | None = None, time_column: str | None = None) -> UserSeries:
+                     series_id: str | None = None, time_column: str | None = None,
+                     future_covariates: list[str] | None = None, calendar: bool = False) -> UserSeries:
     """Read and check a user's series table (see the module docstring for the layouts)."""
+    if calendar and not time_column:
+        raise DataError(f"{path}: --calendar derives calendar features from dates: name the date column with "
+                        f"--time-column")
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file; pass a CSV or Parquet table with one row per time step")
@@ -126,7 +138,8 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     covariates = list(covariates or [])
-    named = [c for c in [*(target or []), *covariates, series_id, time_column] if c]
+    future_covariates = list(future_covariates or [])
+    named = [c for c in [*(target or []), *covariates, *future_covariates, series_id, time_column] if c]
     missing = [c for c in named if c not in columns]
     if missing:
         raise DataError(f"{path}: no column(s) {missing}; the table has {columns}. Name columns that exist "
@@ -134,7 +147,7 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
     if target is None:
         import pandas as pd
 
-        reserved = {series_id, time_column, *covariates}
+        reserved = {series_id, time_column, *covariates, *future_covariates}
         # "Unnamed: 0" is the index pandas' to_csv writes by default: a row number, never a series.
         target = [c for c in columns if c not in reserved and not c.startswith("Unnamed:")
                   and pd.api.types.is_numeric_dtype(frame[c])]
@@ -146,6 +159,13 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
     overlap = sorted(set(target) & set(covariates))
     if overlap:
         raise DataError(f"{path}: {overlap} given as both target and covariate; a column is one or the other")
+    overlap = sorted(set(future_covariates) & (set(target) | set(covariates)))
+    if overlap:
+        raise DataError(f"{path}: {overlap} given as a future covariate and as a target or past covariate; a "
+                        f"column is one of them (a future covariate is read in the window too)")
+    cycles = ()
+    if calendar:
+        from rnnzoo.data.timeseries.calendar import calendar_columns, calendar_cycles
     groups = [(None, frame)] if series_id is None else list(frame.groupby(series_id, sort=False))
     arrays, names, frequency = [], [], None
     for key, group in groups:
@@ -155,16 +175,30 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
         if time_column:
             found = _frequency(group, time_column, path, where)
             frequency = frequency or found
-        values = {c: _numeric(group, c, path, offset) for c in [*target, *covariates]}
+        values = {c: _numeric(group, c, path, offset) for c in [*target, *covariates, *future_covariates]}
+        known = np.stack([values[c] for c in future_covariates], 1) if future_covariates else \
+            np.zeros((len(group), 0))
+        if calendar:
+            import pandas as pd
+
+            from rnnzoo.data.timeseries.calendar import calendar_features
+
+            cycles = calendar_cycles(found)
+            known = np.concatenate([known, calendar_features(pd.to_datetime(group[time_column]), cycles)], 1)
         if series_id is None:  # wide: one series per target column, the covariates beside each
             for column in target:
-                arrays.append(np.stack([values[column], *(values[c] for c in covariates)], 1).astype(np.float32))
+                arrays.append(np.concatenate([np.stack([values[column], *(values[c] for c in covariates)], 1),
+                                              known], 1).astype(np.float32))
                 names.append(f"{path.name}:{column}")
         else:  # long: one series per id, all targets together
-            arrays.append(np.stack([values[c] for c in [*target, *covariates]], 1).astype(np.float32))
+            arrays.append(np.concatenate([np.stack([values[c] for c in [*target, *covariates]], 1), known],
+                                         1).astype(np.float32))
             names.append(f"{path.name}:{series_id}={key}")
+    future_columns = [*future_covariates, *(calendar_columns(cycles) if calendar else [])]
     return UserSeries(arrays, names, num_targets=1 if series_id is None else len(target), target_columns=list(target),
-                      covariate_columns=covariates, frequency=frequency, season=season_of(frequency))
+                      covariate_columns=covariates, frequency=frequency, season=season_of(frequency),
+                      future_columns=future_columns,
+                      calendar={"frequency": frequency, "cycles": list(cycles)} if calendar else None)
 
 
 def default_input_length(shortest_train: int, horizon: int, season: int) -> int:
@@ -177,5 +211,6 @@ def default_input_length(shortest_train: int, horizon: int, season: int) -> int:
 def describe(series: UserSeries) -> dict[str, Any]:
     """A JSON-able summary for results.json."""
     return {"series": series.names, "num_targets": series.num_targets, "targets": series.target_columns,
-            "covariates": series.covariate_columns, "frequency": series.frequency, "season": series.season,
+            "covariates": series.covariate_columns, "future_covariates": series.future_columns,
+            "calendar": series.calendar, "frequency": series.frequency, "season": series.season,
             "lengths": [len(a) for a in series.arrays]}

@@ -156,6 +156,12 @@ class TaskModel(nn.Module):
         is at hand (reports made from it say so)."""
         raise NotImplementedError
 
+    def synthetic_keywords(self, model_input: Tensor) -> dict[str, Tensor]:
+        """The keyword inputs ``forward`` needs beside a (synthetic) model input, e.g. a forecaster's future-known
+        covariates; ``{}`` for most models. Generic code that runs a model on :meth:`synthetic_input` (timing,
+        export) calls ``model(x, **model.synthetic_keywords(x))``."""
+        return {}
+
     def predict_from_files(self, inputs: list[str], options: Any) -> str | None:
         """``rnnzoo predict MODEL INPUT ...`` for this task: read the inputs (file paths, or text), run the raw-input
         method, and return what to print (or write ``options.out`` and say so). ``options`` holds the command's

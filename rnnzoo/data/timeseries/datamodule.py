@@ -51,8 +51,8 @@ def _as_series_list(source: SeriesSource, columns: Sequence[str] | None) -> tupl
 
 class TimeSeriesDataModule(SequenceDataModule):
     """Windows of ``input_length`` steps -> the next ``horizon`` steps, batches ``{"window", "target", "series",
-    "loc", "scale", "mase_scale"}`` (window and target standardised; ``loc``/``scale`` undo it; ``series`` the
-    index of the window's series).
+    "loc", "scale", "mase_scale"}`` and, with ``num_future``, ``"future"`` (window, target and future
+    standardised; ``loc``/``scale`` undo it; ``series`` the index of the window's series).
 
     Each series is cut chronologically (``proportions`` of its length, default 70/15/15): validation and test
     targets lie strictly after the training range (their input windows may reach back into it, as a forecast
@@ -70,12 +70,36 @@ class TimeSeriesDataModule(SequenceDataModule):
         num_targets: the first ``num_targets`` features are forecast, the rest are past covariates (read in the
             window, not predicted); None: every feature is a target. ``target``, ``loc``, ``scale`` and
             ``mase_scale`` then hold the targets only.
+        num_future: the last ``num_future`` features are future-known covariates (calendar features, a planned
+            price, a weather forecast): read in the window like past covariates and also given for the horizon,
+            as ``"future"`` (B, horizon, num_future), scaled like the window. Their values for validation and
+            test horizons are taken from the series itself (rolling-origin evaluation: they are in the data, as
+            they would be known at forecast time). 0 (default): none, and no ``"future"`` key.
+        future_columns: names of those features (default ``future0``, ``future1`` ...; for a table source with
+            ``columns=``, the last ``num_future`` of them); travel with the model, and errors name them.
+        calendar: ``{"frequency": ..., "cycles": [...]}`` when the last of the future features are calendar
+            features (:mod:`rnnzoo.data.timeseries.calendar`) of a time column; travels with the model so that
+            :meth:`Forecaster.forecast <rnnzoo.tasks.forecaster.Forecaster.forecast>` derives them from dates.
     """
 
     def __init__(self, source: SeriesSource = "co2", input_length: int = 48, horizon: int = 12, stride: int = 1,
                  columns: Sequence[str] | None = None, season: int | None = None,
-                 proportions: Sequence[float] = (0.7, 0.15, 0.15), num_targets: int | None = None, **loader_args):
+                 proportions: Sequence[float] = (0.7, 0.15, 0.15), num_targets: int | None = None,
+                 num_future: int = 0, future_columns: Sequence[str] | None = None, calendar: dict | None = None,
+                 **loader_args):
         super().__init__(**loader_args)
+        if num_future < 0:
+            raise ValueError(f"num_future must be >= 0 (the count of future-known features at the end), got "
+                             f"{num_future}")
+        if future_columns is not None and len(future_columns) != num_future:
+            raise ValueError(f"future_columns names {len(future_columns)} features ({list(future_columns)}) but "
+                             f"num_future={num_future}; give one name per future-known feature")
+        if num_future and future_columns is None and columns is not None and len(columns) >= num_future:
+            future_columns = list(columns)[-num_future:]
+        self.num_future = num_future
+        self.future_columns = list(future_columns) if num_future and future_columns is not None else \
+            [f"future{k}" for k in range(num_future)]
+        self.calendar = dict(calendar) if calendar else None
         if min(input_length, horizon, stride) < 1:
             raise ValueError("input_length, horizon and stride must be >= 1")
         if num_targets is not None and num_targets < 1:
@@ -96,9 +120,14 @@ class TimeSeriesDataModule(SequenceDataModule):
         self.info = {"content_sha256": content_hash({f"series{i:05d}": s for i, s in enumerate(series)})}
         samples = {"train": [], "val": [], "test": []}
         means, stds = [], []
-        targets = self.num_targets or series[0].shape[1]
+        targets = self.num_targets or series[0].shape[1] - self.num_future  # future-known ones are not forecast
         if targets > series[0].shape[1]:
             raise DataError(f"num_targets={targets} but the series have {series[0].shape[1]} features")
+        if self.num_future and (self.num_targets or 1) + self.num_future > series[0].shape[1]:
+            raise DataError(f"num_future={self.num_future} future-known features after num_targets="
+                            f"{self.num_targets} target(s), but the series have {series[0].shape[1]} features; the "
+                            f"future-known ones are the last features, after the targets")
+        first_future = series[0].shape[1] - self.num_future
         for index, (values, name) in enumerate(zip(series, names)):
             train_range, val_range, test_range = chronological_split(len(values), self.proportions)
             train = values[train_range]
@@ -126,6 +155,8 @@ class TimeSeriesDataModule(SequenceDataModule):
                          "scale": torch.from_numpy(std[:targets].astype(np.float32)),
                          "mase_scale": torch.from_numpy(mase[:targets].copy())}
                 samples[split] += [{"window": torch.from_numpy(x.copy()), "target": torch.from_numpy(y[:, :targets].copy()),
+                                    **({"future": torch.from_numpy(y[:, first_future:].copy())}
+                                       if self.num_future else {}),
                                     **extra} for x, y in zip(inputs, outputs)]
         for split, items in samples.items():
             if not items:
@@ -137,6 +168,10 @@ class TimeSeriesDataModule(SequenceDataModule):
             "input_length": self.input_length, "horizon": self.horizon, "stride": self.stride,
             "season": self.season, "proportions": list(self.proportions), "columns": self.columns,
             "scaler": {"mean": means, "std": stds}, "series": names}}
+        if self.num_future:  # only when used: a model without them keeps config.json as format 1 wrote it
+            self.preprocessing["timeseries"]["future_columns"] = list(self.future_columns)
+            if self.calendar:
+                self.preprocessing["timeseries"]["calendar"] = dict(self.calendar)
 
     def scale(self, values: np.ndarray, series: int = 0) -> np.ndarray:
         """Standardise new values of series ``series`` with its training statistics (for predicting)."""

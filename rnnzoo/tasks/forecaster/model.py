@@ -17,7 +17,7 @@ from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
 from rnnzoo.tasks.forecaster.smoothing import HoltWinters
 from rnnzoo.tasks.layers import build_layer, last_layer_state
-from rnnzoo.tasks.raw_input import as_sequences, is_one_sequence, load_array, write_or_return
+from rnnzoo.tasks.raw_input import as_sequence, as_sequences, is_one_sequence, load_array, write_or_return
 
 NORMALIZATIONS = ("none", "last_value", "es")
 
@@ -75,6 +75,14 @@ class Forecaster(TaskModel):
             this long.
         num_series: ``normalization="es"`` only: series with their own smoothing coefficients; ``forward``'s
             ``series`` (the DataModule's ``"series"`` batch key) picks them.
+        num_future: future-known covariates (calendar features, planned values): the window's last
+            ``num_future`` features, which ``forward`` also gets for the horizon (``future``, (B, horizon,
+            num_future), the DataModule's ``"future"`` batch key). The head reads the last hidden state and the
+            flattened horizon covariates together, ``head([h_T, vec(future)])``: every output step sees every
+            future step's covariates, at ``horizon * num_future * horizon * output_size * (outputs per value)``
+            extra weights (24 steps, 3 covariates, one target, point head: 1,728). With ``normalization=
+            "last_value"`` the future covariates are taken relative to their last value in the window, like the
+            window; with ``"es"`` they enter as they are. 0 (default): none (config.json then has no such key).
     """
 
     task = "forecaster"
@@ -100,6 +108,7 @@ class Forecaster(TaskModel):
         quantiles: Sequence[float] | None = None,
         season: int = 1,
         num_series: int = 1,
+        num_future: int = 0,
     ):
         super().__init__()
         output_size = input_size if output_size is None else output_size
@@ -118,6 +127,16 @@ class Forecaster(TaskModel):
                          cell_options=cell_options, normalization=normalization)
         if quantiles is not None:  # only when set: config.json of a point forecaster stays as format 1 wrote it
             init_args["quantiles"] = quantiles
+        num_future = int(num_future)
+        if num_future < 0:
+            raise ValueError(f"num_future must be >= 0 (future-known covariates at the end of the window), got "
+                             f"{num_future}")
+        if num_future:  # likewise only when used
+            if num_future + output_size > input_size:
+                raise ValueError(f"num_future={num_future} future-known features are the window's last ones, after "
+                                 f"the {output_size} target(s), so input_size ({input_size}) must be at least "
+                                 f"{num_future + output_size}")
+            init_args["num_future"] = num_future
         if normalization == "es":
             if gaussian:
                 raise ValueError("normalization='es' transforms outputs through exp: a Gaussian head would not stay "
@@ -134,27 +153,57 @@ class Forecaster(TaskModel):
         self.horizon, self.output_size, self.gaussian = horizon, output_size, gaussian
         self.quantiles = quantiles
         self.normalization = normalization
+        self.num_future = num_future
         self.rnn = build_layer(cell, input_size, hidden_size, num_layers, dropout, cell_options=cell_options)
         per_output = 2 if gaussian else len(quantiles) if quantiles else 1
-        self.head = nn.Linear(hidden_size, horizon * output_size * per_output)
+        self.head = nn.Linear(hidden_size + horizon * self.num_future, horizon * output_size * per_output)
+
+    def _head(self, state, future: Tensor | None, level: Tensor | None = None) -> Tensor:
+        """The head on the last layer's final state (B, hidden), with the flattened future covariates beside it."""
+        h = last_layer_state(state, 1)  # (B, hidden)
+        if not self.num_future:
+            return self.head(h)
+        if level is not None:  # last_value: the future covariates relative to their last value in the window
+            future = future - level[..., -self.num_future:]  # (B, H, N) - (B, 1, N)
+        return self.head(torch.cat([h, future.flatten(1)], -1))  # (B, hidden + H * N)
+
+    def _check_future(self, future, window: Tensor) -> Tensor | None:
+        if not self.num_future:
+            if future is not None:
+                raise ValueError("this forecaster reads no future covariates (num_future=0); pass future=None, or "
+                                 "train one with num_future=N on a DataModule with num_future=N")
+            return None
+        expected = (window.shape[0], self.horizon, self.num_future)
+        if future is None:
+            raise ValueError(f"this forecaster reads {self.num_future} future-known covariate(s) for each of its "
+                             f"{self.horizon} horizon steps: pass future= of shape {expected} (the DataModule's "
+                             f"'future' batch key)")
+        future = torch.as_tensor(future, device=window.device, dtype=window.dtype)
+        if tuple(future.shape) != expected:
+            raise ValueError(f"future has shape {tuple(future.shape)}, expected {expected} (windows, horizon, "
+                             f"future-known covariates)")
+        return future
 
     def forward(self, window: Tensor, *, lengths: Tensor | Sequence[int] | None = None,
-                series: Tensor | Sequence[int] | None = None):
+                series: Tensor | Sequence[int] | None = None, future: Tensor | None = None):
         """``window`` (B, T, input_size) -> forecasts (B, horizon, output_size).
 
         With ``gaussian=True`` returns ``(mean, std)``, both (B, horizon, output_size), std > 0; with
         ``quantiles`` (Q levels) one tensor (B, horizon, output_size, Q), non-decreasing along Q.
         ``lengths`` allows windows of different lengths in one batch (left-aligned, padded at the end).
         ``series`` (B,): which series each window comes from (``normalization="es"``; default: all series 0).
+        ``future`` (B, horizon, num_future): the future-known covariates of the horizon, scaled like the window
+        (required when ``num_future`` > 0, refused otherwise).
         """
+        future = self._check_future(future, window)
         if self.normalization == "es":
-            return self._forward_es(window, lengths, series)
+            return self._forward_es(window, lengths, series, future)
         level = None
         if self.normalization == "last_value":
             level = _last_values(window, lengths).unsqueeze(1)  # (B, 1, input_size)
             window = window - level
         _, state = self.rnn(window, lengths=lengths)
-        out = self.head(last_layer_state(state, 1)).view(window.shape[0], self.horizon, -1)
+        out = self._head(state, future, level).view(window.shape[0], self.horizon, -1)
         if self.quantiles:
             q = out.view(window.shape[0], self.horizon, self.output_size, len(self.quantiles))  # (B, H, F, Q)
             q = q.sort(dim=-1).values  # no crossing: the k-th smallest output is the k-th level's quantile
@@ -167,7 +216,7 @@ class Forecaster(TaskModel):
         # softplus keeps std positive with a gradient everywhere; the floor keeps the NLL finite.
         return mean, F.softplus(raw_scale) + 1e-4
 
-    def _forward_es(self, window: Tensor, lengths, series) -> Tensor:
+    def _forward_es(self, window: Tensor, lengths, series, future: Tensor | None = None) -> Tensor:
         """The hybrid's forward (see the class docstring): scaled window in, scaled forecast out."""
         if lengths is not None:
             raise ValueError("normalization='es' reads whole windows of one length; lengths= is not supported")
@@ -188,7 +237,7 @@ class Forecaster(TaskModel):
         level, seasonal = self.smoothing(y, series)  # (B, K), (B, T, K)
         x = torch.log(y / (level.unsqueeze(1) * seasonal))  # (B, T, K): de-levelled, de-seasonalised
         _, state = self.rnn(torch.cat([x, window[..., targets:]], -1))
-        z = self.head(last_layer_state(state, 1)).view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
+        z = self._head(state, future).view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
         m = self.smoothing.season
         ahead = [steps - m + h % m for h in range(self.horizon)]  # s_{T+h-m}, the last season repeated
         factor = level[:, None, :] * seasonal[:, ahead]  # (B, H, K)
@@ -221,8 +270,15 @@ class Forecaster(TaskModel):
                     self.preprocessing.std[0])
         return series.unsqueeze(0)
 
+    def synthetic_keywords(self, model_input: Tensor) -> dict[str, Tensor]:
+        """Zero (the training mean, scaled) future-known covariates for a synthetic input, when the model has any."""
+        if not self.num_future:
+            return {}
+        return {"future": model_input.new_zeros(model_input.shape[0], self.horizon, self.num_future)}
+
     def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
-                 quantiles: Sequence[float] | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+                 quantiles: Sequence[float] | None = None,
+                 future: Any = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Forecast the next ``horizon`` steps after ``history``, in the series' own units.
 
         Args:
@@ -236,6 +292,13 @@ class Forecaster(TaskModel):
                 ``quantiles=`` returns its own quantiles at these levels (they must be among the levels it was
                 trained with: it does not interpolate between them, an error lists them); a ``gaussian=True``
                 model returns ``mean + std * Phi^-1(level)`` for any level. A point forecaster refuses.
+            future: a model with future-known covariates (``num_future``) needs their values for each of its
+                ``horizon`` steps (the model's, even when fewer are asked), in the data's units: an array
+                ``(horizon, num_future)`` in the order of ``preprocessing.future_columns`` (``(horizon,)`` for
+                one), or a pandas DataFrame with those columns; calendar features (``preprocessing.calendar``)
+                missing from a DataFrame are computed from its DatetimeIndex, and a ``DatetimeIndex`` alone is
+                enough when all future covariates are calendar features. A list of them for a list of histories.
+                A model without future covariates refuses it.
 
         Returns numpy ``(horizon,)`` for one target series, ``(horizon, targets)`` otherwise (a leading ``N``
         axis for a list of histories); for a ``gaussian=True`` model a tuple ``(mean, std)`` of such arrays; a
@@ -257,10 +320,13 @@ class Forecaster(TaskModel):
                 raise PreprocessingError(f"{name} has {len(h)} steps; {self.architecture!r} reads windows of "
                                          f"{need} (its training input_length): pass at least {need} steps")
         windows = np.stack([scaler.encode(h[-need:], index) for h in histories])  # (N, L, F)
+        futures = self._encode_future(future, scaler, index, len(histories))  # (N, H, num_future) or None
         with self.inference() as weight:
             ids = torch.full((len(windows),), index, dtype=torch.long, device=weight.device)
-            out = self(torch.from_numpy(windows).to(device=weight.device, dtype=weight.dtype),
-                       **({"series": ids} if self.normalization == "es" else {}))
+            extra = {"series": ids} if self.normalization == "es" else {}
+            if futures is not None:
+                extra["future"] = torch.from_numpy(futures).to(device=weight.device, dtype=weight.dtype)
+            out = self(torch.from_numpy(windows).to(device=weight.device, dtype=weight.dtype), **extra)
         single = is_one_sequence(history, paths=False)
 
         def shape(a):  # (N, H, targets[, Q]) -> (H[, targets][, Q]), with N dropped for one history
@@ -283,6 +349,70 @@ class Forecaster(TaskModel):
         std = None if std is None else scaler.decode_scale(std[:, :horizon].float().cpu().numpy(), index,
                                                            features=self.output_size)
         return (shape(mean), shape(std)) if std is not None else shape(mean)
+
+    def _encode_future(self, future: Any, scaler: SeriesScaler, index: int, count: int) -> np.ndarray | None:
+        """``forecast(future=...)`` -> scaled ``(count, horizon, num_future)``, or an error naming the columns and
+        rows it needs."""
+        if not self.num_future:
+            if future is not None:
+                raise PreprocessingError(f"future=: {self.architecture!r} reads no future-known covariates "
+                                         f"(trained without num_future); leave future out")
+            return None
+        names = list(scaler.future_columns or [f"future{k}" for k in range(self.num_future)])
+        need = f"{self.horizon} rows (the model's horizon) of the columns {names}"
+        if future is None:
+            raise PreprocessingError(f"{self.architecture!r} reads future-known covariates: pass future= with "
+                                     f"{need}, in the data's units" + (
+                                         f" (the calendar columns {scaler.calendar_columns} can come from a "
+                                         f"DatetimeIndex of the horizon's dates)" if scaler.calendar else ""))
+        if count == 1:
+            items = [future]
+        elif isinstance(future, (list, tuple)) or (hasattr(future, "shape") and len(future.shape) == 3):
+            items = list(future)
+        else:
+            items = [future]
+        if len(items) != count:
+            raise PreprocessingError(f"future= holds {len(items)} set(s) of horizon covariates for {count} "
+                                     f"histories; give one ({need}) per history")
+        out = []
+        for i, item in enumerate(items):
+            what = "future" if count == 1 else f"future[{i}]"
+            values = self._future_table(item, names, scaler, what)
+            values = as_sequence(values, self.num_future, what)
+            if len(values) != self.horizon:
+                raise PreprocessingError(f"{what} has {len(values)} rows; {self.architecture!r} needs {need} "
+                                         f"(all of them even when fewer steps are asked)")
+            out.append(scaler.encode_future(values, index))
+        return np.stack(out)
+
+    def _future_table(self, item: Any, names: list[str], scaler: SeriesScaler, what: str) -> Any:
+        """A DataFrame or DatetimeIndex of future covariates -> ``(rows, num_future)`` in column order; arrays pass
+        through (their shape is checked by the caller)."""
+        import sys
+
+        pd = sys.modules.get("pandas")
+        if pd is None or not isinstance(item, (pd.DataFrame, pd.Series, pd.DatetimeIndex)):
+            return item
+        calendar = scaler.calendar_columns
+        if isinstance(item, pd.DatetimeIndex):
+            item = pd.DataFrame(index=item)
+        elif isinstance(item, pd.Series):
+            item = item.to_frame()
+        frame = item.copy()
+        missing_calendar = [c for c in calendar if c not in frame.columns]
+        if missing_calendar:
+            if not isinstance(frame.index, pd.DatetimeIndex):
+                raise PreprocessingError(f"{what} lacks the calendar columns {missing_calendar} and has no "
+                                         f"DatetimeIndex to compute them from; index it by the horizon's dates")
+            from rnnzoo.data.timeseries.calendar import calendar_columns, calendar_features
+
+            cycles = scaler.calendar["cycles"]
+            frame[calendar_columns(cycles)] = calendar_features(frame.index, cycles)
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise PreprocessingError(f"{what} has no column(s) {missing} (it has {list(item.columns)}); the model "
+                                     f"needs {self.horizon} rows of {names}")
+        return frame[names].to_numpy()
 
     def _check_requested_levels(self, quantiles: Sequence[float] | None) -> list[float] | None:
         """``forecast(quantiles=...)``'s levels, checked against what this model can give."""

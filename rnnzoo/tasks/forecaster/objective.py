@@ -17,7 +17,8 @@ GAUSSIAN_LEVELS = (0.1, 0.5, 0.9)
 
 
 class ForecastingObjective(Objective):
-    """Batches ``{"window" (B, L, F), "target" (B, H, F)}`` scaled, with ``"loc"``, ``"scale"`` (B, F) to undo the
+    """Batches ``{"window" (B, L, F), "target" (B, H, F)}`` scaled (and ``"future"`` (B, H, N) for a model with
+    future-known covariates), with ``"loc"``, ``"scale"`` (B, F) to undo the
     scaling and ``"mase_scale"`` (B, F).
 
     Loss on scaled values: MSE for a point forecaster, Gaussian NLL for ``gaussian=True``, the pinball loss
@@ -124,7 +125,15 @@ def scored_levels(model) -> tuple[float, ...] | None:
 
 
 def _run(model, batch):
-    """The model on a batch's windows, with their series ids for a hybrid (``normalization="es"``) model."""
+    """The model on a batch's windows, with their series ids for a hybrid (``normalization="es"``) model and the
+    horizon's future-known covariates for a model that reads them."""
+    extra = {}
     if getattr(model, "normalization", None) == "es" and "series" in batch:
-        return model(batch["window"], series=batch["series"])
-    return model(batch["window"])
+        extra["series"] = batch["series"]
+    if getattr(model, "num_future", 0):
+        if "future" not in batch:
+            raise KeyError(f"this forecaster reads {model.num_future} future-known covariate(s) from "
+                           f"batch['future'], but the batch has {sorted(batch)}: use a TimeSeriesDataModule with "
+                           f"num_future={model.num_future}")
+        extra["future"] = batch["future"]
+    return model(batch["window"], **extra)

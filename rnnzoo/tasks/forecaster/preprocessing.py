@@ -16,6 +16,11 @@ class SeriesScaler(Preprocessing):
     windows the model was trained on. Written by :class:`~rnnzoo.data.TimeSeriesDataModule`.
 
     ``mean`` and ``std`` are ``[series][feature]``; ``series`` names them (a file, a built-in, ``series[i]``).
+
+    A model with future-known covariates (``Forecaster(num_future=...)``) also carries ``future_columns``, the
+    names of the last features of the window, which are given for the horizon too, and, when the last of them
+    are calendar features, ``calendar = {"frequency", "cycles"}`` (:mod:`rnnzoo.data.timeseries.calendar`). Both
+    are written to config.json only when set.
     """
 
     key: ClassVar[str] = "timeseries"
@@ -30,6 +35,11 @@ class SeriesScaler(Preprocessing):
     source: str = ""
     stride: int = 1
     proportions: list[float] | None = None
+    future_columns: list[str] | None = None
+    calendar: dict[str, Any] | None = None
+
+    #: fields written to config.json only when set (older files lack them; their defaults reproduce them)
+    optional_fields: ClassVar[tuple[str, ...]] = ("future_columns", "calendar")
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, task: str = "") -> "SeriesScaler":
@@ -44,7 +54,27 @@ class SeriesScaler(Preprocessing):
     def to_config(self) -> dict[str, Any]:
         fields = dataclasses.asdict(self)
         fields["scaler"] = {"mean": fields.pop("mean"), "std": fields.pop("std")}
+        for name in self.optional_fields:
+            if fields[name] is None:
+                del fields[name]
         return {self.key: fields}
+
+    @property
+    def calendar_columns(self) -> list[str]:
+        """Names of the calendar features among :attr:`future_columns` (the last of them), or []."""
+        if not self.calendar:
+            return []
+        from rnnzoo.data.timeseries.calendar import calendar_columns
+
+        return calendar_columns(self.calendar["cycles"])
+
+    def encode_future(self, values: np.ndarray, series: int = 0) -> np.ndarray:
+        """``(H, num_future)`` future-known covariates in the data's units -> scaled float32 (the statistics of
+        the window's last ``num_future`` features, where the DataModule put them)."""
+        count = len(self.future_columns or [])
+        mean = np.asarray(self.mean[series][len(self.mean[series]) - count:], dtype=np.float32)
+        std = np.asarray(self.std[series][len(self.std[series]) - count:], dtype=np.float32)
+        return (np.asarray(values, dtype=np.float32) - mean) / std
 
     def series_index(self, series: int | str) -> int:
         """The index of ``series`` (an index or one of :attr:`series`' names), checked."""
