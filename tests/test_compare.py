@@ -2,7 +2,6 @@
 runs hang under one parent run, and the test metrics are those of the best-by-validation checkpoint."""
 
 import json
-import math
 
 import lightning as L
 import pytest
@@ -12,7 +11,6 @@ import rnnzoo
 import rnnzoo.training
 from rnnzoo.compare import compare
 from rnnzoo.compare.command import build_parser, compare_main
-from rnnzoo.compare.lr_search import log_uniform_lrs
 from rnnzoo.compare.single_run import PARENT_TAG, ROLE_TAG
 from rnnzoo.training import RecurrentTask
 
@@ -163,26 +161,18 @@ def test_lr_search_chooses_by_validation_only(tmp_path, store):
     results = compare(dm, family="forecaster", cells=("gru",), seeds=(0,), max_epochs=1,
                       optimizer="rmsprop", lr_search=2, lr_range=(1e-4, 3e-2), out_dir=tmp_path,
                       tracking_uri=uri, threads=1, deterministic=True, save_models=False, log=lambda line: None)
-    search = results["lr_search"]["gru"]
-    assert search["candidates"] == log_uniform_lrs(2, 1e-4, 3e-2, seed=0)
-    best = min(search["trials"], key=lambda t: t["best_val"])
+    search = results["lr_search"]["gru"]  # an Optuna study (tests/test_compare_optuna.py tests it in depth)
+    assert all(1e-4 <= t["params"]["lr"] <= 3e-2 for t in search["trials"]) and len(search["runs"]) == 2
+    best = min(search["runs"], key=lambda t: t["best_val"])
     assert search["chosen"] == best["lr"] == results["runs"][0]["lr"]
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    for trial in search["trials"]:
+    for trial in search["runs"]:
         child = client.get_run(trial["run_id"])
         assert child.data.tags[ROLE_TAG] == "lr_search"
         assert child.data.tags[PARENT_TAG] == results["meta"]["parent_run_id"]
         assert not any(k.startswith("test/") for k in child.data.metrics) and trial["test"] == {}
-
-
-def test_log_uniform_lrs():
-    lrs = log_uniform_lrs(10, math.exp(-12), math.exp(-6), seed=3)
-    assert lrs == sorted(lrs) and all(math.exp(-12) <= x <= math.exp(-6) for x in lrs)
-    assert lrs == log_uniform_lrs(10, math.exp(-12), math.exp(-6), seed=3) != log_uniform_lrs(10, 1e-5, 1e-3)
-    with pytest.raises(ValueError):
-        log_uniform_lrs(0, 1e-3, 1e-2)
 
 
 def test_command_line_options():

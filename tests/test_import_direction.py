@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "rnnzoo"
-HEAVY = ("torch", "lightning", "mlflow", "huggingface_hub", "matplotlib", "pandas")
+HEAVY = ("torch", "lightning", "mlflow", "huggingface_hub", "matplotlib", "pandas", "optuna")
 
 
 def module_name(path: Path) -> str:
@@ -90,6 +90,13 @@ def test_command_line_answers_without_heavy_libraries(argv):
     )
     report = run_python(code)
     assert report["printed"] > 50 and report["heavy"] == []
+
+
+def test_optuna_is_imported_only_when_a_search_starts():
+    code = ("import json, sys\n"
+            "import rnnzoo, rnnzoo.compare.comparison, rnnzoo.compare.search, rnnzoo.compare.command\n"
+            "print(json.dumps({'optuna': 'optuna' in sys.modules}))\n")
+    assert run_python(code) == {"optuna": False}
 
 
 def test_import_rnnzoo_reads_no_config_json():

@@ -63,10 +63,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
     p.add_argument("--init-range", type=float, default=None, metavar="R",
                    help="ptb only: every weight uniform in [-R, R] (Zaremba et al. 2014 used 0.1)")
-    p.add_argument("--lr-search", type=int, default=0, metavar="N",
-                   help="pick each cell's learning rate as the best of N log-uniform samples on validation")
-    p.add_argument("--lr-range", type=float, nargs=2, default=[1e-4, 3e-2], metavar=("LOW", "HIGH"))
-    p.add_argument("--search-epochs", type=int, default=None, help="epochs per learning-rate trial")
+    search = p.add_argument_group(
+        "learning-rate search (Optuna: TPE, median pruning; one study per cell, validation only)")
+    search.add_argument("--lr-search", type=int, default=0, metavar="N",
+                        help="search each cell's learning rate with N trials (added to the cell's study, which a "
+                             "rerun or another machine continues) and train its runs at the best")
+    search.add_argument("--lr-range", type=float, nargs=2, default=[1e-4, 3e-2], metavar=("LOW", "HIGH"),
+                        help="learning rates searched, on a log scale (default 1e-4 3e-2)")
+    search.add_argument("--search-epochs", type=int, default=None,
+                        help="epochs per trial (default: --max-epochs)")
+    search.add_argument("--search-size", action="store_true",
+                        help="also search each cell's hidden size within --size-range of its parameter-matched "
+                             "size: the cells then differ in size (see the params column)")
+    search.add_argument("--size-range", type=float, nargs=2, default=[0.5, 1.0], metavar=("LOW", "HIGH"),
+                        help="hidden-size factors of the matched size (default 0.5 1.0: the budget is a ceiling; "
+                             "above 1 a cell may exceed the budget)")
+    search.add_argument("--study-storage", default=None, metavar="URL",
+                        help="Optuna database (default: sqlite:///OUT/optuna.db); a shared database URL, e.g. "
+                             "postgresql://host/db, lets several machines add trials to the same studies")
+    search.add_argument("--study-name", default=None, metavar="PREFIX",
+                        help="studies' name prefix, one study per cell: PREFIX-CELL (default: "
+                             "EXPERIMENT-DATA-BUDGET)")
+    search.add_argument("--search-seed", type=int, default=None,
+                        help="TPE sampler seed (default: the first of --seeds); give each machine sharing a "
+                             "study its own")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--limit", type=int, default=None, help="jsb only: parse only the first N chorales (quick runs)")
     p.add_argument("--out", default="compare", help="output folder")
@@ -91,6 +111,7 @@ def compare_main(argv: list[str] | None = None) -> int:
         except ValueError as err:
             build_parser().error(f"--budget: {err}")
     from rnnzoo.compare.comparison import compare  # after parsing: --help needs no Lightning
+    from rnnzoo.compare.search import StudyMismatchError  # Optuna itself only when a search starts
 
     # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored
     # checkpoints) would repeat for every one of the runs.
@@ -126,9 +147,19 @@ def compare_main(argv: list[str] | None = None) -> int:
     if args.data in PRESETS and any(v is not None for v in vars(series_options).values()):
         build_parser().error(f"--target, --horizon and the other series options are for your own files; "
                              f"{args.data!r} is a built-in dataset with its own settings")
+    if args.search_size and not args.lr_search:
+        build_parser().error("--search-size needs --lr-search N (the number of trials)")
+    if args.lr_search < 0:
+        build_parser().error(f"--lr-search {args.lr_search}: the number of trials must be >= 0")
     try:
         results = _run(compare, args, series_options, dm_options, overrides)
     except DataError as err:
+        build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
+    except ImportError as err:  # the search without Optuna installed: say how to install it
+        if "optuna" not in str(err).lower():
+            raise
+        build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
+    except StudyMismatchError as err:
         build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
     print()
     print(open(results["files"]["results_md"]).read())
@@ -145,6 +176,8 @@ def _run(compare, args, series_options, dm_options, overrides):
         lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
         gradient_clip_val="preset" if args.clip is None else args.clip, model_overrides=overrides,
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
+        search_size=args.search_size, size_range=tuple(args.size_range), study_storage=args.study_storage,
+        study_name=args.study_name, search_seed=args.search_seed,
         datamodule_options=dm_options, out_dir=args.out, tracking_uri=args.tracking_uri,
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison

@@ -17,7 +17,6 @@ from typing import Any, Callable
 import lightning as L
 import torch
 
-from rnnzoo.compare.lr_search import log_uniform_lrs, pick_best
 from rnnzoo.compare.models import resolve_models
 from rnnzoo.compare.plot import plot_curves
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
@@ -75,6 +74,11 @@ def compare(
     lr_search: int = 0,
     lr_range: tuple[float, float] = (1e-4, 3e-2),
     search_epochs: int | None = None,
+    search_size: bool = False,
+    size_range: tuple[float, float] = (0.5, 1.0),
+    study_storage: str | None = None,
+    study_name: str | None = None,
+    search_seed: int | None = None,
     datamodule_options: dict[str, Any] | None = None,
     out_dir: str | Path = "compare",
     tracking_uri: str | None = None,
@@ -106,9 +110,18 @@ def compare(
             docs/results.md's runs), else 50 epochs and patience 10. ``patience=0`` turns early stopping off.
         optimizer, lr, weight_decay, gradient_clip_val, model_overrides, lr_scheduler: training set-up (preset
             defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.RecurrentTask` takes it).
-        lr_search: when > 0, draw this many learning rates log-uniformly from ``lr_range`` (seeded), train each
-            cell with the first seed for ``search_epochs`` (default ``max_epochs``) per rate, and use the rate
-            with the best *validation* metric for that cell's runs. The test split plays no part in it.
+        lr_search: when > 0, search each cell's learning rate with Optuna (:mod:`rnnzoo.compare.search`): this
+            many trials in ``lr_range`` (TPE, log scale, seeded by ``search_seed``, default the first seed), each
+            training the cell with the first seed for ``search_epochs`` (default ``max_epochs``) epochs, a median
+            rule pruning trials that fall behind after an epoch; the rate of the best *validation* metric trains
+            that cell's runs. The test split plays no part in it. Every trial is a child run of the parent run.
+        search_size: also search each cell's hidden size, between ``size_range`` factors of its parameter-matched
+            size (default 0.5 to 1.0: the budget becomes a ceiling, not an equal size for all cells; a factor
+            above 1 lets a cell exceed the budget). Off by default: the comparison is then at equal budgets.
+        study_storage, study_name: the Optuna database (default ``sqlite:///<out_dir>/optuna.db``; a shared
+            database URL lets several machines add trials to the same studies) and the studies' name prefix
+            (default ``<experiment_name>-<data>-<budget>``; one study per cell, ``<prefix>-<cell>``). A study
+            that exists is continued: ``lr_search`` more trials, the best of all its trials chosen.
         out_dir: where results.md, curves.png, results.json, runs/ (checkpoints) and models/ go.
         tracking_uri: MLflow store (see :mod:`rnnzoo.tracking`); one parent run, a child run per trained run.
         threads: ``torch.set_num_threads`` during the comparison (tiny RNNs often run faster on one thread).
@@ -184,15 +197,31 @@ def compare(
         "user_data": user_data,
         "family": family, "task_config": task_config, "quantiles": task_config.get("quantiles") if task_config else None, "budget": label, "cells": [m.cell for m in models],
         "seeds": list(seeds), "settings": {k: v for k, v in vars(settings).items()},
-        "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or max_epochs},
+        "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or settings.max_epochs,
+                      "size_range": list(size_range) if search_size else None},
         "tracking_uri": uri, "experiment": experiment_name, "threads": threads or torch.get_num_threads(),
         "rnnzoo_version": __version__, "torch_version": torch.__version__,
         "git_commit": git_commit(Path(__file__).resolve().parent),
     }
+    space = None
+    if lr_search:
+        from rnnzoo.compare.search import SearchSpace, import_optuna, public_url
+
+        import_optuna()  # before any training: a missing Optuna is an error at once
+        space = SearchSpace(lr_search, tuple(lr_range), search_epochs, tuple(size_range) if search_size else None,
+                            study_storage or f"sqlite:///{out.resolve() / 'optuna.db'}",
+                            study_name or f"{experiment_name}-{data_name}-{label}", search_seed)
+        meta["lr_search"].update(storage=public_url(space.storage), study_prefix=space.study_name,
+                                 search_seed=search_seed if search_seed is not None else seeds[0])
+    elif search_size:
+        raise ValueError("search_size needs a search: give lr_search=N (--lr-search N) trials")
     client, parent_id = _parent_run(uri, experiment_name, f"compare-{data_name}-{label}",
                                     {"data": data_name, "budget": label, "cells": meta["cells"], "seeds": list(seeds),
                                      **{f"settings.{k}": v for k, v in meta["settings"].items()},
-                                     "lr_search": lr_search})
+                                     "lr_search": lr_search,
+                                     **({"search.storage": meta["lr_search"]["storage"],
+                                         "search.study_prefix": space.study_name,
+                                         "search.size_range": meta["lr_search"]["size_range"]} if space else {})})
     log, progress = _progress(log, len(models) * len(seeds))
     meta["parent_run_id"] = parent_id
     status = "FAILED"
@@ -207,23 +236,25 @@ def compare(
         monitor, mode = None, "min"
         searched: dict[str, Any] = {}
         lrs = {m.cell: settings.lr for m in models}
-        if lr_search:
-            candidates = log_uniform_lrs(lr_search, *lr_range, seed=seeds[0])
-            trial_settings = TrainSettings(**{**vars(settings), "max_epochs": search_epochs or max_epochs})
+        if space is not None:
+            from rnnzoo.compare.search import open_storage, search_cell
+
+            storage = open_storage(space.storage)
+            searched_models = []
             for m in models:
-                trials = []
-                for i, rate in enumerate(candidates):
-                    s = TrainSettings(**{**vars(trial_settings), "lr": rate})
-                    root = out / "runs" / "lr_search" / f"{m.cell}-lr{i}"
-                    shutil.rmtree(root, ignore_errors=True)  # RecurrentTask's checkpoint folder must start empty
-                    r, _ = train_one(m, dm, seeds[0], s, root, tracking_uri=uri, experiment_name=experiment_name,
-                                     parent_run_id=parent_id, role="lr_search", run_test=False, export_model=False)
-                    trials.append(r)
-                    log(f"lr search {m.cell}: lr {rate:.3g} -> best val {r.best_val:.4f} (epoch {r.best_epoch})")
-                lrs[m.cell] = pick_best([(r.lr, r.best_val) for r in trials], trials[0].mode)
-                searched[m.cell] = {"candidates": candidates, "chosen": lrs[m.cell],
-                                    "trials": [r.to_dict() for r in trials]}
-                log(f"lr search {m.cell}: chose {lrs[m.cell]:.3g}")
+                chosen, lrs[m.cell], searched[m.cell] = search_cell(
+                    m, dm, settings, space, seed=seeds[0], study_name=f"{space.study_name}-{m.cell}",
+                    storage=storage, out=out, tracking_uri=uri, experiment_name=experiment_name,
+                    parent_run_id=parent_id, data_name=data_name, log=log)
+                searched_models.append(chosen)
+                client.log_param(parent_id, f"search.{m.cell}.lr", lrs[m.cell])
+                client.log_param(parent_id, f"search.{m.cell}.study", searched[m.cell]["study"])
+                client.log_param(parent_id, f"search.{m.cell}.best_trial", searched[m.cell]["best_trial"])
+                if space.size_range:
+                    client.log_param(parent_id, f"search.{m.cell}.hidden_size", chosen.hidden_size)
+                    client.log_param(parent_id, f"search.{m.cell}.num_params", chosen.num_params)
+                client.log_metric(parent_id, f"search/{m.cell}/best_value", searched[m.cell]["best_value"])
+            models = searched_models
         runs: list[RunResult] = []
         best_task: dict[str, tuple[RunResult, Any]] = {}
         total, started = len(models) * len(seeds), time.perf_counter()
@@ -292,9 +323,19 @@ def compare(
         if model_overrides:
             notes.append(f"Model overrides for every cell: `{json.dumps(model_overrides)}`.")
         if searched:
-            notes.append(f"Learning rate per cell: best validation `{monitor}` of {lr_search} log-uniform samples "
-                         f"in [{lr_range[0]:g}, {lr_range[1]:g}], {search_epochs or max_epochs} epochs each, "
-                         f"seed {seeds[0]}.")
+            trials = {cell: len(s["trials"]) for cell, s in searched.items()}
+            notes.append(f"Learning rate per cell: best validation `{monitor}` of an Optuna study per cell (TPE, "
+                         f"median pruning) with {', '.join(f'{c} {n}' for c, n in trials.items())} trials in "
+                         f"[{lr_range[0]:g}, {lr_range[1]:g}] (log scale), {space.epochs or settings.max_epochs} "
+                         f"epochs each, seed {seeds[0]}; studies `{space.study_name}-<cell>` in "
+                         f"`{meta['lr_search']['storage']}`.")
+            if space.size_range:
+                notes.append(f"Hidden size searched too, between {space.size_range[0]:g} and "
+                             f"{space.size_range[1]:g} times each cell's size matched at {label}: the cells "
+                             + ("may differ in size (the budget is a ceiling, not an equal size); see the params "
+                                "column." if space.size_range[1] <= 1 else
+                                "may differ in size and exceed the budget: this is not a parameter-matched "
+                                "comparison; see the params column."))
         files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
                  "results_json": str(out / "results.json")}
         verdicts = verdict_markdown(verdict)

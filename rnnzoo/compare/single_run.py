@@ -16,7 +16,7 @@ from rnnzoo.training import RecurrentTask
 from rnnzoo.tracking import MLflowLogger
 
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for nested runs (the UI folds children under the parent)
-ROLE_TAG = "rnnzoo.compare.role"  # "run" (a compared run) or "lr_search" (a learning-rate trial)
+ROLE_TAG = "rnnzoo.compare.role"  # "run" (a compared run) or "lr_search" (a search trial)
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,9 @@ def _train_batches(datamodule: L.LightningDataModule) -> int:
 
 def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: int, settings: TrainSettings,
               root_dir: str | Path, *, tracking_uri: str | None, experiment_name: str, parent_run_id: str | None,
-              role: str = "run", run_test: bool = True,
-              export_model: bool = True) -> tuple[RunResult, RecurrentTask]:
+              role: str = "run", run_test: bool = True, export_model: bool = True,
+              callbacks: list[L.Callback] | None = None,
+              tags: dict[str, str] | None = None) -> tuple[RunResult, RecurrentTask]:
     """Fit ``cell_model`` with ``seed``, log a child MLflow run, and test the best checkpoint.
 
     Returns the result and the task, whose weights are the best checkpoint's when ``run_test`` (else the last).
@@ -85,6 +86,7 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         parent_run_id: the comparison's MLflow run; this run is tagged as its child.
         run_test: score the best checkpoint on the test split (learning-rate trials do not look at test data).
         export_model: log the best model's ``save_pretrained`` folder as the run's ``model`` artifact.
+        callbacks, tags: more Lightning callbacks (e.g. a search's pruning) and MLflow run tags.
     """
     from rnnzoo.mlflow_export import MLflowModelExport
 
@@ -93,13 +95,13 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
                          weight_decay=settings.weight_decay, model_overrides=settings.model_overrides,
                          lr_scheduler=settings.lr_scheduler)
     monitor, mode = task.objective.monitor
-    tags = {ROLE_TAG: role, "seed": str(seed), "cell": cell_model.cell}
+    tags = {**(tags or {}), ROLE_TAG: role, "seed": str(seed), "cell": cell_model.cell}
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
     logger = MLflowLogger(experiment_name=experiment_name, run_name=f"{cell_model.name}-seed{seed}-{role}",
                           tracking_uri=tracking_uri, tags=tags, log_model=False)
     curve = ValidationCurve(monitor)
-    callbacks: list[L.Callback] = [curve]
+    callbacks = [curve, *(callbacks or [])]
     if settings.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
     if export_model:
