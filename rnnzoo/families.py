@@ -53,6 +53,12 @@ FAMILIES: dict[str, Family] = {
     # season (two smoothing coefficients per series), 24 steps ahead, 20k parameters.
     "esrnn": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "es", "season": 12}, 20_000,
                     "20k", {"rnn": 128, "lstm": 66, "peephole_lstm": 66, "gru": 76}),
+    # The forecaster family with a quantile head at the levels 0.1, 0.5 and 0.9 (pinball loss), matched again at
+    # 20k parameters (the head is three times wider, so the hidden sizes are smaller): the models `rnnzoo compare
+    # --quantiles 0.1 0.5 0.9` trains on co2 or sunspots, and labels quantile-forecaster-{cell}-20k.
+    "quantile-forecaster": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "last_value",
+                                                 "quantiles": [0.1, 0.5, 0.9]}, 20_000, "20k",
+                                  {"rnn": 109, "lstm": 61, "peephole_lstm": 61, "gru": 69}),
 }
 
 

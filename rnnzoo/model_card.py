@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
 
 def render_model_card(config: dict[str, Any], card_tags: tuple[str, str], repo_id: str | None = None,
-                      usage: str = "") -> str:
+                      usage: str | Callable[[dict[str, Any]], str] = "") -> str:
     """README.md text for a saved model's ``config`` (as written to config.json).
 
     ``card_tags`` is the task's (Hub pipeline tag, readable task name) and ``usage`` its raw-input call (both
@@ -16,6 +17,8 @@ def render_model_card(config: dict[str, Any], card_tags: tuple[str, str], repo_i
     else the zoo entry, else a folder. Metrics go into ``model-index`` only when ``config["pretrained"]`` carries
     measured ones; an untrained or unevaluated model says so instead of showing numbers.
     """
+    if callable(usage):  # a task model whose usage depends on its config (a quantile forecaster's levels)
+        usage = usage(config)
     info = config.get("pretrained") or {}
     cell = config["init_args"].get("cell", "")
     tag, task_name = card_tags

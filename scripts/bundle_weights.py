@@ -1,7 +1,7 @@
 """Copy the best model of each cell from an `rnnzoo compare` output into the bundled zoo (rnnzoo/weights/).
 
 Usage: python scripts/bundle_weights.py RESULTS_JSON --family pianoroll --tag jsb --dataset jsb_chorales_music21 \
-           --recipe-prefix recipes/jsb --paper "..." [--data-sha256 HEX]
+           --recipe-prefix recipes/jsb --paper "..." [--data-sha256 HEX] [--recipe-suffix -quantiles]
        python scripts/bundle_weights.py --refresh-cards   (README.md of every entry again from its config.json)
 
 For each cell it loads `models[cell]` from the compare's results.json (the best run by validation), and writes
@@ -51,7 +51,7 @@ def refresh_cards() -> None:
     for config_path in sorted(WEIGHTS_DIR.glob("*/config.json")):
         config = json.loads(config_path.read_text())
         model_class = get_task(config["task"])
-        card = render_model_card(config, model_class.card_tags, usage=model_class.card_usage)
+        card = render_model_card(config, model_class.card_tags, usage=model_class.card_usage)  # str or f(config)
         (config_path.parent / CARD_NAME).write_text(card)
         print(f"{config_path.parent.name}: card written")
     write_index()
@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--tag")
     parser.add_argument("--dataset")
     parser.add_argument("--recipe-prefix", help="recipes/jsb gives recipes/jsb-{cell}-20k.yaml")
+    parser.add_argument("--recipe-suffix", default="",
+                        help="-quantiles gives recipes/co2-{cell}-20k-quantiles.yaml (the quantile-forecaster family)")
     parser.add_argument("--paper")
     parser.add_argument("--license", default="Apache-2.0")
     parser.add_argument("--data-sha256", default=None, help="default: meta.data_info.content_sha256")
@@ -80,8 +82,13 @@ def main() -> None:
     for cell, best in results["models"].items():
         model = rnnzoo.load(f"local-dir:{best['path']}")
         architecture = architecture_name(args.family, cell)
+        family = FAMILIES[args.family]  # the name must describe the model: the family's config and matched size
+        expected = {**family.config, "cell": cell, "hidden_size": family.sizes[cell]}
+        wrong = {k: (model.config.get(k), v) for k, v in expected.items() if model.config.get(k) != v}
+        if wrong:
+            raise SystemExit(f"{best['path']} is not a {architecture}: (trained, family) differ in {wrong}")
         folder = WEIGHTS_DIR / f"{architecture}.{args.tag}"
-        recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family].label}.yaml"
+        recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family].label}{args.recipe_suffix}.yaml"
         if not Path(recipe).is_file():
             raise SystemExit(f"{recipe} does not exist: write the recipe that reproduces this run first")
         metrics = {k: v for k, v in best["test"].items() if k != "loss"}

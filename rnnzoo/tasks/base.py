@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
@@ -72,7 +72,7 @@ class TaskModel(nn.Module):
       for a model that was never trained on a DataModule) and accepts the dict form, converting it;
     * ``card_tags``: (Hub pipeline tag, readable task name) for the model card;
     * ``input_kind``: how ``inspect`` draws the input (``"tokens"``, ``"lines"``, ``"roll"``, ``"features"``);
-    * ``card_usage``: the raw-input call shown in the model card.
+    * ``card_usage``: the raw-input call shown in the model card (a string, or a function of the config dict).
 
     ``architecture`` is the zoo name the model was created from (set by the factory), else ``task``.
     """
@@ -82,7 +82,8 @@ class TaskModel(nn.Module):
     preprocessing_class: ClassVar[type[Preprocessing]]
     card_tags: ClassVar[tuple[str, str]] = ("", "")
     input_kind: ClassVar[str] = "features"
-    card_usage: ClassVar[str] = ""  # the raw-input call the model card shows after loading
+    # the raw-input call the model card shows after loading, or a function of the saved config.json dict giving it
+    card_usage: ClassVar[str | Callable[[dict[str, Any]], str]] = ""
 
     def _store_config(self, **init_args: Any) -> None:
         self._config = dict(init_args)

@@ -90,8 +90,16 @@ class Forecaster(TaskModel):
     preprocessing_class = SeriesScaler
     card_tags = ("time-series-forecasting", "Time-series forecasting")
     input_kind = "lines"
-    card_usage = ("forecast = model.forecast(history)  # the series up to now, in its own units; returns the "
-                  "next horizon steps")
+    @staticmethod
+    def card_usage(config: dict[str, Any]) -> str:
+        """The card's raw-input call; a quantile model's card also shows ``forecast(..., quantiles=...)``."""
+        usage = ("forecast = model.forecast(history)  # the series up to now, in its own units; returns the "
+                 "next horizon steps")
+        levels = config.get("init_args", {}).get("quantiles")
+        if levels:
+            usage += (f"\nbands = model.forecast(history, quantiles={list(levels)})  # (horizon, {len(levels)}): "
+                      f"those quantiles, same units (the trained levels only)")
+        return usage
 
     def __init__(
         self,
