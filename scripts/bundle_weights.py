@@ -1,7 +1,7 @@
 """Copy the best model of each cell from an `rnnzoo compare` output into the bundled zoo (rnnzoo/weights/).
 
 Usage: python scripts/bundle_weights.py RESULTS_JSON --family pianoroll --tag jsb --dataset jsb_chorales_music21 \
-           --recipe-prefix recipes/jsb --paper "..." [--data-sha256 HEX] [--recipe-suffix -quantiles]
+           --recipe-prefix recipes/jsb --paper "..." [--data-sha256 HEX] [--recipe-suffix=-quantiles]
        python scripts/bundle_weights.py --refresh-cards   (README.md of every entry again from its config.json)
 
 For each cell it loads `models[cell]` from the compare's results.json (the best run by validation), and writes
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--dataset")
     parser.add_argument("--recipe-prefix", help="recipes/jsb gives recipes/jsb-{cell}-20k.yaml")
     parser.add_argument("--recipe-suffix", default="",
-                        help="-quantiles gives recipes/co2-{cell}-20k-quantiles.yaml (the quantile-forecaster family)")
+                        help="--recipe-suffix=-quantiles gives recipes/co2-{cell}-20k-quantiles.yaml (the quantile-forecaster family)")
     parser.add_argument("--paper")
     parser.add_argument("--license", default="Apache-2.0")
     parser.add_argument("--data-sha256", default=None, help="default: meta.data_info.content_sha256")

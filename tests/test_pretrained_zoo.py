@@ -20,6 +20,7 @@ DATAMODULES = {
     "jsb_chorales_music21": lambda: PianoRollDataModule(batch_size=16),
     "uea_japanese_vowels": lambda: SpeechFeaturesDataModule(batch_size=32, bucket_by_length=True),
     "statsmodels_co2_monthly": lambda: TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32),
+    "statsmodels_sunspots_yearly": lambda: TimeSeriesDataModule("sunspots", input_length=33, horizon=24, batch_size=16),
     "ptb_word": lambda: TextDataModule("ptb", batch_size=20, bptt=20),
 }
 

@@ -71,6 +71,63 @@ def test_longer_history_is_cut_to_the_input_length():
     assert model.forecast(values[:300], horizon=6).shape == (6,)
 
 
+# ----------------------------------------------------------------------------------- quantile forecasters
+#: dataset -> (builtin series, input length, test windows): the compare presets' windows (horizon 24, stride 1)
+QUANTILE_SERIES = {"statsmodels_co2_monthly": ("co2", 48, 56), "statsmodels_sunspots_yearly": ("sunspots", 33, 23)}
+LEVELS = [0.1, 0.5, 0.9]
+QUANTILE_ENTRIES = [info for info in BUNDLED if info.architecture.startswith("quantile-forecaster-")]
+
+
+def series_test_windows(source: str, input_length: int, horizon: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """The test windows of a built-in series in its own units (the DataModule's 70/15/15 chronological split)."""
+    values = load_builtin_series(source)  # (T, 1): ppm, sunspot numbers
+    test = chronological_split(len(values), (0.7, 0.15, 0.15))[2]
+    return make_windows(values[test.start - input_length:test.stop], input_length, horizon, 1)
+
+
+def test_quantile_forecasters_are_bundled_for_co2_and_sunspots():
+    assert {(i.dataset, i.tag) for i in QUANTILE_ENTRIES} >= {("statsmodels_co2_monthly", "co2")}
+
+
+@pytest.mark.parametrize("info", QUANTILE_ENTRIES, ids=ids)
+def test_quantile_forecasts_in_raw_units_give_the_cards_metrics(info):
+    source, input_length, count = QUANTILE_SERIES[info.dataset]
+    model = rnnzoo.load(info.name)
+    assert model.quantiles == LEVELS
+    histories, futures = series_test_windows(source, input_length)
+    truth = futures[..., 0]  # (count, 24) in ppm / sunspot numbers
+    bands = model.forecast(list(histories), quantiles=LEVELS)  # (count, 24, 3), same units
+    assert bands.shape == (count, 24, 3)
+    diff = truth[..., None] - bands
+    pinball = float(np.maximum(np.array(LEVELS) * diff, (np.array(LEVELS) - 1) * diff).mean())
+    mae = float(np.abs(bands[..., 1] - truth).mean())
+    coverage = float(((bands[..., 0] <= truth) & (truth <= bands[..., 2])).mean())
+    # The card's numbers came from the Lightning test loop: the scaled output unscaled in float32 torch against
+    # the unscaled scaled target. Here the quantiles are decoded by the scaler and the truth is the raw series:
+    # float32 rounding of ~400 ppm (~190 sunspots) values, ~3e-5 relative per value, against MAEs of ~0.7 ppm
+    # (~20 sunspots): a relative 1e-4 covers it, as for the point forecasters above.
+    assert mae == pytest.approx(info.metrics["mae"], rel=1e-4)
+    assert pinball == pytest.approx(info.metrics["pinball"], rel=1e-4)
+    assert 2 * pinball == pytest.approx(info.metrics["crps"], rel=1e-4)  # the card's CRPS: 2 x mean pinball
+    # Coverage counts truths inside [q0.1, q0.9]: that rounding could move one truth lying within ~1e-4 of a bound
+    # across it, so one value of the count*24 is allowed (the measured counts agree exactly).
+    assert coverage == pytest.approx(info.metrics["coverage"], abs=1 / truth.size + 1e-9)
+    assert np.all(bands[..., 0] <= bands[..., 1]) and np.all(bands[..., 1] <= bands[..., 2])  # not crossing
+    # The point forecast of a quantile model is its median; one plain history gives (horizon, Q).
+    assert np.allclose(model.forecast(list(histories)), bands[..., 1], atol=1e-4)
+    one = model.forecast(histories[0][:, 0], quantiles=[0.9, 0.1])
+    assert one.shape == (24, 2) and np.allclose(one, bands[0][:, [2, 0]], atol=1e-4)
+
+
+@pytest.mark.parametrize("level", [0.05, 0.25, 0.95])
+def test_quantile_forecasters_refuse_levels_they_were_not_trained_with(level):
+    info = next(i for i in QUANTILE_ENTRIES if i.tag == "co2")
+    model = rnnzoo.load(info.name)
+    history = load_builtin_series("co2")[:48, 0]
+    with pytest.raises(PreprocessingError, match=r"trained for the levels \[0\.1, 0\.5, 0\.9\].*interpolate"):
+        model.forecast(history, quantiles=[0.1, level])
+
+
 # ---------------------------------------------------------------------------------------------- word models
 @pytest.fixture(scope="module")
 def ptb_test_text() -> str:
