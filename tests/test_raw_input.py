@@ -86,7 +86,9 @@ def series_test_windows(source: str, input_length: int, horizon: int = 24) -> tu
 
 
 def test_quantile_forecasters_are_bundled_for_co2_and_sunspots():
-    assert {(i.dataset, i.tag) for i in QUANTILE_ENTRIES} >= {("statsmodels_co2_monthly", "co2")}
+    assert {(i.dataset, i.tag) for i in QUANTILE_ENTRIES} >= {("statsmodels_co2_monthly", "co2"),
+                                                               ("statsmodels_sunspots_yearly", "sunspots")}
+    assert len(QUANTILE_ENTRIES) == 8  # the four cells on each
 
 
 @pytest.mark.parametrize("info", QUANTILE_ENTRIES, ids=ids)
