@@ -142,9 +142,10 @@ def _baseline_label(name: str) -> str | None:
 def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, cells: tuple[str, ...],
                seeds: tuple[int, ...], families: tuple[str, ...], max_epochs: int, patience: int, lr: float,
                batch_size: int, threads: int, classical: bool, tracking_uri: str,
-               log: Callable[[str], None] = print) -> dict[str, Any]:
+               reuse: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method on one series' test windows: ``{"mase": {method: test MASE}, "items": {method: per-window
-    MASE sums}, "val": {method: best validation MAE}, "setup": ...}``."""
+    MASE sums}, "val": {method: best validation MAE}, "setup": ...}``. ``reuse``: this series' entry of an
+    earlier suite.json whose baselines are taken instead of fitted again (its windows must be these)."""
     from rnnzoo.compare import compare
     from rnnzoo.compare.statistical_baselines import statistical_baselines
     from rnnzoo.compare.user_data import fitting_budget
@@ -185,8 +186,19 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
         log(f"  {spec.name} {label}: " + ", ".join(f"{c} {result['mase'][f'{label} {c}']:.3f}" for c in cells)
             + f" ({time.perf_counter() - started:.0f} s)")
     started = time.perf_counter()
-    baselines = statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon, dm.stride,
-                                      dm.season, classical=classical)
+    setup = {"horizon": spec.horizon, "season": spec.season, "input_length": input_length, "shift": shift,
+             "test_windows": dm.split_sizes()["test"], "length": len(values)}
+    if reuse is not None:  # a previous suite's baselines on these very windows (they are deterministic)
+        differs = {k: (v, reuse["setup"].get(k)) for k, v in setup.items() if reuse["setup"].get(k) != v}
+        if differs:
+            raise ValueError(f"{spec.name}: --baselines-from was run on other windows {differs}; rerun them")
+        baselines = {}
+        for label in BASELINES:
+            if label in reuse["mase"]:
+                result["mase"][label], result["items"][label] = reuse["mase"][label], reuse["items"][label]
+    else:
+        baselines = statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon,
+                                          dm.stride, dm.season, classical=classical)
     for name, b in baselines.items():
         label = _baseline_label(name)
         if label:
@@ -196,8 +208,9 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                                                  if m in result["mase"]) + f" ({time.perf_counter() - started:.0f} s)")
     result["setup"] = {**asdict(spec), "length": len(values), "shift": shift, "input_length": input_length,
                        "budgets": budgets, "test_windows": dm.split_sizes()["test"], "train_windows": dm.split_sizes()["train"],
-                       "orders": {_baseline_label(n): b["orders"] for n, b in baselines.items()
-                                  if "orders" in b and _baseline_label(n)}}
+                       "orders": reuse["setup"].get("orders", {}) if reuse is not None else
+                       {_baseline_label(n): b["orders"] for n, b in baselines.items()
+                        if "orders" in b and _baseline_label(n)}}
     return result
 
 
@@ -247,8 +260,10 @@ def markdown(summary: dict[str, Any], per_series: dict[str, dict[str, Any]], hea
 def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=("rnn", "lstm", "peephole_lstm", "gru"),
               seeds=(0,), families=("forecaster", "esrnn"), max_epochs: int = 40, patience: int = 10,
               lr: float = 3e-3, batch_size: int = 16, threads: int = 1, classical: bool = True,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``."""
+              baselines_from: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``.
+    ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again)."""
+    earlier = json.loads(Path(baselines_from).read_text())["series"] if baselines_from else {}
     out.mkdir(parents=True, exist_ok=True)
     tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
     started = time.perf_counter()
@@ -263,13 +278,15 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
         per_series[spec.name] = run_series(spec, values, out=out, budget=budget, cells=tuple(cells),
                                            seeds=tuple(seeds), families=tuple(families), max_epochs=max_epochs,
                                            patience=patience, lr=lr, batch_size=batch_size, threads=threads,
-                                           classical=classical, tracking_uri=tracking_uri, log=log)
+                                           classical=classical, tracking_uri=tracking_uri,
+                                           reuse=earlier.get(spec.name) if baselines_from else None, log=log)
         # written after every series, so that a long run can be read (and resumed from the log) as it goes
         summary = summarise(per_series)
         seconds = time.perf_counter() - started
         settings = {"budget": budget, "cells": list(cells), "seeds": list(seeds), "families": list(families),
                     "max_epochs": max_epochs, "patience": patience, "lr": lr, "batch_size": batch_size,
-                    "threads": threads, "classical": classical}
+                    "threads": threads, "classical": classical,
+                    "baselines_from": str(baselines_from) if baselines_from else None}
         header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on "
                   f"the series). Budget {budget}, seeds {list(seeds)}, at most {max_epochs} epochs (patience "
                   f"{patience}), Adam lr {lr:g}, batch {batch_size}, {threads} thread(s); {seconds / 60:.1f} min.")
@@ -292,12 +309,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-classical", action="store_true", help="seasonal naive only (no ETS, no ARIMA)")
+    parser.add_argument("--baselines-from", type=Path, default=None,
+                        help="an earlier suite.json: reuse its ETS/ARIMA/seasonal naive scores on the same windows")
     parser.add_argument("--out", type=Path, default=Path("runs/forecasting-suite"))
     args = parser.parse_args(argv)
     result = run_suite([SPECS[n] for n in args.series], out=args.out, budget=args.budget, cells=args.cells,
                        seeds=args.seeds, families=args.families, max_epochs=args.max_epochs, patience=args.patience,
                        lr=args.lr, batch_size=args.batch_size, threads=args.threads,
-                       classical=not args.no_classical)
+                       classical=not args.no_classical, baselines_from=args.baselines_from)
     print((args.out / "suite.md").read_text())
     print(f"{result['seconds'] / 60:.1f} min; {args.out / 'suite.json'}")
 
