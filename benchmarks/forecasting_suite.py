@@ -1,0 +1,325 @@
+"""The forecasting suite: many small real series that ship inside installable packages (statsmodels' datasets, and
+pmdarima's when it is installed), every method on the same rolling-origin test windows of each series.
+
+Methods: the seasonal naive forecast, ETS and the automatic ARIMA (rnnzoo.compare.statistical_baselines, fitted on
+each series' training range), and each of the four cells in the plain forecaster (``normalization="last_value"``)
+and the ES-RNN-style hybrid (``normalization="es"``), trained by ``rnnzoo.compare.compare`` on a
+TimeSeriesDataModule per series (one model per series, as the statistical models are). Nothing here evaluates a
+forecast: the networks' test MASE is compare's, the baselines' is statistical_baselines', both on the windows the
+DataModule cuts (70/15/15 chronological split, stride 1, one window per forecast origin in the test range).
+
+Reported: per-series MASE (methods as columns), the mean MASE and the mean rank per method (rank 1 = lowest MASE
+on a series, ties share the average rank), as suite.md and suite.json in ``--out``.
+
+The hybrid is multiplicative and needs positive values: a series with a value <= 0 is shifted, for every method
+alike, by ``1 - min(series)`` (MASE, the seasonal naive, the additive ETS, the ARIMA with a constant and the plain
+forecaster's window-relative levels are all unchanged by a shift, so only the hybrid sees a difference).
+
+    python benchmarks/forecasting_suite.py --budget 10k --seeds 0 --max-epochs 40 --patience 10 --threads 1 \
+        --out runs/forecasting-suite
+    python benchmarks/forecasting_suite.py --series nile lynx --cells gru --max-epochs 1   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+#: family key -> (label in the tables, the forecaster's normalisation)
+FAMILIES = {"forecaster": ("plain", "last_value"), "esrnn": ("hybrid", "es")}
+BASELINES = ("seasonal naive", "ETS", "AutoARIMA")  # the statistical methods ranked (the airline SARIMA is not)
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One series of the suite: where it comes from and how it is forecast."""
+
+    name: str
+    package: str  # "statsmodels" | "pmdarima"
+    frequency: str  # "yearly" | "quarterly" | "monthly"
+    season: int  # the seasonal period m (seasonal naive, MASE's scale, ETS/ARIMA season, the hybrid's season)
+    horizon: int
+    description: str
+    seasonally_adjusted: bool = False
+
+
+def _statsmodels(name: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import statsmodels.api as sm
+
+        ds = sm.datasets
+        if name == "co2":
+            from rnnzoo.data.timeseries.builtin_series import load_builtin_series
+            return load_builtin_series("co2")[:, 0]
+        if name == "sunspots":
+            return ds.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+        if name == "nile":
+            return ds.nile.load_pandas().data["volume"].to_numpy()
+        if name == "elnino":  # one row per year, a column per month
+            return ds.elnino.load_pandas().data.iloc[:, 1:13].to_numpy().reshape(-1)
+        return ds.macrodata.load_pandas().data[name].to_numpy()  # realgdp, cpi, unemp, tbilrate
+    return load
+
+
+def _pmdarima(name: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import pmdarima.datasets
+
+        values = np.asarray(getattr(pmdarima.datasets, f"load_{name}")(), dtype=np.float64)
+        return values[~np.isnan(values)] if name == "ausbeer" else values  # ausbeer ends with one NaN
+    return load
+
+
+# M4's horizons (yearly 6, quarterly 8, monthly 18) where the 15% test range leaves at least ~10 windows, else a
+# season. Seasonally adjusted series (the US macro data) get m = 1: there is no season left to model.
+SUITE = [
+    SeriesSpec("co2", "statsmodels", "monthly", 12, 18, "Mauna Loa CO2 (ppm), monthly means of the weekly data, "
+               "1958-03..2001-12"),
+    SeriesSpec("elnino", "statsmodels", "monthly", 12, 18, "El Nino sea surface temperature (deg C), 1950-2010"),
+    SeriesSpec("airpassengers", "pmdarima", "monthly", 12, 12, "international airline passengers (thousands), "
+               "1949-1960 (Box & Jenkins)"),
+    SeriesSpec("wineind", "pmdarima", "monthly", 12, 12, "Australian wine sales by winemakers (litres), 1980-1994"),
+    SeriesSpec("realgdp", "statsmodels", "quarterly", 1, 8, "US real GDP (billions of 2005 dollars, SAAR), "
+               "1959Q1-2009Q3", True),
+    SeriesSpec("cpi", "statsmodels", "quarterly", 1, 8, "US consumer price index, 1959Q1-2009Q3", True),
+    SeriesSpec("unemp", "statsmodels", "quarterly", 1, 8, "US unemployment rate (%), 1959Q1-2009Q3", True),
+    SeriesSpec("tbilrate", "statsmodels", "quarterly", 1, 8, "US 3-month Treasury bill rate (%), 1959Q1-2009Q3",
+               True),
+    SeriesSpec("ausbeer", "pmdarima", "quarterly", 4, 8, "Australian beer production (megalitres), 1956Q1-2008Q2"),
+    SeriesSpec("woolyrnq", "pmdarima", "quarterly", 4, 8, "Australian woollen yarn production (tonnes), "
+               "1965Q1-1994Q3"),
+    SeriesSpec("sunspots", "statsmodels", "yearly", 11, 6, "yearly sunspot number (Wolf), 1700-2008"),
+    SeriesSpec("lynx", "pmdarima", "yearly", 10, 6, "Canadian lynx trappings, 1821-1934"),
+    SeriesSpec("nile", "statsmodels", "yearly", 1, 6, "Nile flow at Aswan (10^8 m^3), 1871-1970"),
+]
+SPECS = {s.name: s for s in SUITE}
+
+
+def load_values(spec: SeriesSpec) -> np.ndarray:
+    """The series as float64 ``(T,)``, chronological."""
+    loader = _statsmodels(spec.name) if spec.package == "statsmodels" else _pmdarima(spec.name)
+    return np.asarray(loader(), dtype=np.float64)
+
+
+def positive_shift(values: np.ndarray) -> float:
+    """The constant every method's copy of the series is shifted by: 0 for a positive series, else
+    ``1 - min`` (the hybrid divides by levels and seasons)."""
+    low = float(np.min(values))
+    return 0.0 if low > 0 else 1.0 - low
+
+
+def mean_ranks(table: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``{series: {method: mase}}`` -> each method's rank averaged over the series (1 = lowest MASE on a series;
+    tied methods share the average of the ranks they span). Every series must score every method."""
+    from scipy.stats import rankdata
+
+    methods = list(next(iter(table.values())))
+    totals = dict.fromkeys(methods, 0.0)
+    for series, scores in table.items():
+        missing = set(methods) ^ set(scores)
+        if missing:
+            raise ValueError(f"{series}: methods {sorted(missing)} are not scored on every series; rank on a full "
+                             f"table")
+        ranks = rankdata([scores[m] for m in methods], method="average")
+        for m, r in zip(methods, ranks):
+            totals[m] += float(r)
+    return {m: totals[m] / len(table) for m in methods}
+
+
+def _baseline_label(name: str) -> str | None:
+    for label, prefix in (("seasonal naive", "seasonal naive"), ("ETS", "ETS"), ("AutoARIMA", "AutoARIMA")):
+        if name.startswith(prefix):
+            return label
+    return None  # the airline SARIMA: scored by statistical_baselines, not ranked here
+
+
+def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, cells: tuple[str, ...],
+               seeds: tuple[int, ...], families: tuple[str, ...], max_epochs: int, patience: int, lr: float,
+               batch_size: int, threads: int, classical: bool, tracking_uri: str,
+               reuse: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every method on one series' test windows: ``{"mase": {method: test MASE}, "items": {method: per-window
+    MASE sums}, "val": {method: best validation MAE}, "setup": ...}``. ``reuse``: this series' entry of an
+    earlier suite.json whose baselines are taken instead of fitted again (its windows must be these)."""
+    from rnnzoo.compare import compare
+    from rnnzoo.compare.statistical_baselines import statistical_baselines
+    from rnnzoo.compare.user_data import fitting_budget
+    from rnnzoo.compare.user_series import default_input_length
+    from rnnzoo.data import TimeSeriesDataModule
+    from rnnzoo.data.splits import chronological_split
+
+    shift = positive_shift(values)
+    series = (values + shift).astype(np.float32)
+    proportions = (0.7, 0.15, 0.15)
+    train, _, _ = chronological_split(len(series), proportions)
+    input_length = max(default_input_length(train.stop, spec.horizon, spec.season), spec.season)
+    dm = TimeSeriesDataModule(series, input_length=input_length, horizon=spec.horizon, season=spec.season,
+                              proportions=proportions, batch_size=batch_size)
+    dm.setup("fit")
+    result: dict[str, Any] = {"mase": {}, "items": {}, "val": {}, "models": {}}
+    budgets: dict[str, str] = {}
+    for family in families:
+        label, normalization = FAMILIES[family]
+        config = {"task": "forecaster", "input_size": 1, "horizon": spec.horizon, "normalization": normalization}
+        if normalization == "es":
+            config.update(season=spec.season, num_series=1)
+        # the budget, or the next one up at which all four cells match within 2% (5k cannot at horizons 8-18)
+        used_budget = fitting_budget(config, budget)
+        budgets[family] = used_budget
+        started = time.perf_counter()
+        res = compare(dm, task_config=config, budget=used_budget, cells=cells, seeds=seeds, max_epochs=max_epochs,
+                      patience=patience, lr=lr, out_dir=out / spec.name / family, tracking_uri=tracking_uri,
+                      experiment_name="rnnzoo-forecasting-suite", threads=threads, classical_baselines=False,
+                      log=lambda line: None)
+        for cell in cells:
+            runs = [r for r in res["runs"] if r["cell"] == cell]
+            method = f"{label} {cell}"
+            result["mase"][method] = float(np.mean([r["test"]["mase"] for r in runs]))  # mean over seeds
+            result["val"][method] = float(np.mean([r["best_val"] for r in runs]))
+            result["items"][method] = runs[0]["items"]["mase"]  # the first seed's per-window sums
+            result["models"][method] = res["models"].get(cell, {}).get("path")
+        log(f"  {spec.name} {label}: " + ", ".join(f"{c} {result['mase'][f'{label} {c}']:.3f}" for c in cells)
+            + f" ({time.perf_counter() - started:.0f} s)")
+    started = time.perf_counter()
+    setup = {"horizon": spec.horizon, "season": spec.season, "input_length": input_length, "shift": shift,
+             "test_windows": dm.split_sizes()["test"], "length": len(values)}
+    if reuse is not None:  # a previous suite's baselines on these very windows (they are deterministic)
+        differs = {k: (v, reuse["setup"].get(k)) for k, v in setup.items() if reuse["setup"].get(k) != v}
+        if differs:
+            raise ValueError(f"{spec.name}: --baselines-from was run on other windows {differs}; rerun them")
+        baselines = {}
+        for label in BASELINES:
+            if label in reuse["mase"]:
+                result["mase"][label], result["items"][label] = reuse["mase"][label], reuse["items"][label]
+    else:
+        baselines = statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon,
+                                          dm.stride, dm.season, classical=classical)
+    for name, b in baselines.items():
+        label = _baseline_label(name)
+        if label:
+            result["mase"][label] = b["scores"]["mase"]
+            result["items"][label] = b["items"]["mase"]
+    log(f"  {spec.name} baselines: " + ", ".join(f"{m} {result['mase'][m]:.3f}" for m in BASELINES
+                                                 if m in result["mase"]) + f" ({time.perf_counter() - started:.0f} s)")
+    result["setup"] = {**asdict(spec), "length": len(values), "shift": shift, "input_length": input_length,
+                       "budgets": budgets, "test_windows": dm.split_sizes()["test"], "train_windows": dm.split_sizes()["train"],
+                       "orders": reuse["setup"].get("orders", {}) if reuse is not None else
+                       {_baseline_label(n): b["orders"] for n, b in baselines.items()
+                        if "orders" in b and _baseline_label(n)}}
+    return result
+
+
+def summarise(per_series: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per-series MASE table, mean MASE and mean rank per method, and the zoo's best method against ETS/ARIMA."""
+    table = {name: r["mase"] for name, r in per_series.items()}
+    methods = list(next(iter(table.values())))
+    mean_mase = {m: float(np.mean([table[s][m] for s in table])) for m in methods}
+    ranks = mean_ranks(table)
+    networks = [m for m in methods if m not in BASELINES]
+    best = min(networks, key=lambda m: mean_mase[m]) if networks else None
+    # A zoo forecaster chosen without the test windows: per series, the network with the best validation MAE.
+    val_pick = {s: min(networks, key=lambda m: per_series[s]["val"][m]) for s in table} if networks else {}
+    picked = {s: table[s][m] for s, m in val_pick.items()}
+    return {"table": table, "methods": methods, "mean_mase": mean_mase, "mean_rank": ranks, "best_network": best,
+            "validation_pick": {"per_series": val_pick,
+                                "mean_mase": float(np.mean(list(picked.values()))) if picked else None}}
+
+
+def markdown(summary: dict[str, Any], per_series: dict[str, dict[str, Any]], header: str) -> str:
+    methods = summary["methods"]
+    lines = [header, "", "| series | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for name, scores in summary["table"].items():
+        low = min(scores.values())
+        cells = [f"**{scores[m]:.3f}**" if scores[m] == low else f"{scores[m]:.3f}" for m in methods]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("| **mean MASE** | " + " | ".join(f"{summary['mean_mase'][m]:.3f}" for m in methods) + " |")
+    lines.append("| **mean rank** | " + " | ".join(f"{summary['mean_rank'][m]:.2f}" for m in methods) + " |")
+    lines += ["", "Series set-up (m: season; H: horizon; L: input length; W: test windows):", "",
+              "| series | frequency | m | H | L | W | length | shift |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in per_series.items():
+        s = r["setup"]
+        lines.append(f"| {name} | {s['frequency']} | {s['season']} | {s['horizon']} | {s['input_length']} | "
+                     f"{s['test_windows']} | {s['length']} | {s['shift']:g} |")
+    if summary["best_network"]:
+        best = summary["best_network"]
+        lines += ["", f"Best zoo forecaster by mean MASE: **{best}** ({summary['mean_mase'][best]:.3f}, mean rank "
+                      f"{summary['mean_rank'][best]:.2f}); ETS {summary['mean_mase'].get('ETS', float('nan')):.3f} "
+                      f"(rank {summary['mean_rank'].get('ETS', float('nan')):.2f}), AutoARIMA "
+                      f"{summary['mean_mase'].get('AutoARIMA', float('nan')):.3f} (rank "
+                      f"{summary['mean_rank'].get('AutoARIMA', float('nan')):.2f}).",
+                  f"Network chosen per series by validation MAE (no test data): mean MASE "
+                  f"{summary['validation_pick']['mean_mase']:.3f}."]
+    return "\n".join(lines) + "\n"
+
+
+def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=("rnn", "lstm", "peephole_lstm", "gru"),
+              seeds=(0,), families=("forecaster", "esrnn"), max_epochs: int = 40, patience: int = 10,
+              lr: float = 3e-3, batch_size: int = 16, threads: int = 1, classical: bool = True,
+              baselines_from: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``.
+    ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again)."""
+    earlier = json.loads(Path(baselines_from).read_text())["series"] if baselines_from else {}
+    out.mkdir(parents=True, exist_ok=True)
+    tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
+    started = time.perf_counter()
+    per_series = {}
+    for spec in specs:
+        try:
+            values = load_values(spec)
+        except ImportError as err:
+            log(f"skipping {spec.name}: {err} (pip install pmdarima for its datasets)")
+            continue
+        log(f"{spec.name}: {len(values)} {spec.frequency} values, m={spec.season}, horizon {spec.horizon}")
+        per_series[spec.name] = run_series(spec, values, out=out, budget=budget, cells=tuple(cells),
+                                           seeds=tuple(seeds), families=tuple(families), max_epochs=max_epochs,
+                                           patience=patience, lr=lr, batch_size=batch_size, threads=threads,
+                                           classical=classical, tracking_uri=tracking_uri,
+                                           reuse=earlier.get(spec.name) if baselines_from else None, log=log)
+        # written after every series, so that a long run can be read (and resumed from the log) as it goes
+        summary = summarise(per_series)
+        seconds = time.perf_counter() - started
+        settings = {"budget": budget, "cells": list(cells), "seeds": list(seeds), "families": list(families),
+                    "max_epochs": max_epochs, "patience": patience, "lr": lr, "batch_size": batch_size,
+                    "threads": threads, "classical": classical,
+                    "baselines_from": str(baselines_from) if baselines_from else None}
+        header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on "
+                  f"the series). Budget {budget}, seeds {list(seeds)}, at most {max_epochs} epochs (patience "
+                  f"{patience}), Adam lr {lr:g}, batch {batch_size}, {threads} thread(s); {seconds / 60:.1f} min.")
+        (out / "suite.md").write_text(markdown(summary, per_series, header))
+        (out / "suite.json").write_text(json.dumps({"settings": settings, "seconds": seconds, **summary,
+                                                    "series": per_series}, indent=1, default=str) + "\n")
+    return json.loads((out / "suite.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--series", nargs="+", default=[s.name for s in SUITE], choices=list(SPECS))
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "peephole_lstm", "gru"])
+    parser.add_argument("--budget", default="10k")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--max-epochs", type=int, default=40)
+    parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-classical", action="store_true", help="seasonal naive only (no ETS, no ARIMA)")
+    parser.add_argument("--baselines-from", type=Path, default=None,
+                        help="an earlier suite.json: reuse its ETS/ARIMA/seasonal naive scores on the same windows")
+    parser.add_argument("--out", type=Path, default=Path("runs/forecasting-suite"))
+    args = parser.parse_args(argv)
+    result = run_suite([SPECS[n] for n in args.series], out=args.out, budget=args.budget, cells=args.cells,
+                       seeds=args.seeds, families=args.families, max_epochs=args.max_epochs, patience=args.patience,
+                       lr=args.lr, batch_size=args.batch_size, threads=args.threads,
+                       classical=not args.no_classical, baselines_from=args.baselines_from)
+    print((args.out / "suite.md").read_text())
+    print(f"{result['seconds'] / 60:.1f} min; {args.out / 'suite.json'}")
+
+
+if __name__ == "__main__":
+    main()
