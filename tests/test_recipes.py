@@ -30,7 +30,14 @@ def test_there_is_a_recipe_per_cell_and_dataset():
 def test_recipe_parses(recipe, capsys):
     config = printed_config(capsys, "-c", str(recipe))
     name = recipe.stem
-    assert config["model"]["model"].split("-")[1:] == name.split("-")[1:]  # jsb-gru-20k -> pianoroll-gru-20k
+    # {dataset}-{cell}-{budget}[-quantiles] trains {family}-{cell}-{budget}: jsb-gru-20k -> pianoroll-gru-20k,
+    # co2-gru-20k-quantiles -> quantile-forecaster-gru-20k.
+    cell_and_budget = name.split("-", 1)[1].removesuffix("-quantiles")
+    architecture = config["model"]["model"]
+    assert architecture.endswith("-" + cell_and_budget), (architecture, name)
+    family = architecture.removesuffix("-" + cell_and_budget)
+    assert not family.endswith("-peephole")  # an lstm recipe must not train the peephole LSTM
+    assert family.startswith("quantile-") == name.endswith("-quantiles")
     assert config["trainer"]["default_root_dir"] == f"runs/{name}"
 
 
