@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     series.add_argument("--calendar", action="store_true", default=None,
                         help="add sin/cos calendar features of --time-column (month for monthly data, weekday and "
                              "day of year for daily, hour and weekday for hourly), known ahead")
+    series.add_argument("--no-classical-baselines", dest="classical_baselines", action="store_false",
+                        help="score only the seasonal naive forecast, not ETS and the ARIMAs (their refits at every "
+                             "test origin take minutes on long series)")
     series.add_argument("--series-id", help="long format: the column that tells the series apart")
     series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season")
     series.add_argument("--horizon", type=int, help="steps to forecast (default: one season, else 1)")
@@ -182,7 +185,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,
-        quantiles=args.quantiles,
+        quantiles=args.quantiles, classical_baselines=args.classical_baselines,
     )
 
 
