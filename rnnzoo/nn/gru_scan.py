@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnzoo.nn.autocast_note import note_float32_under_autocast
+from rnnzoo.nn.autocast_note import float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
 from rnnzoo.nn.native import scan_ops
 
@@ -34,6 +34,7 @@ def gru_scan(xproj: Tensor, w_hh: Tensor, b_hh: Tensor, h0: Tensor, mask: Tensor
     return hs, gates
 
 
+@float32_under_autocast("GRU")  # its kernels are float32/float64 only
 def gru_scan_direction(
     x: Tensor, h0: Tensor, weights: list[Tensor], mask: Tensor | None, return_gates: bool
 ) -> DirectionRun:
@@ -41,12 +42,6 @@ def gru_scan_direction(
 
     ``weights`` is torch.nn's ``[w_ih, w_hh(, b_ih, b_hh)]``.
     """
-    if torch.is_autocast_enabled(x.device.type):
-        # The scan's kernels are float32/float64 only: under mixed precision this layer runs in float32.
-        note_float32_under_autocast("GRU", x.device.type)
-        with torch.autocast(x.device.type, enabled=False):
-            x, h0, *weights = (t.float() for t in (x, h0, *weights))
-            return gru_scan_direction(x, h0, weights, mask, return_gates)
     w_ih, w_hh, *biases = weights
     b_ih, b_hh = biases or (None, w_hh.new_zeros(w_hh.shape[0]))
     xproj = F.linear(x, w_ih, b_ih)  # every step's input share: one matmul

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnzoo.nn.autocast_note import note_float32_under_autocast
+from rnnzoo.nn.autocast_note import float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
 from rnnzoo.nn.native import scan_ops
 
@@ -34,6 +34,7 @@ def peephole_scan(
     return PeepholeScan.apply(xproj, w_hh, peep, h0, c0, mask)
 
 
+@float32_under_autocast("(peephole) LSTM")  # its kernels are float32/float64 only
 def scan_direction(
     x: Tensor, h0: Tensor, c0: Tensor, weights: list[Tensor], peep: Tensor, mask: Tensor | None, return_gates: bool
 ) -> DirectionRun:
@@ -41,13 +42,6 @@ def scan_direction(
 
     ``weights`` is torch.nn's ``[w_ih, w_hh(, b_ih, b_hh)]``; a zero ``peep`` gives a plain LSTM.
     """
-    if torch.is_autocast_enabled(x.device.type):
-        # The scan's kernels are float32/float64 only: under mixed precision this layer runs in float32.
-        note_float32_under_autocast("(peephole) LSTM", x.device.type)
-        with torch.autocast(x.device.type, enabled=False):
-            as_float = [t.float() for t in (x, h0, c0, peep, *weights)]
-            x, h0, c0, peep, weights = *as_float[:4], as_float[4:]
-            return scan_direction(x, h0, c0, weights, peep, mask, return_gates)
     w_ih, w_hh, *biases = weights
     xproj = F.linear(x, w_ih, biases[0] + biases[1] if biases else None)  # every step's input share: one matmul
     hs, cs, gates = peephole_scan(xproj, w_hh, peep, h0, c0, None if mask is None else mask.bool())

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnzoo.nn.autocast_note import note_float32_under_autocast
+from rnnzoo.nn.autocast_note import float32_under_autocast
 from rnnzoo.nn.base import DirectionRun
 from rnnzoo.nn.native import native_ops
 
@@ -29,6 +29,7 @@ def rnn_scan(xproj: Tensor, w_hh: Tensor, h0: Tensor, mask: Tensor | None, relu:
     return RNNScan.apply(xproj, w_hh, h0, mask, relu)
 
 
+@float32_under_autocast("RNN")  # its kernels are float32/float64 only
 def rnn_scan_direction(
     x: Tensor, h0: Tensor, weights: list[Tensor], mask: Tensor | None, relu: bool, return_gates: bool
 ) -> DirectionRun:
@@ -36,12 +37,6 @@ def rnn_scan_direction(
 
     ``weights`` is torch.nn's ``[w_ih, w_hh(, b_ih, b_hh)]``.
     """
-    if torch.is_autocast_enabled(x.device.type):
-        # The scan's kernels are float32/float64 only: under mixed precision this layer runs in float32.
-        note_float32_under_autocast("RNN", x.device.type)
-        with torch.autocast(x.device.type, enabled=False):
-            x, h0, *weights = (t.float() for t in (x, h0, *weights))
-            return rnn_scan_direction(x, h0, weights, mask, relu, return_gates)
     w_ih, w_hh, *biases = weights
     bias = biases[0] + biases[1] if biases else None
     xproj = F.linear(x, w_ih, bias)  # every step's input share: one matmul
