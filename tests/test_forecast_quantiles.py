@@ -6,6 +6,7 @@ import math
 
 import lightning as L
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy.stats import norm
@@ -189,3 +190,22 @@ def test_compare_with_quantiles(tmp_path):
     assert "## Probabilistic verdict" in (tmp_path / "results.md").read_text()
     with pytest.raises(ValueError, match="forecasting data"):
         compare("japanese_vowels", quantiles=[0.5], out_dir=tmp_path, tracking_uri=f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_compare_with_quantiles_on_a_small_table_moves_the_budget_up(tmp_path):
+    """A 120-month table gets the 5k budget by the rule; a 3-quantile head cannot be matched within 2% there
+    (nearest GRU: 4,878), so the rule moves up to the next budget that fits, as it does for point forecasters,
+    instead of failing in the size matching."""
+    from rnnzoo.compare import compare
+    from rnnzoo.compare.user_data import SeriesOptions
+
+    t = np.arange(120)
+    values = 100 + 0.5 * t + 20 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(1).normal(0, 3, 120)
+    months = pd.date_range("2010-01-01", periods=120, freq="MS")
+    pd.DataFrame({"month": months, "visitors": values}).to_csv(tmp_path / "visits.csv", index=False)
+    results = compare(str(tmp_path / "visits.csv"), cells=("gru",), seeds=(0,), max_epochs=1, out_dir=tmp_path / "out",
+                      tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", threads=1, classical_baselines=False,
+                      quantiles=[0.1, 0.5, 0.9], save_models=False, log=lambda line: None,
+                      series_options=SeriesOptions(time_column="month", horizon=6))
+    cell = results["cells"]["gru"]
+    assert cell["model"] == "quantile-forecaster-gru-10k" and abs(cell["num_params"] / 10_000 - 1) <= 0.02

@@ -162,11 +162,16 @@ def compare(
                                              loader=datamodule_options)
     elif isinstance(data, str):
         preset = get_preset(data)
+    budget_chosen_by_rule = user_data is not None and budget is None
     if preset is not None and family is None and task_config is None:
         family, task_config = preset.family, preset.task_config
         budget = budget or (preset.default_budget if task_config is not None else None)
     if quantiles is not None:
         family, task_config, budget = _with_quantiles(family, task_config, budget, quantiles)
+        if budget_chosen_by_rule:  # the head is Q times wider: the rule moves up to a budget that still matches
+            from rnnzoo.compare.user_data import fitting_budget
+
+            budget = fitting_budget(task_config, budget)
     models = resolve_models(family, task_config, budget, cells)
     if quantiles is not None:  # not the zoo's point forecasters of the same size: say so in every label
         models = [dataclasses.replace(m, name=f"quantile-{m.name}") for m in models]
