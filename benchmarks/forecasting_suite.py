@@ -32,7 +32,8 @@ from typing import Any, Callable
 import numpy as np
 
 #: family key -> (label in the tables, the forecaster's normalisation)
-FAMILIES = {"forecaster": ("plain", "last_value"), "esrnn": ("hybrid", "es")}
+FAMILIES = {"forecaster": ("plain", "last_value"), "esrnn": ("hybrid", "es"),
+            "sdiff": ("sdiff", "seasonal_difference")}
 BASELINES = ("seasonal naive", "ETS", "AutoARIMA")  # the statistical methods ranked (the airline SARIMA is not)
 
 
@@ -141,6 +142,7 @@ def _baseline_label(name: str) -> str | None:
 
 def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, cells: tuple[str, ...],
                seeds: tuple[int, ...], families: tuple[str, ...], max_epochs: int, patience: int, lr: float,
+               quantiles: list[float] | None = None,
                batch_size: int, threads: int, classical: bool, tracking_uri: str,
                reuse: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method on one series' test windows: ``{"mase": {method: test MASE}, "items": {method: per-window
@@ -148,6 +150,7 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
     earlier suite.json whose baselines are taken instead of fitted again (its windows must be these)."""
     from rnnzoo.compare import compare
     from rnnzoo.compare.statistical_baselines import statistical_baselines
+    from rnnzoo.compare.trend import drifts
     from rnnzoo.compare.user_data import fitting_budget
     from rnnzoo.compare.user_series import default_input_length
     from rnnzoo.data import TimeSeriesDataModule
@@ -162,12 +165,17 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                               proportions=proportions, batch_size=batch_size)
     dm.setup("fit")
     result: dict[str, Any] = {"mase": {}, "items": {}, "val": {}, "models": {}}
+    quantiles = sorted(quantiles) if quantiles else None
     budgets: dict[str, str] = {}
     for family in families:
         label, normalization = FAMILIES[family]
         config = {"task": "forecaster", "input_size": 1, "horizon": spec.horizon, "normalization": normalization}
+        if quantiles:  # the quantile head (the budget rule below sizes it: the head is Q times wider)
+            config["quantiles"] = list(quantiles)
         if normalization == "es":
             config.update(season=spec.season, num_series=1)
+        if normalization == "seasonal_difference":  # drift by the training range's trend (rnnzoo.compare.trend)
+            config.update(season=spec.season, drift=drifts(series[train], spec.season))
         # the budget, or the next one up at which all four cells match within 2% (5k cannot at horizons 8-18)
         used_budget = fitting_budget(config, budget)
         budgets[family] = used_budget
@@ -183,6 +191,9 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
             result["val"][method] = float(np.mean([r["best_val"] for r in runs]))
             result["items"][method] = runs[0]["items"]["mase"]  # the first seed's per-window sums
             result["models"][method] = res["models"].get(cell, {}).get("path")
+            if quantiles:  # interval coverage (lowest..highest level) and pinball loss, mean over seeds
+                for key in ("coverage", "pinball"):
+                    result.setdefault(key, {})[method] = float(np.mean([r["test"][key] for r in runs]))
         log(f"  {spec.name} {label}: " + ", ".join(f"{c} {result['mase'][f'{label} {c}']:.3f}" for c in cells)
             + f" ({time.perf_counter() - started:.0f} s)")
     started = time.perf_counter()
@@ -225,7 +236,16 @@ def summarise(per_series: dict[str, dict[str, Any]]) -> dict[str, Any]:
     # A zoo forecaster chosen without the test windows: per series, the network with the best validation MAE.
     val_pick = {s: min(networks, key=lambda m: per_series[s]["val"][m]) for s in table} if networks else {}
     picked = {s: table[s][m] for s, m in val_pick.items()}
+    coverage = None
+    if all("coverage" in r for r in per_series.values()):  # quantile networks: mean over series, and pooled over
+        # every test value (series weighted by their test windows x horizon)
+        weights = {s: r["setup"]["test_windows"] * r["setup"]["horizon"] for s, r in per_series.items()}
+        coverage = {m: {"mean": float(np.mean([per_series[s]["coverage"][m] for s in table])),
+                        "pooled": float(sum(per_series[s]["coverage"][m] * weights[s] for s in table)
+                                        / sum(weights.values()))}
+                    for m in networks}
     return {"table": table, "methods": methods, "mean_mase": mean_mase, "mean_rank": ranks, "best_network": best,
+            "coverage": coverage,
             "validation_pick": {"per_series": val_pick,
                                 "mean_mase": float(np.mean(list(picked.values()))) if picked else None}}
 
@@ -239,6 +259,15 @@ def markdown(summary: dict[str, Any], per_series: dict[str, dict[str, Any]], hea
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("| **mean MASE** | " + " | ".join(f"{summary['mean_mase'][m]:.3f}" for m in methods) + " |")
     lines.append("| **mean rank** | " + " | ".join(f"{summary['mean_rank'][m]:.2f}" for m in methods) + " |")
+    if summary.get("coverage"):
+        networks = list(summary["coverage"])
+        lines += ["", "Interval coverage of the networks (share of test values inside their lowest..highest "
+                      "quantile; mean over seeds):", "", "| series | " + " | ".join(networks) + " |",
+                  "|---|" + "---|" * len(networks)]
+        for name, r in per_series.items():
+            lines.append(f"| {name} | " + " | ".join(f"{r['coverage'][m]:.3f}" for m in networks) + " |")
+        for key in ("mean", "pooled"):
+            lines.append(f"| **{key}** | " + " | ".join(f"{summary['coverage'][m][key]:.3f}" for m in networks) + " |")
     lines += ["", "Series set-up (m: season; H: horizon; L: input length; W: test windows):", "",
               "| series | frequency | m | H | L | W | length | shift |", "|---|---|---|---|---|---|---|---|"]
     for name, r in per_series.items():
@@ -260,7 +289,8 @@ def markdown(summary: dict[str, Any], per_series: dict[str, dict[str, Any]], hea
 def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=("rnn", "lstm", "peephole_lstm", "gru"),
               seeds=(0,), families=("forecaster", "esrnn"), max_epochs: int = 40, patience: int = 10,
               lr: float = 3e-3, batch_size: int = 16, threads: int = 1, classical: bool = True,
-              baselines_from: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+              baselines_from: Path | None = None, quantiles: list[float] | None = None,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``.
     ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again)."""
     earlier = json.loads(Path(baselines_from).read_text())["series"] if baselines_from else {}
@@ -279,13 +309,14 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
                                            seeds=tuple(seeds), families=tuple(families), max_epochs=max_epochs,
                                            patience=patience, lr=lr, batch_size=batch_size, threads=threads,
                                            classical=classical, tracking_uri=tracking_uri,
-                                           reuse=earlier.get(spec.name) if baselines_from else None, log=log)
+                                           reuse=earlier.get(spec.name) if baselines_from else None,
+                                           quantiles=quantiles, log=log)
         # written after every series, so that a long run can be read (and resumed from the log) as it goes
         summary = summarise(per_series)
         seconds = time.perf_counter() - started
         settings = {"budget": budget, "cells": list(cells), "seeds": list(seeds), "families": list(families),
                     "max_epochs": max_epochs, "patience": patience, "lr": lr, "batch_size": batch_size,
-                    "threads": threads, "classical": classical,
+                    "threads": threads, "classical": classical, "quantiles": quantiles,
                     "baselines_from": str(baselines_from) if baselines_from else None}
         header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on "
                   f"the series). Budget {budget}, seeds {list(seeds)}, at most {max_epochs} epochs (patience "
@@ -311,12 +342,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-classical", action="store_true", help="seasonal naive only (no ETS, no ARIMA)")
     parser.add_argument("--baselines-from", type=Path, default=None,
                         help="an earlier suite.json: reuse its ETS/ARIMA/seasonal naive scores on the same windows")
+    parser.add_argument("--quantiles", nargs="+", type=float, default=None, metavar="LEVEL",
+                        help="train quantile forecasters at these levels (e.g. 0.1 0.5 0.9): adds each network's "
+                             "interval coverage (lowest..highest level) and pinball loss per series")
     parser.add_argument("--out", type=Path, default=Path("runs/forecasting-suite"))
     args = parser.parse_args(argv)
     result = run_suite([SPECS[n] for n in args.series], out=args.out, budget=args.budget, cells=args.cells,
                        seeds=args.seeds, families=args.families, max_epochs=args.max_epochs, patience=args.patience,
                        lr=args.lr, batch_size=args.batch_size, threads=args.threads,
-                       classical=not args.no_classical, baselines_from=args.baselines_from)
+                       classical=not args.no_classical, baselines_from=args.baselines_from,
+                       quantiles=args.quantiles)
     print((args.out / "suite.md").read_text())
     print(f"{result['seconds'] / 60:.1f} min; {args.out / 'suite.json'}")
 

@@ -59,6 +59,19 @@ FAMILIES: dict[str, Family] = {
     "quantile-forecaster": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "last_value",
                                                  "quantiles": [0.1, 0.5, 0.9]}, 20_000, "20k",
                                   {"rnn": 109, "lstm": 61, "peephole_lstm": 61, "gru": 69}),
+    # Seasonal differences (normalization="seasonal_difference"): the network reads the window's seasonal
+    # differences and predicts those of the horizon, added to the seasonal naive forecast; the season (and drift,
+    # for a trending series) are the data's and change no parameter count, so they are set per dataset
+    # (create_model("sdiff-forecaster-gru-20k", season=12, drift=True)); without them m = 1 (first differences).
+    # Same layers and head as the forecaster family, so the same matched sizes.
+    "sdiff-forecaster": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "seasonal_difference"},
+                               20_000, "20k", {"rnn": 128, "lstm": 66, "peephole_lstm": 66, "gru": 76}),
+    # ... with the quantile head at 0.1, 0.5, 0.9 (the quantile-forecaster family's sizes): the bundled
+    # sdiff-quantile-forecaster-*-20k.co2 (season 12, drift) and .sunspots (season 11).
+    "sdiff-quantile-forecaster": Family("forecaster", {"input_size": 1, "horizon": 24,
+                                                       "normalization": "seasonal_difference",
+                                                       "quantiles": [0.1, 0.5, 0.9]}, 20_000, "20k",
+                                        {"rnn": 109, "lstm": 61, "peephole_lstm": 61, "gru": 69}),
 }
 
 

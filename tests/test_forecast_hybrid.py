@@ -64,7 +64,7 @@ def test_hybrid_refusals():
         model(torch.ones(1, 8, 1))
     with pytest.raises(ValueError, match="Gaussian"):
         Forecaster("gru", hidden_size=4, normalization="es", gaussian=True)
-    with pytest.raises(ValueError, match="belong to normalization='es'"):
+    with pytest.raises(ValueError, match="season belongs to normalization='es' or 'seasonal_difference'"):
         Forecaster("gru", hidden_size=4, season=12)
 
 

@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantiles", nargs="+", type=float, metavar="LEVEL",
                         help="forecast these quantile levels in (0, 1) (pinball loss), e.g. 0.1 0.5 0.9: adds the "
                              "pinball loss, CRPS and interval coverage, and a probabilistic verdict against ETS/ARIMA")
+    p.add_argument("--normalization", choices=["last_value", "es", "seasonal_difference"], default=None,
+                   help="forecasting: how the forecasters read the window (default: last_value): es, the ES-RNN-style "
+                        "hybrid (positive series); seasonal_difference, seasonal differences added to the seasonal "
+                        "naive forecast (with drift when the training range trends)")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=float, default=None)
@@ -185,7 +189,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,
-        quantiles=args.quantiles, classical_baselines=args.classical_baselines,
+        quantiles=args.quantiles, classical_baselines=args.classical_baselines, normalization=args.normalization,
     )
 
 

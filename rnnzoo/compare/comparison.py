@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 import lightning as L
+import numpy as np
 import torch
 
 from rnnzoo.compare.models import resolve_models
@@ -91,6 +92,7 @@ def compare(
     series_options: Any = None,
     text_level: str = "char",
     quantiles: Sequence[float] | None = None,
+    normalization: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train every cell with every seed at one parameter budget and report them side by side.
@@ -134,6 +136,11 @@ def compare(
             instead of a point forecast, parameter-matched again at the budget (the head grows); the ETS and ARIMA
             baselines then give the same levels (their normal forecast distributions), and a second verdict ranks
             by the test pinball loss. The point metrics score the networks' medians.
+        normalization: forecasting only: the forecasters' ``normalization`` instead of the preset's or the rule's
+            (``"last_value"``, ``"es"``, ``"seasonal_difference"``, see
+            :class:`~rnnzoo.tasks.forecaster.Forecaster`); the season is the data's, ``"seasonal_difference"``
+            gets ``drift=True`` when the training range drifts (:mod:`rnnzoo.compare.trend`), ``"es"`` one
+            smoothing per series. The models are then named ``sdiff-...`` / ``esrnn-...``.
         save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/.
         log: where the one-line progress messages go (default: printed, above a progress bar over the whole
             comparison when stderr is a terminal).
@@ -193,6 +200,12 @@ def compare(
     dm = _datamodule(data, preset, {} if user_data else dict(datamodule_options or {}))
     dm.prepare_data()
     dm.setup("fit")
+    if normalization is not None:  # needs the data: its season, its training range's drift
+        task_config, budget = _with_normalization(family, task_config, budget, normalization, dm)
+        family, prefix = None, NORMALIZATION_PREFIX.get(normalization, "")
+        models = [dataclasses.replace(m, name=f"{prefix}{m.name}" if quantiles is None else
+                                      f"{prefix}quantile-{m.name}")
+                  for m in resolve_models(None, task_config, budget, cells)]
     data_name = preset.name if preset else type(dm).__name__
     label = models[0].name.rsplit("-", 1)[-1]
     meta = {
@@ -396,6 +409,48 @@ def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budg
         raise ValueError(f"quantiles={levels} are for forecasting data (co2, sunspots, a CSV of series); these "
                          f"models are {(task_config or {}).get('task', family)!r}")
     return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
+
+
+#: the models' name prefix for each normalisation chosen with ``normalization=`` (the zoo's family names)
+NORMALIZATION_PREFIX = {"es": "esrnn-", "seasonal_difference": "sdiff-", "last_value": "", "none": "absolute-"}
+
+
+def _with_normalization(family: str | None, task_config: dict[str, Any] | None, budget: int | str | None,
+                        normalization: str, dm: Any) -> tuple[dict[str, Any], int | str]:
+    """The forecasters' task config with ``normalization`` and what it needs from the data ``dm`` (set up)."""
+    from rnnzoo.compare.trend import drifts
+    from rnnzoo.data.errors import DataError
+    from rnnzoo.data.splits import chronological_split
+    from rnnzoo.families import FAMILIES
+    from rnnzoo.tasks.forecaster.model import NORMALIZATIONS
+
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization={normalization!r}: choose one of {', '.join(NORMALIZATIONS)}")
+    if family is not None:
+        task, config, family_budget, _, _ = FAMILIES[family]
+        task_config, budget = {"task": task, **config}, budget or family_budget
+    if not task_config or task_config.get("task") != "forecaster":
+        raise ValueError(f"normalization={normalization!r} is for forecasting data (co2, sunspots, a CSV of "
+                         f"series); these models are {(task_config or {}).get('task', family)!r}")
+    config = {k: v for k, v in task_config.items() if k not in ("season", "num_series", "drift")}
+    config["normalization"] = normalization
+    season = int(getattr(dm, "season", 1) or 1)
+    series = list(getattr(dm, "series_values", []))
+    if normalization == "es":
+        low = min((float(np.nanmin(np.asarray(v, dtype=float)[:, 0] if np.ndim(v) == 2 else v)) for v in series),
+                  default=1.0)
+        if low <= 0:
+            raise DataError(f"normalization='es' is multiplicative and the series has values <= 0 (minimum "
+                             f"{low:g}): use normalization='seasonal_difference' or 'last_value' (additive), or "
+                             f"shift the series to positive values")
+        config.update(season=season, num_series=len(series) or 1)
+    elif normalization == "seasonal_difference":
+        trains = [v[chronological_split(len(v), dm.proportions)[0]] for v in series]
+        votes = [drifts(v, season) for v in trains if len(v) > season + 1]
+        config["season"] = season
+        if votes and sum(votes) * 2 >= len(votes):  # most series drift
+            config["drift"] = True
+    return config, budget
 
 
 def _scored_levels(best_task: dict[str, Any]) -> tuple[float, ...] | None:

@@ -19,7 +19,7 @@ from rnnzoo.tasks.forecaster.smoothing import HoltWinters
 from rnnzoo.tasks.layers import build_layer, last_layer_state
 from rnnzoo.tasks.raw_input import as_sequence, as_sequences, is_one_sequence, load_array, write_or_return
 
-NORMALIZATIONS = ("none", "last_value", "es")
+NORMALIZATIONS = ("none", "last_value", "es", "seasonal_difference")
 
 
 def check_levels(levels: Any, what: str = "quantiles") -> list[float]:
@@ -117,6 +117,7 @@ class Forecaster(TaskModel):
         season: int = 1,
         num_series: int = 1,
         num_future: int = 0,
+        drift: bool = False,
     ):
         super().__init__()
         output_size = input_size if output_size is None else output_size
@@ -154,9 +155,20 @@ class Forecaster(TaskModel):
                                  f"({output_size}) cannot exceed input_size ({input_size})")
             init_args.update(season=int(season), num_series=int(num_series))
             self.smoothing = HoltWinters(int(num_series), output_size, int(season))
+        elif normalization == "seasonal_difference":
+            if int(season) < 1 or int(num_series) != 1:
+                raise ValueError(f"normalization='seasonal_difference' takes a season >= 1 (got {season}) and no "
+                                 f"num_series (got {num_series}): it has no per-series parameters")
+            if output_size > input_size:
+                raise ValueError(f"normalization='seasonal_difference' adds the forecast to the window's last "
+                                 f"season, so output_size ({output_size}) cannot exceed input_size ({input_size})")
+            init_args.update(season=int(season))
+            if drift:  # only when set, like quantiles
+                init_args["drift"] = True
         elif (season, num_series) != (1, 1):
-            raise ValueError(f"season and num_series belong to normalization='es' (got normalization="
-                             f"{normalization!r}); the other normalisations have no per-series parameters")
+            raise ValueError(f"season belongs to normalization='es' or 'seasonal_difference' and num_series to "
+                             f"'es' (got normalization={normalization!r}); the other normalisations have no "
+                             f"season and no per-series parameters")
         self._store_config(**init_args)
         self.horizon, self.output_size, self.gaussian = horizon, output_size, gaussian
         self.quantiles = quantiles
@@ -165,6 +177,15 @@ class Forecaster(TaskModel):
         self.rnn = build_layer(cell, input_size, hidden_size, num_layers, dropout, cell_options=cell_options)
         per_output = 2 if gaussian else len(quantiles) if quantiles else 1
         self.head = nn.Linear(hidden_size + horizon * self.num_future, horizon * output_size * per_output)
+        if drift and normalization != "seasonal_difference":
+            raise ValueError(f"drift=True belongs to normalization='seasonal_difference' (got {normalization!r}): it "
+                             f"starts the forecast from the seasonal random walk with drift")
+        self.season, self.drift = int(season), bool(drift)
+        if normalization == "seasonal_difference":
+            # The forecast starts as the seasonal naive one (zero differences) and the network learns what to add
+            # to it: a random head would start from noise as large as the yearly change of a smooth series.
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def _head(self, state, future: Tensor | None, level: Tensor | None = None) -> Tensor:
         """The head on the last layer's final state (B, hidden), with the flattened future covariates beside it."""
@@ -206,6 +227,8 @@ class Forecaster(TaskModel):
         future = self._check_future(future, window)
         if self.normalization == "es":
             return self._forward_es(window, lengths, series, future)
+        if self.normalization == "seasonal_difference":
+            return self._forward_seasonal_difference(window, lengths, future)
         level = None
         if self.normalization == "last_value":
             level = _last_values(window, lengths).unsqueeze(1)  # (B, 1, input_size)
@@ -252,6 +275,50 @@ class Forecaster(TaskModel):
         out = factor.unsqueeze(-1) * torch.exp(z.clamp(-20.0, 20.0))  # (B, H, K, Q or 1) series units
         out = (out - loc[:, None, :targets, None]) / scale[:, None, :targets, None]  # back to scaled units
         return out.sort(dim=-1).values if self.quantiles else out[..., 0]
+
+    def _forward_seasonal_difference(self, window: Tensor, lengths, future: Tensor | None):
+        """Seasonal differences in, seasonal differences out, integrated onto the window's last season.
+
+        The network reads ``d_t = x_t - x_{t-m}`` (every feature) and predicts ``d_{T+h}`` for the targets; the
+        forecast is ``y_{T+h} = y_{T+h-m} + d_{T+h}``, with ``y_{T+h-m}`` from the window for ``h <= m`` and from
+        the forecast itself beyond: the seasonal naive forecast plus the sum of the predicted differences of the
+        same phase. Each quantile level is integrated the same way (then sorted); a Gaussian's mean is, its
+        standard deviation is read as it is.
+        """
+        if lengths is not None:
+            raise ValueError("normalization='seasonal_difference' reads whole windows of one length; lengths= is "
+                             "not supported")
+        batch, steps, targets, m = window.shape[0], window.shape[1], self.output_size, self.season
+        if steps <= m:
+            raise ValueError(f"season={m} needs windows longer than one season to difference (got {steps} "
+                             f"steps): use input_length >= 2 * season, or a shorter season")
+        differences = window[:, m:] - window[:, :-m]  # (B, T - m, F)
+        # Scale-free input: the differences over their mean size in the window; with drift, relative to their mean
+        # (the seasonal random walk with drift, Hyndman & Athanasopoulos' "snaive + drift", is where it starts).
+        spread = differences.abs().mean(1, keepdim=True).clamp_min(1e-3)  # (B, 1, F)
+        centre = differences.mean(1, keepdim=True) if self.drift else torch.zeros_like(spread)
+        _, state = self.rnn((differences - centre) / spread)
+        out = self._head(state, future).view(batch, self.horizon, -1)
+        centre_t = centre[..., :targets]
+        spread_t = spread[..., :targets]  # (B, 1, K)
+        if self.gaussian:
+            mean, raw_scale = out.chunk(2, dim=-1)
+            mean = centre_t + spread_t * mean
+            return self._integrate(mean.unsqueeze(-1), window)[..., 0], spread_t * (F.softplus(raw_scale) + 1e-4)
+        z = out.view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
+        z = centre_t.unsqueeze(-1) + spread_t.unsqueeze(-1) * z
+        forecast = self._integrate(z, window)
+        return forecast.sort(dim=-1).values if self.quantiles else forecast[..., 0]
+
+    def _integrate(self, z: Tensor, window: Tensor) -> Tensor:
+        """Predicted seasonal differences ``z`` (B, H, K, P) -> levels: ``y_{T+h} = y_{T+h-m} + z_h``."""
+        batch, horizon, targets, per = z.shape
+        m = self.season
+        cycles = -(-horizon // m)  # ceil(H / m): seasons ahead, each adding its differences to the one before
+        padded = F.pad(z, (0, 0, 0, 0, 0, cycles * m - horizon))  # (B, cycles * m, K, P)
+        summed = padded.view(batch, cycles, m, targets, per).cumsum(1).view(batch, cycles * m, targets, per)
+        last_season = window[:, -m:, :targets].repeat(1, cycles, 1)  # (B, cycles * m, K): y_{T-m+1..T} repeated
+        return (last_season.unsqueeze(-1) + summed)[:, :horizon]
 
     def _scaler_tensors(self, series: Tensor, window: Tensor) -> tuple[Tensor, Tensor]:
         """The preprocessing's mean and std (B, F) of each window's series (0 and 1 without preprocessing: the
