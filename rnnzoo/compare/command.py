@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantiles", nargs="+", type=float, metavar="LEVEL",
                         help="forecast these quantile levels in (0, 1) (pinball loss), e.g. 0.1 0.5 0.9: adds the "
                              "pinball loss, CRPS and interval coverage, and a probabilistic verdict against ETS/ARIMA")
+    p.add_argument("--no-calibration", dest="calibrate", action="store_false",
+                   help="with --quantiles: keep the networks' own intervals; by default each run's intervals are "
+                        "calibrated on the validation split (conformalized quantile regression) before testing")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=float, default=None)
@@ -185,7 +188,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,
-        quantiles=args.quantiles, classical_baselines=args.classical_baselines,
+        quantiles=args.quantiles, classical_baselines=args.classical_baselines, calibrate=args.calibrate,
     )
 
 
