@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forecasting: how the forecasters read the window (default: last_value): es, the ES-RNN-style "
                         "hybrid (positive series); seasonal_difference, seasonal differences added to the seasonal "
                         "naive forecast (with drift when the training range trends)")
+    p.add_argument("--no-calibration", dest="calibrate", action="store_false",
+                   help="with --quantiles: keep the networks' own intervals; by default each run's intervals are "
+                        "calibrated on the validation split (conformalized quantile regression) before testing")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=float, default=None)
@@ -190,6 +193,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,
         quantiles=args.quantiles, classical_baselines=args.classical_baselines, normalization=args.normalization,
+        calibrate=args.calibrate,
     )
 
 

@@ -93,6 +93,7 @@ def compare(
     text_level: str = "char",
     quantiles: Sequence[float] | None = None,
     normalization: str | None = None,
+    calibrate: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train every cell with every seed at one parameter budget and report them side by side.
@@ -141,6 +142,11 @@ def compare(
             :class:`~rnnzoo.tasks.forecaster.Forecaster`); the season is the data's, ``"seasonal_difference"``
             gets ``drift=True`` when the training range drifts (:mod:`rnnzoo.compare.trend`), ``"es"`` one
             smoothing per series. The models are then named ``sdiff-...`` / ``esrnn-...``.
+        calibrate: quantile forecasters only (else ignored): build them with ``calibrated=True`` and calibrate
+            each run's best checkpoint on the validation split (conformalized quantile regression,
+            :func:`rnnzoo.tasks.forecaster.calibration.calibrate_intervals`) before it is tested and saved, so
+            the test coverage, pinball loss and CRPS are those of the calibrated intervals; ``coverage_raw`` and
+            ``pinball_raw`` keep the network's own. False (``--no-calibration``): the raw intervals only.
         save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/.
         log: where the one-line progress messages go (default: printed, above a progress bar over the whole
             comparison when stderr is a terminal).
@@ -214,7 +220,7 @@ def compare(
         "split_sizes": dm.split_sizes() if hasattr(dm, "split_sizes") else {},
         "user_data": user_data,
         "family": family, "task_config": task_config, "quantiles": task_config.get("quantiles") if task_config else None, "budget": label, "cells": [m.cell for m in models],
-        "seeds": list(seeds), "settings": {k: v for k, v in vars(settings).items()},
+        "seeds": list(seeds), "settings": {k: v for k, v in vars(settings).items()}, "calibrate": calibrate,
         "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or settings.max_epochs,
                       "size_range": list(size_range) if search_size else None},
         "tracking_uri": uri, "experiment": experiment_name, "threads": threads or torch.get_num_threads(),
@@ -282,7 +288,7 @@ def compare(
                 root = out / "runs" / f"{m.cell}-seed{seed}"
                 shutil.rmtree(root, ignore_errors=True)
                 r, task = train_one(m, dm, seed, s, root, tracking_uri=uri, experiment_name=experiment_name,
-                                    parent_run_id=parent_id)
+                                    parent_run_id=parent_id, calibrate=calibrate)
                 r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
                 monitor, mode = r.monitor, r.mode
                 runs.append(r)
@@ -340,6 +346,13 @@ def compare(
             notes.append(f"Learning-rate schedule: `{json.dumps(settings.lr_scheduler)}`.")
         if model_overrides:
             notes.append(f"Model overrides for every cell: `{json.dumps(model_overrides)}`.")
+        calibrated = [r.calibration for r in runs if r.calibration]
+        if calibrated:
+            pairs = ", ".join(f"{p['levels'][0]:g}/{p['levels'][1]:g}" for p in calibrated[0]["pairs"])
+            notes.append(f"Intervals ({pairs}) calibrated on the {calibrated[0]['n_windows']} validation windows by "
+                         f"conformalized quantile regression (Romano et al. 2019): test coverage, pinball and CRPS "
+                         f"are of the calibrated intervals; coverage_raw and pinball_raw of the networks' own "
+                         f"quantiles (`--no-calibration` turns it off).")
         if searched:
             trials = {cell: len(s["trials"]) for cell, s in searched.items()}
             notes.append(f"Learning rate per cell: best validation `{monitor}` of an Optuna study per cell (TPE, "

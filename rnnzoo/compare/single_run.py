@@ -60,6 +60,7 @@ class RunResult:
     test: dict[str, float] = field(default_factory=dict)  # test metrics of the best checkpoint (empty: not tested)
     curve: dict[str, list] = field(default_factory=dict)  # ValidationCurve.as_dict()
     items: dict[str, dict[str, list]] = field(default_factory=dict)  # per-test-item scores (verdict.py)
+    calibration: dict[str, Any] = field(default_factory=dict)  # calibrate_intervals' summary (empty: none)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,14 +73,30 @@ def _train_batches(datamodule: L.LightningDataModule) -> int:
         return 50
 
 
+def _has_quantile_head(model: str | dict[str, Any], overrides: dict[str, Any] | None) -> bool:
+    """Whether ``model`` (a zoo name or a task config, with ``overrides``) is a quantile forecaster."""
+    if isinstance(model, dict):
+        return bool({**model, **(overrides or {})}.get("quantiles"))
+    import rnnzoo
+
+    # Built before the run's seed is set, so this draws nothing from the run's random stream.
+    return bool(getattr(rnnzoo.create_model(model, **(overrides or {})), "quantiles", None))
+
+
 def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: int, settings: TrainSettings,
               root_dir: str | Path, *, tracking_uri: str | None, experiment_name: str, parent_run_id: str | None,
               role: str = "run", run_test: bool = True, export_model: bool = True,
               callbacks: list[L.Callback] | None = None,
-              tags: dict[str, str] | None = None) -> tuple[RunResult, RecurrentTask]:
+              tags: dict[str, str] | None = None, calibrate: bool = False) -> tuple[RunResult, RecurrentTask]:
     """Fit ``cell_model`` with ``seed``, log a child MLflow run, and test the best checkpoint.
 
     Returns the result and the task, whose weights are the best checkpoint's when ``run_test`` (else the last).
+
+    With ``calibrate`` (and ``run_test``), a quantile forecaster is built with ``calibrated=True`` and its
+    intervals are calibrated on the validation split when fit ends (:class:`~rnnzoo.training.callbacks
+    .CalibrateIntervals`, which writes the offsets into the best checkpoint, before the MLflow export reads it):
+    the test metrics are then those of the calibrated intervals, with ``coverage_raw`` and ``pinball_raw`` of
+    the network's own quantiles (the same weights, offsets zeroed) beside them. Other models ignore it.
 
     Args:
         root_dir: the run's ``default_root_dir``; checkpoints go to ``root_dir/checkpoints`` (RecurrentTask's rule).
@@ -89,10 +106,15 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         callbacks, tags: more Lightning callbacks (e.g. a search's pruning) and MLflow run tags.
     """
     from rnnzoo.mlflow_export import MLflowModelExport
+    from rnnzoo.training.callbacks import CalibrateIntervals
 
+    overrides = settings.model_overrides
+    calibrate = calibrate and run_test and _has_quantile_head(cell_model.model, overrides)
+    if calibrate:  # the buffer is not a parameter: the same initial weights and training as without it
+        overrides = {**(overrides or {}), "calibrated": True}
     L.seed_everything(seed, workers=True, verbose=False)
     task = RecurrentTask(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
-                         weight_decay=settings.weight_decay, model_overrides=settings.model_overrides,
+                         weight_decay=settings.weight_decay, model_overrides=overrides,
                          lr_scheduler=settings.lr_scheduler)
     monitor, mode = task.objective.monitor
     tags = {**(tags or {}), ROLE_TAG: role, "seed": str(seed), "cell": cell_model.cell}
@@ -104,6 +126,9 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     callbacks = [curve, *(callbacks or [])]
     if settings.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
+    calibration = CalibrateIntervals() if calibrate else None
+    if calibration is not None:  # before the export: it then exports the calibrated best checkpoint
+        callbacks.append(calibration)
     if export_model:
         callbacks.append(MLflowModelExport())
     trainer = L.Trainer(
@@ -124,19 +149,42 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     # ModelCheckpoint keeps the first epoch that reached the best value (it saves on strict improvement only).
     best_epoch = curve.epochs[curve.values.index(pick(curve.values))]
     test: dict[str, float] = {}
+    raw: dict[str, float] = {}
     if run_test:
+        if calibration is not None:  # the network's own intervals first: the best weights with zero offsets
+            task = _load_best(task, checkpoint.best_model_path)
+            offsets = task.model.interval_offsets
+            calibrated = offsets.detach().clone()
+            offsets.zero_()
+            scores = trainer.test(task, datamodule=datamodule, verbose=False)[0]
+            raw = {f"{k}_raw": float(scores[f"test/{k}"]) for k in ("coverage", "pinball")}
+            offsets.copy_(calibrated)
         scores = trainer.test(task, datamodule=datamodule, ckpt_path=checkpoint.best_model_path, verbose=False)[0]
         test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
+        test.update(raw)
     result = RunResult(
         cell=cell_model.cell, seed=seed, lr=settings.lr, role=role, model=cell_model.name,
         hidden_size=cell_model.hidden_size, num_params=cell_model.num_params, run_id=logger.run_id,
         monitor=monitor, mode=mode, best_val=best_val, best_epoch=best_epoch, epochs=len(curve.epochs),
         seconds_per_epoch=curve.seconds[-1] / len(curve.epochs), fit_seconds=curve.fit_seconds,
         best_checkpoint=str(checkpoint.best_model_path), test=test, curve=curve.as_dict(),
+        calibration=(calibration.checkpoint_summary or {}) if calibration is not None else {},
     )
     # The summary numbers go to the run as well, so results.json and the tracking server never disagree.
     client = logger.experiment
     for key, value in (("best_val", best_val), ("best_epoch", best_epoch), ("epochs", result.epochs),
                        ("seconds_per_epoch", result.seconds_per_epoch)):
         client.log_metric(logger.run_id, f"compare/{key}", float(value))
+    for key, value in raw.items():  # the second test's metrics replaced the first's; these keep the raw ones
+        client.log_metric(logger.run_id, f"test/{key}", value)
     return result, task
+
+
+def _load_best(task: RecurrentTask, path: str) -> RecurrentTask:
+    """``task`` with the weights (and buffers) of the checkpoint at ``path``, as ``trainer.test(ckpt_path=)``
+    loads them."""
+    import torch
+
+    state = torch.load(path, map_location=task.device, weights_only=False)  # this run's own checkpoint
+    task.load_state_dict(state["state_dict"])
+    return task

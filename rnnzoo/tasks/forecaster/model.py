@@ -83,6 +83,12 @@ class Forecaster(TaskModel):
             extra weights (24 steps, 3 covariates, one target, point head: 1,728). With ``normalization=
             "last_value"`` the future covariates are taken relative to their last value in the window, like the
             window; with ``"es"`` they enter as they are. 0 (default): none (config.json then has no such key).
+        calibrated: quantile models only: carry conformal interval offsets, a buffer ``interval_offsets``
+            (horizon, output_size, Q) in scaled units that ``forward`` adds to the sorted quantiles (then sorts
+            again). It starts at zeros (no change) and is filled by
+            :func:`~rnnzoo.tasks.forecaster.calibration.calibrate_intervals` (conformalized quantile regression
+            on the validation split); being a buffer, it is saved and loaded with the weights. False (default):
+            no buffer, and config.json has no such key (the bundled weights load unchanged).
     """
 
     task = "forecaster"
@@ -118,6 +124,7 @@ class Forecaster(TaskModel):
         num_series: int = 1,
         num_future: int = 0,
         drift: bool = False,
+        calibrated: bool = False,
     ):
         super().__init__()
         output_size = input_size if output_size is None else output_size
@@ -146,6 +153,12 @@ class Forecaster(TaskModel):
                                  f"the {output_size} target(s), so input_size ({input_size}) must be at least "
                                  f"{num_future + output_size}")
             init_args["num_future"] = num_future
+        if calibrated:  # likewise only when used: the bundled weights' config.json and safetensors stay as they are
+            if quantiles is None:
+                raise ValueError("calibrated=True adds conformal offsets to the quantile levels of an interval; "
+                                 "it needs a quantile head: pass quantiles=[...] (e.g. [0.1, 0.5, 0.9]) or "
+                                 "calibrated=False")
+            init_args["calibrated"] = True
         if normalization == "es":
             if gaussian:
                 raise ValueError("normalization='es' transforms outputs through exp: a Gaussian head would not stay "
@@ -186,6 +199,16 @@ class Forecaster(TaskModel):
             # to it: a random head would start from noise as large as the yearly change of a smooth series.
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
+        self.calibrated = bool(calibrated)
+        if self.calibrated:  # persistent: model.safetensors and checkpoints carry the calibration with the weights
+            self.register_buffer("interval_offsets", torch.zeros(horizon, output_size, len(quantiles)))
+
+    def _offset(self, q: Tensor) -> Tensor:
+        """Sorted quantiles (B, H, F, Q) plus the conformal offsets of a calibrated model, sorted again so that
+        an offset never makes two levels cross; unchanged for a model without them."""
+        if not self.calibrated:
+            return q
+        return (q + self.interval_offsets.to(q.dtype)).sort(dim=-1).values
 
     def _head(self, state, future: Tensor | None, level: Tensor | None = None) -> Tensor:
         """The head on the last layer's final state (B, hidden), with the flattened future covariates beside it."""
@@ -237,7 +260,8 @@ class Forecaster(TaskModel):
         out = self._head(state, future, level).view(window.shape[0], self.horizon, -1)
         if self.quantiles:
             q = out.view(window.shape[0], self.horizon, self.output_size, len(self.quantiles))  # (B, H, F, Q)
-            q = q.sort(dim=-1).values  # no crossing: the k-th smallest output is the k-th level's quantile
+            # no crossing: the k-th smallest output is the k-th level's quantile (and again after any offsets)
+            q = self._offset(q.sort(dim=-1).values)
             return q if level is None else q + level[..., : self.output_size].unsqueeze(-1)
         mean, raw_scale = out.chunk(2, dim=-1) if self.gaussian else (out, None)
         if level is not None:
@@ -274,7 +298,7 @@ class Forecaster(TaskModel):
         factor = level[:, None, :] * seasonal[:, ahead]  # (B, H, K)
         out = factor.unsqueeze(-1) * torch.exp(z.clamp(-20.0, 20.0))  # (B, H, K, Q or 1) series units
         out = (out - loc[:, None, :targets, None]) / scale[:, None, :targets, None]  # back to scaled units
-        return out.sort(dim=-1).values if self.quantiles else out[..., 0]
+        return self._offset(out.sort(dim=-1).values) if self.quantiles else out[..., 0]
 
     def _forward_seasonal_difference(self, window: Tensor, lengths, future: Tensor | None):
         """Seasonal differences in, seasonal differences out, integrated onto the window's last season.
@@ -308,7 +332,7 @@ class Forecaster(TaskModel):
         z = out.view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
         z = centre_t.unsqueeze(-1) + spread_t.unsqueeze(-1) * z
         forecast = self._integrate(z, window)
-        return forecast.sort(dim=-1).values if self.quantiles else forecast[..., 0]
+        return self._offset(forecast.sort(dim=-1).values) if self.quantiles else forecast[..., 0]
 
     def _integrate(self, z: Tensor, window: Tensor) -> Tensor:
         """Predicted seasonal differences ``z`` (B, H, K, P) -> levels: ``y_{T+h} = y_{T+h-m} + z_h``."""
