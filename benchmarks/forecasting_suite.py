@@ -34,7 +34,8 @@ import numpy as np
 #: family key -> (label in the tables, the forecaster's normalisation)
 FAMILIES = {"forecaster": ("plain", "last_value"), "esrnn": ("hybrid", "es"),
             "sdiff": ("sdiff", "seasonal_difference")}
-BASELINES = ("seasonal naive", "ETS", "AutoARIMA")  # the statistical methods ranked (the airline SARIMA is not)
+BASELINES = ("seasonal naive", "ETS", "AutoARIMA")
+PROPORTIONS = (0.7, 0.15, 0.15)  # chronological train / validation / test shares of every series  # the statistical methods ranked (the airline SARIMA is not)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
 
     shift = positive_shift(values)
     series = (values + shift).astype(np.float32)
-    proportions = (0.7, 0.15, 0.15)
+    proportions = PROPORTIONS
     train, _, _ = chronological_split(len(series), proportions)
     input_length = max(default_input_length(train.stop, spec.horizon, spec.season), spec.season)
     dm = TimeSeriesDataModule(series, input_length=input_length, horizon=spec.horizon, season=spec.season,
@@ -196,6 +197,8 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                     result.setdefault(key, {})[method] = float(np.mean([r["test"][key] for r in runs]))
         log(f"  {spec.name} {label}: " + ", ".join(f"{c} {result['mase'][f'{label} {c}']:.3f}" for c in cells)
             + f" ({time.perf_counter() - started:.0f} s)")
+    if len(result["models"]) > 1:
+        _ensembles(result, series, proportions, spec, [FAMILIES[f][0] for f in families], log)
     started = time.perf_counter()
     setup = {"horizon": spec.horizon, "season": spec.season, "input_length": input_length, "shift": shift,
              "test_windows": dm.split_sizes()["test"], "length": len(values)}
@@ -225,6 +228,38 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
     return result
 
 
+def _ensembles(result: dict[str, Any], series: np.ndarray, proportions, spec: SeriesSpec, labels: list[str],
+               log: Callable[[str], None]) -> None:
+    """Add the median-of-forecasts ensembles (:class:`~rnnzoo.tasks.forecaster.ensemble.ForecastEnsemble`) of
+    every network of the run ("ensemble"), and of each family's four cells ("<family> ensemble") when there are
+    several families, scored on the same test windows as everything else: forecasts from the saved models on the
+    raw history up to each origin, MASE against the training range's seasonal naive MAE."""
+    import rnnzoo
+    from rnnzoo.data.splits import chronological_split
+    from rnnzoo.data.timeseries.windows import seasonal_naive_mae
+    from rnnzoo.tasks.forecaster.ensemble import ForecastEnsemble
+
+    train, _, test = chronological_split(len(series), proportions)
+    scale = float(seasonal_naive_mae(series[train].reshape(-1, 1).astype(np.float64), spec.season)[0])
+    origins = range(test.start, len(series) - spec.horizon + 1)
+    histories = [series[:o] for o in origins]
+    truths = np.stack([series[o:o + spec.horizon] for o in origins]).astype(np.float64)
+    methods = [m for m, path in result["models"].items() if path]
+    groups = {"ensemble": methods}
+    if len(labels) > 1:
+        groups.update({f"{label} ensemble": [m for m in methods if m.startswith(f"{label} ")] for label in labels})
+    loaded = {m: rnnzoo.load(f"local-dir:{result['models'][m]}") for m in methods}
+    for name, members in groups.items():
+        if len(members) < 2:
+            continue
+        forecasts = ForecastEnsemble([loaded[m] for m in members]).forecast(histories).astype(np.float64)
+        errors = np.abs(forecasts.reshape(truths.shape) - truths) / scale  # (windows, horizon)
+        result["mase"][name] = float(errors.mean())
+        result["items"][name] = {"num": errors.sum(1).tolist(), "den": [float(spec.horizon)] * len(errors)}
+    log(f"  {spec.name} ensembles: " + ", ".join(f"{n} {result['mase'][n]:.3f}" for n in groups
+                                                 if n in result["mase"]))
+
+
 def summarise(per_series: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per-series MASE table, mean MASE and mean rank per method, and the zoo's best method against ETS/ARIMA."""
     table = {name: r["mase"] for name, r in per_series.items()}
@@ -234,16 +269,19 @@ def summarise(per_series: dict[str, dict[str, Any]]) -> dict[str, Any]:
     networks = [m for m in methods if m not in BASELINES]
     best = min(networks, key=lambda m: mean_mase[m]) if networks else None
     # A zoo forecaster chosen without the test windows: per series, the network with the best validation MAE.
-    val_pick = {s: min(networks, key=lambda m: per_series[s]["val"][m]) for s in table} if networks else {}
+    # (the ensembles have no validation score of their own: they are not candidates)
+    val_pick = {s: min((m for m in networks if m in per_series[s]["val"]), key=lambda m: per_series[s]["val"][m])
+                for s in table} if networks else {}
     picked = {s: table[s][m] for s, m in val_pick.items()}
     coverage = None
-    if all("coverage" in r for r in per_series.values()):  # quantile networks: mean over series, and pooled over
+    if all("coverage" in r for r in per_series.values()):
+        covered = [m for m in networks if all(m in r["coverage"] for r in per_series.values())]  # quantile networks: mean over series, and pooled over
         # every test value (series weighted by their test windows x horizon)
         weights = {s: r["setup"]["test_windows"] * r["setup"]["horizon"] for s, r in per_series.items()}
         coverage = {m: {"mean": float(np.mean([per_series[s]["coverage"][m] for s in table])),
                         "pooled": float(sum(per_series[s]["coverage"][m] * weights[s] for s in table)
                                         / sum(weights.values()))}
-                    for m in networks}
+                    for m in covered}
     return {"table": table, "methods": methods, "mean_mase": mean_mase, "mean_rank": ranks, "best_network": best,
             "coverage": coverage,
             "validation_pick": {"per_series": val_pick,
@@ -327,6 +365,29 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
     return json.loads((out / "suite.json").read_text())
 
 
+def add_ensembles(path: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Score the ensembles of an earlier suite run from its saved models (its suite.json's ``models`` paths), and
+    write its suite.md and suite.json again with them."""
+    saved = json.loads(Path(path).read_text())
+    labels = [FAMILIES[f][0] for f in saved["settings"]["families"]]
+    per_series = saved["series"]
+    for name, result in per_series.items():
+        spec = SPECS[name]
+        series = (load_values(spec) + result["setup"]["shift"]).astype(np.float32)
+        _ensembles(result, series, PROPORTIONS, spec, labels, log)
+    summary = summarise(per_series)
+    settings = saved["settings"]
+    header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on the "
+              f"series). Budget {settings['budget']}, seeds {settings['seeds']}, at most {settings['max_epochs']} "
+              f"epochs (patience {settings['patience']}), Adam lr {settings['lr']:g}, batch {settings['batch_size']}, "
+              f"{settings['threads']} thread(s); {saved['seconds'] / 60:.1f} min, ensembles added afterwards.")
+    out = Path(path).parent
+    (out / "suite.md").write_text(markdown(summary, per_series, header))
+    (out / "suite.json").write_text(json.dumps({"settings": settings, "seconds": saved["seconds"], **summary,
+                                                "series": per_series}, indent=1, default=str) + "\n")
+    return summary
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--series", nargs="+", default=[s.name for s in SUITE], choices=list(SPECS))
@@ -346,7 +407,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="train quantile forecasters at these levels (e.g. 0.1 0.5 0.9): adds each network's "
                              "interval coverage (lowest..highest level) and pinball loss per series")
     parser.add_argument("--out", type=Path, default=Path("runs/forecasting-suite"))
+    parser.add_argument("--add-ensembles", type=Path, default=None, metavar="SUITE_JSON",
+                        help="score the median ensembles of an earlier run's saved models and rewrite its tables")
     args = parser.parse_args(argv)
+    if args.add_ensembles:
+        add_ensembles(args.add_ensembles)
+        print((args.add_ensembles.parent / "suite.md").read_text())
+        return
     result = run_suite([SPECS[n] for n in args.series], out=args.out, budget=args.budget, cells=args.cells,
                        seeds=args.seeds, families=args.families, max_epochs=args.max_epochs, patience=args.patience,
                        lr=args.lr, batch_size=args.batch_size, threads=args.threads,

@@ -91,11 +91,13 @@ def main() -> None:
         recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family].label}{args.recipe_suffix}.yaml"
         if not Path(recipe).is_file():
             raise SystemExit(f"{recipe} does not exist: write the recipe that reproduces this run first")
-        metrics = {k: v for k, v in best["test"].items() if k != "loss"}
-        extra = {}
+        metrics = {k: v for k, v in best["test"].items() if k != "loss" and not k.endswith("_raw")}
+        # a calibrated quantile model's test metrics before calibration (its network's own intervals)
+        raw = {k.removesuffix("_raw"): v for k, v in best["test"].items() if k.endswith("_raw")}
+        extra = {"uncalibrated": raw} if raw else {}
         if args.store_dtype == "float16":
             model = model.half().float()  # what loading the stored file gives back
-            extra = {"stored_dtype": "float16", "metrics_float32_run": metrics}
+            extra = {**extra, "stored_dtype": "float16", "metrics_float32_run": metrics}
             metrics = measure_test_metrics(model, meta, list(metrics))
         save_pretrained(model.half() if args.store_dtype == "float16" else model, folder)
         model.float()

@@ -49,7 +49,8 @@ def test_suite_table_matches_an_independent_recomputation(tmp_path):
     specs = [suite.SPECS["nile"], suite.SPECS["sunspots"]]  # sunspots has zeros: shifted by 1 for every method
     result = suite.run_suite(specs, out=tmp_path, cells=("gru",), max_epochs=1, patience=0, classical=False,
                              log=lambda line: None)
-    methods = ["plain gru", "hybrid gru", "seasonal naive"]
+    # the median ensemble of the two networks (the per-family ensembles need two members each: not made here)
+    methods = ["plain gru", "hybrid gru", "ensemble", "seasonal naive"]
     assert result["methods"] == methods
     # nile: 100 values -> 70/15/15; sunspots: 309 -> 216/47/46 (largest remainder, the tie to validation)
     ranges = {"nile": (70, 85), "sunspots": (216, 263)}
@@ -64,10 +65,14 @@ def test_suite_table_matches_an_independent_recomputation(tmp_path):
         assert result["series"][spec.name]["setup"]["test_windows"] == len(origins)
         naive = [y[o - m + np.arange(h) % m] for o in origins]
         expected = {"seasonal naive": _mase(naive, truths, y[:train_end], m)}
+        members = []
         for method in ("plain gru", "hybrid gru"):
             model = rnnzoo.load(f"local-dir:{result['series'][spec.name]['models'][method]}")
             forecasts = [np.asarray(model.forecast(y[:o] + shift), dtype=np.float64) - shift for o in origins]
             expected[method] = _mase(forecasts, truths, y[:train_end], m)
+            members.append(forecasts)
+        expected["ensemble"] = _mase(list((np.asarray(members[0]) + np.asarray(members[1])) / 2), truths,
+                                     y[:train_end], m)  # the median of two forecasts is their mean
         for method in methods:
             got = result["table"][spec.name][method]
             assert got == pytest.approx(expected[method], rel=1e-4), (spec.name, method)

@@ -53,9 +53,11 @@ def test_forecast_in_ppm_gives_the_cards_mae(info):
 
 
 @pytest.mark.parametrize("info", entries("statsmodels_co2_monthly"), ids=ids)
-def test_last_value_forecasters_move_with_a_shift(info):
+def test_co2_forecasters_move_with_a_shift(info):
     model = rnnzoo.load(info.name)
-    assert model.normalization == "last_value"
+    # last_value: y = last + f(x - last); seasonal_difference: y = last season + g(differences), which a shift
+    # leaves alone
+    assert model.normalization in ("last_value", "seasonal_difference")
     history = co2_test_windows()[0][3]
     for shift in (-50.0, 12.5, 100.0):
         # y = last + f(x - last) in scaled units is exactly shift-equivariant; the scaling adds float32 rounding
@@ -75,7 +77,8 @@ def test_longer_history_is_cut_to_the_input_length():
 #: dataset -> (builtin series, input length, test windows): the compare presets' windows (horizon 24, stride 1)
 QUANTILE_SERIES = {"statsmodels_co2_monthly": ("co2", 48, 56), "statsmodels_sunspots_yearly": ("sunspots", 33, 23)}
 LEVELS = [0.1, 0.5, 0.9]
-QUANTILE_ENTRIES = [info for info in BUNDLED if info.architecture.startswith("quantile-forecaster-")]
+QUANTILE_ENTRIES = [info for info in BUNDLED if info.architecture.startswith(("quantile-forecaster-",
+                                                                             "sdiff-quantile-forecaster-"))]
 
 
 def series_test_windows(source: str, input_length: int, horizon: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +91,9 @@ def series_test_windows(source: str, input_length: int, horizon: int = 24) -> tu
 def test_quantile_forecasters_are_bundled_for_co2_and_sunspots():
     assert {(i.dataset, i.tag) for i in QUANTILE_ENTRIES} >= {("statsmodels_co2_monthly", "co2"),
                                                                ("statsmodels_sunspots_yearly", "sunspots")}
-    assert len(QUANTILE_ENTRIES) == 8  # the four cells on each
+    assert len(QUANTILE_ENTRIES) == 16  # the four cells on each, window-relative and seasonal-difference
+    calibrated = [i for i in QUANTILE_ENTRIES if i.architecture.startswith("sdiff-")]
+    assert len(calibrated) == 8 and all("coverage" in i.extra["uncalibrated"] for i in calibrated)
 
 
 @pytest.mark.parametrize("info", QUANTILE_ENTRIES, ids=ids)

@@ -30,14 +30,17 @@ def test_there_is_a_recipe_per_cell_and_dataset():
 def test_recipe_parses(recipe, capsys):
     config = printed_config(capsys, "-c", str(recipe))
     name = recipe.stem
-    # {dataset}-{cell}-{budget}[-quantiles] trains {family}-{cell}-{budget}: jsb-gru-20k -> pianoroll-gru-20k,
-    # co2-gru-20k-quantiles -> quantile-forecaster-gru-20k.
-    cell_and_budget = name.split("-", 1)[1].removesuffix("-quantiles")
+    # {dataset}-{cell}-{budget}[-sdiff][-quantiles] trains {family}-{cell}-{budget}: jsb-gru-20k ->
+    # pianoroll-gru-20k, co2-gru-20k-quantiles -> quantile-forecaster-gru-20k, co2-gru-20k-sdiff-quantiles ->
+    # sdiff-quantile-forecaster-gru-20k.
+    rest = name.split("-", 1)[1].removesuffix("-quantiles")
+    cell_and_budget = rest.removesuffix("-sdiff")
     architecture = config["model"]["model"]
     assert architecture.endswith("-" + cell_and_budget), (architecture, name)
     family = architecture.removesuffix("-" + cell_and_budget)
     assert not family.endswith("-peephole")  # an lstm recipe must not train the peephole LSTM
-    assert family.startswith("quantile-") == name.endswith("-quantiles")
+    assert family.startswith("sdiff-") == rest.endswith("-sdiff")
+    assert family.removeprefix("sdiff-").startswith("quantile-") == name.endswith("-quantiles")
     assert config["trainer"]["default_root_dir"] == f"runs/{name}"
 
 

@@ -185,6 +185,6 @@ def _load_best(task: RecurrentTask, path: str) -> RecurrentTask:
     loads them."""
     import torch
 
-    state = torch.load(path, map_location=task.device, weights_only=False)  # this run's own checkpoint
+    state = torch.load(path, map_location=task.device, weights_only=True)  # tensors and plain containers only
     task.load_state_dict(state["state_dict"])
     return task

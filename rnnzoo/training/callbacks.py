@@ -59,7 +59,8 @@ class CalibrateIntervals(L.Callback):
         task = type(pl_module).load_from_checkpoint(best, map_location=pl_module.device)
         self.checkpoint_summary = calibrate_intervals(task.model, datamodule)
         if trainer.is_global_zero:  # every rank computes the same offsets; one writes the file
-            # Our own checkpoint, just written by this run: it holds Lightning's loop state too, not only tensors.
-            state = torch.load(best, map_location="cpu", weights_only=False)
+            # Lightning's loop state, hyperparameters and our preprocessing are plain containers and numbers:
+            # the safe unpickler reads them (no arbitrary code from a file on disk).
+            state = torch.load(best, map_location="cpu", weights_only=True)
             state["state_dict"][OFFSETS_KEY] = task.model.interval_offsets.detach().cpu()
             torch.save(state, best)

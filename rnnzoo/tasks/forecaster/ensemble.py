@@ -1,0 +1,77 @@
+"""Several trained forecasters as one: the median (or mean) of their forecasts, in the series' own units.
+
+Combining forecasts is the oldest reliable gain in forecasting (Bates & Granger 1969; the M3 and M4 competitions,
+where Smyl's ES-RNN itself was an ensemble): the members' errors are partly independent, so their median is
+usually better than the typical member and rarely much worse than the best. The members may differ in cell,
+normalisation and input length (each reads as much of the history as it was trained on); they must forecast the
+same targets, at least as far ahead as asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rnnzoo.tasks.base import PreprocessingError
+
+COMBINE = ("median", "mean")
+
+
+class ForecastEnsemble:
+    """``ForecastEnsemble([model_a, model_b, ...]).forecast(history)``: one forecast from many forecasters.
+
+    Args:
+        members: trained :class:`~rnnzoo.tasks.forecaster.Forecaster` models with their preprocessing (what
+            ``rnnzoo.load`` returns), or names/paths ``rnnzoo.load`` takes.
+        combine: ``"median"`` (default: robust to one member gone wrong) or ``"mean"`` of the members' forecasts
+            at each step; with ``quantiles=`` each level is combined the same way (quantile averaging, which keeps
+            the levels ordered).
+    """
+
+    def __init__(self, members: Sequence[Any], combine: str = "median"):
+        if combine not in COMBINE:
+            raise ValueError(f"combine={combine!r}: choose one of {', '.join(COMBINE)}")
+        if len(members) < 1:
+            raise ValueError("an ensemble needs at least one member forecaster")
+        loaded = []
+        for member in members:
+            if isinstance(member, str):
+                import rnnzoo
+
+                member = rnnzoo.load(member)
+            if getattr(member, "task", None) != "forecaster" or not hasattr(member, "forecast"):
+                raise ValueError(f"every member must be a forecaster (rnnzoo's Forecaster with its preprocessing); "
+                                 f"got {type(member).__name__} ({getattr(member, 'task', None)!r})")
+            loaded.append(member)
+        outputs = {m.output_size for m in loaded}
+        if len(outputs) != 1:
+            raise ValueError(f"the members forecast different numbers of targets ({sorted(outputs)}); an ensemble "
+                             f"combines forecasts of the same targets")
+        self.members, self.combine = loaded, combine
+        self.horizon = min(m.horizon for m in loaded)  # the furthest every member reaches
+        self.input_length = max(m.require_preprocessing("forecast()").input_length for m in loaded)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
+                 quantiles: Sequence[float] | None = None) -> np.ndarray:
+        """The combined forecast of the next ``horizon`` steps (default: the shortest member horizon).
+
+        ``history``, ``series`` and ``quantiles`` as :meth:`Forecaster.forecast` takes them (one history or a
+        list; the history must be as long as the longest member input length); returns the same shapes. A
+        ``gaussian=True`` member contributes its mean (and its quantiles when asked). Members with future-known
+        covariates are not supported here.
+        """
+        horizon = self.horizon if horizon is None else int(horizon)
+        if not 1 <= horizon <= self.horizon:
+            raise PreprocessingError(f"horizon={horizon}: the members reach 1 to {self.horizon} steps ahead (the "
+                                     f"shortest member horizon)")
+        forecasts = []
+        for member in self.members:
+            out = member.forecast(history, horizon, series=series, quantiles=quantiles)
+            forecasts.append(out[0] if isinstance(out, tuple) else out)  # a Gaussian member: its mean
+        stacked = np.stack(forecasts)  # (members, ...)
+        return np.median(stacked, axis=0) if self.combine == "median" else stacked.mean(axis=0)

@@ -1,0 +1,62 @@
+"""ForecastEnsemble: the median / mean of its members' raw-unit forecasts, members of different input lengths and
+normalisations, and its refusals."""
+
+import numpy as np
+import pytest
+import torch
+
+import rnnzoo
+from rnnzoo.tasks.base import PreprocessingError
+from rnnzoo.tasks.forecaster import Forecaster
+from rnnzoo.tasks.forecaster.ensemble import ForecastEnsemble
+from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
+
+
+def _member(seed: int, normalization: str, input_length: int, horizon: int = 6, **kw) -> Forecaster:
+    torch.manual_seed(seed)
+    model = Forecaster("gru", horizon=horizon, hidden_size=8, normalization=normalization, **kw).eval()
+    if normalization == "seasonal_difference":
+        torch.nn.init.normal_(model.head.weight, std=0.1)  # not the seasonal naive start: members should differ
+    model.preprocessing = SeriesScaler(input_length=input_length, horizon=horizon, season=4, series=["s"],
+                                       mean=[[10.0]], std=[[2.0]])
+    return model
+
+
+def test_median_and_mean_of_the_members_forecasts():
+    members = [_member(0, "last_value", 8), _member(1, "seasonal_difference", 12, season=4),
+               _member(2, "last_value", 10, horizon=8)]
+    history = 10 + np.sin(np.arange(40) * np.pi / 2) + 0.01 * np.arange(40)
+    one = [m.forecast(history, 6) for m in members]  # each member cuts the history to its own input length
+    ensemble = ForecastEnsemble(members)
+    assert len(ensemble) == 3 and ensemble.horizon == 6 and ensemble.input_length == 12
+    assert np.allclose(ensemble.forecast(history), np.median(one, axis=0))
+    assert np.allclose(ForecastEnsemble(members, combine="mean").forecast(history), np.mean(one, axis=0))
+    many = ensemble.forecast([history, history + 5.0])  # a list of histories: one forecast each
+    assert many.shape == (2, 6) and np.allclose(many[0], ensemble.forecast(history))
+    assert np.allclose(ensemble.forecast(history, 3), ensemble.forecast(history)[:3])
+
+
+def test_quantiles_are_combined_level_by_level():
+    members = [_member(k, "last_value", 8, quantiles=[0.1, 0.5, 0.9]) for k in range(3)]
+    history = 10 + np.cos(np.arange(30))
+    bands = ForecastEnsemble(members).forecast(history, quantiles=[0.1, 0.9])
+    assert bands.shape == (6, 2)
+    assert np.allclose(bands, np.median([m.forecast(history, quantiles=[0.1, 0.9]) for m in members], axis=0))
+    assert bool((bands[:, 0] <= bands[:, 1]).all())
+
+
+def test_refusals(tmp_path):
+    member = _member(0, "last_value", 8)
+    with pytest.raises(ValueError, match="combine='max'"):
+        ForecastEnsemble([member], combine="max")
+    with pytest.raises(ValueError, match="at least one"):
+        ForecastEnsemble([])
+    with pytest.raises(ValueError, match="must be a forecaster"):
+        ForecastEnsemble([member, torch.nn.Linear(2, 2)])
+    with pytest.raises(PreprocessingError, match="horizon=7"):
+        ForecastEnsemble([member]).forecast(np.ones(20), 7)
+    with pytest.raises(PreprocessingError, match="pass at least 8 steps"):
+        ForecastEnsemble([member]).forecast(np.ones(5))
+    folder = rnnzoo.save_pretrained(member, tmp_path / "m", preprocessing=member.preprocessing)
+    by_path = ForecastEnsemble([f"local-dir:{folder}", member])  # names / paths rnnzoo.load takes
+    assert np.allclose(by_path.forecast(np.arange(20.0)), member.forecast(np.arange(20.0)), atol=1e-5)
