@@ -411,17 +411,25 @@ def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budg
                     quantiles: Sequence[float]) -> tuple[None, dict[str, Any], int | str]:
     """The models' task config with a quantile head, at the family's budget (sizes matched again: the head is
     Q times wider). Only forecasters have one."""
-    from rnnzoo.families import FAMILIES
     from rnnzoo.tasks.forecaster.model import check_levels
 
     levels = sorted(check_levels(quantiles))
+    task_config, budget = _forecaster_config(family, task_config, budget, f"quantiles={levels}")
+    return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
+
+
+def _forecaster_config(family: str | None, task_config: dict[str, Any] | None, budget: int | str | None,
+                       option: str) -> tuple[dict[str, Any], int | str | None]:
+    """The family's (or the given) task config and budget, which must be a forecaster's for ``option``."""
+    from rnnzoo.families import FAMILIES
+
     if family is not None:
         task, config, family_budget, _, _ = FAMILIES[family]
         task_config, budget = {"task": task, **config}, budget or family_budget
     if not task_config or task_config.get("task") != "forecaster":
-        raise ValueError(f"quantiles={levels} are for forecasting data (co2, sunspots, a CSV of series); these "
-                         f"models are {(task_config or {}).get('task', family)!r}")
-    return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
+        raise ValueError(f"{option} is for forecasting data (co2, sunspots, a CSV of series); these models are "
+                         f"{(task_config or {}).get('task', family)!r}")
+    return task_config, budget
 
 
 #: the models' name prefix for each normalisation chosen with ``normalization=`` (the zoo's family names)
@@ -434,17 +442,11 @@ def _with_normalization(family: str | None, task_config: dict[str, Any] | None, 
     from rnnzoo.compare.trend import drifts
     from rnnzoo.data.errors import DataError
     from rnnzoo.data.splits import chronological_split
-    from rnnzoo.families import FAMILIES
     from rnnzoo.tasks.forecaster.model import NORMALIZATIONS
 
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization={normalization!r}: choose one of {', '.join(NORMALIZATIONS)}")
-    if family is not None:
-        task, config, family_budget, _, _ = FAMILIES[family]
-        task_config, budget = {"task": task, **config}, budget or family_budget
-    if not task_config or task_config.get("task") != "forecaster":
-        raise ValueError(f"normalization={normalization!r} is for forecasting data (co2, sunspots, a CSV of "
-                         f"series); these models are {(task_config or {}).get('task', family)!r}")
+    task_config, budget = _forecaster_config(family, task_config, budget, f"normalization={normalization!r}")
     config = {k: v for k, v in task_config.items() if k not in ("season", "num_series", "drift")}
     config["normalization"] = normalization
     season = int(getattr(dm, "season", 1) or 1)
