@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-calibration", dest="calibrate", action="store_false",
                    help="with --quantiles: keep the networks' own intervals; by default each run's intervals are "
                         "calibrated on the validation split (conformalized quantile regression) before testing")
+    p.add_argument("--ensemble", action="store_true",
+                   help="forecasting: also rank the median of the cells' forecasts (per seed) in the verdict; "
+                        "it costs the sum of its members")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=float, default=None)
@@ -193,7 +196,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,
         quantiles=args.quantiles, classical_baselines=args.classical_baselines, normalization=args.normalization,
-        calibrate=args.calibrate,
+        calibrate=args.calibrate, ensemble=args.ensemble,
     )
 
 

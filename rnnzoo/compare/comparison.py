@@ -94,6 +94,7 @@ def compare(
     quantiles: Sequence[float] | None = None,
     normalization: str | None = None,
     calibrate: bool = True,
+    ensemble: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train every cell with every seed at one parameter budget and report them side by side.
@@ -147,6 +148,9 @@ def compare(
             :func:`rnnzoo.tasks.forecaster.calibration.calibrate_intervals`) before it is tested and saved, so
             the test coverage, pinball loss and CRPS are those of the calibrated intervals; ``coverage_raw`` and
             ``pinball_raw`` keep the network's own. False (``--no-calibration``): the raw intervals only.
+        ensemble: forecasting only: also rank the median of the cells' forecasts (per seed, each run's best
+            checkpoint; :mod:`rnnzoo.compare.ensemble`) in the verdict, like one more cell whose cost is the sum
+            of its members'; it can then be the recommendation (``ForecastEnsemble`` of the saved models).
         save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/.
         log: where the one-line progress messages go (default: printed, above a progress bar over the whole
             comparison when stderr is a terminal).
@@ -157,6 +161,7 @@ def compare(
     """
     from rnnzoo import __version__, save_pretrained
     from rnnzoo.compare.quiet import quiet_training
+    from rnnzoo.compare.ensemble import ENSEMBLE, collect_point_forecasts, ensemble_cost, ensemble_runs
     from rnnzoo.compare.verdict import build_verdict, collect_item_scores, inference_ms_per_step, verdict_markdown
     from rnnzoo.mlflow_export import git_commit
     from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri
@@ -281,6 +286,7 @@ def compare(
             models = searched_models
         runs: list[RunResult] = []
         best_task: dict[str, tuple[RunResult, Any]] = {}
+        point_forecasts: dict[tuple[str, int], dict[str, Any]] = {}  # (cell, seed) -> test forecasts (ensemble)
         total, started = len(models) * len(seeds), time.perf_counter()
         for m in models:
             for seed in seeds:
@@ -290,6 +296,8 @@ def compare(
                 r, task = train_one(m, dm, seed, s, root, tracking_uri=uri, experiment_name=experiment_name,
                                     parent_run_id=parent_id, calibrate=calibrate)
                 r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
+                if ensemble and task.model.task == "forecaster":
+                    point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
                 monitor, mode = r.monitor, r.mode
                 runs.append(r)
                 pick = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
@@ -322,7 +330,10 @@ def compare(
                  for cell, s in summary.items()}
         objective = best_task[models[0].cell][1].objective
         metric = _verdict_metric(objective, dm)
-        verdict = build_verdict([r.to_dict() for r in runs], metric, objective.item_metrics[metric],
+        median_runs = ensemble_runs(point_forecasts, objective.metric_from_sums) if point_forecasts else []
+        if median_runs:
+            costs[ENSEMBLE] = ensemble_cost(costs)
+        verdict = build_verdict([r.to_dict() for r in runs] + median_runs, metric, objective.item_metrics[metric],
                                 lambda num, den: objective.metric_from_sums(metric, num, den), costs,
                                 {k: v for k, v in baseline_runs.items() if metric in v["items"]}, seed=seeds[0])
         probabilistic = None
@@ -338,7 +349,8 @@ def compare(
                    "runs": [r.to_dict() for r in runs], "lr_search": searched, "baselines": baselines,
                    "baseline_items": {name: b["items"] for name, b in baseline_runs.items()},
                    "baseline_orders": {name: b["orders"] for name, b in baseline_runs.items() if "orders" in b},
-                   "models": saved}
+                   "models": saved,
+                   "ensemble": [{k: v for k, v in row.items() if k != "items"} for row in median_runs]}
         notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
                  f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
                                                     if settings.patience else "") + "."]

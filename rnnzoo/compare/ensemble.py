@@ -1,0 +1,66 @@
+"""The median of the compared forecasters as one more contender in the verdict (``rnnzoo compare --ensemble``).
+
+For each seed, the ensemble forecasts the median over the cells of that seed's runs (each run's best checkpoint,
+point forecasts in the data's units: a quantile model's median); scored on the same test windows with the same
+per-window sums as the runs, so the verdict's paired bootstrap treats it like a cell with those seeds. It is what
+:class:`~rnnzoo.tasks.forecaster.ensemble.ForecastEnsemble` gives from the saved models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+#: the ensemble's name in the verdict's ranking
+ENSEMBLE = "median of the cells"
+
+
+def collect_point_forecasts(task: Any, datamodule: Any) -> dict[str, np.ndarray]:
+    """A forecaster run's test point forecasts, truths and MASE scales in the data's units, in test-loader order:
+    ``{"forecast": (N, H, F), "truth": (N, H, F), "mase_scale": (N, F)}``."""
+    objective, model = task.objective, task.model
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    parts: dict[str, list[np.ndarray]] = {"forecast": [], "truth": [], "mase_scale": []}
+    with torch.no_grad():
+        for batch in datamodule.test_dataloader():
+            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            point, _, _ = objective._outputs(model, batch)
+            parts["forecast"].append(point.double().cpu().numpy())
+            parts["truth"].append(objective._unscale(batch["target"], batch).double().cpu().numpy())
+            parts["mase_scale"].append(batch["mase_scale"].double().cpu().numpy())
+    model.train(was_training)
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def ensemble_runs(forecasts: dict[tuple[str, int], dict[str, np.ndarray]], metric_from_sums) -> list[dict[str, Any]]:
+    """One pseudo-run per seed that every cell trained: ``{"cell": ENSEMBLE, "seed", "test", "items"}`` with the
+    ``mae`` and ``mase`` of the median forecast over the cells (``metric_from_sums(name, num, den)`` turns summed
+    scores into a metric, as the objective does)."""
+    seeds = sorted({seed for _, seed in forecasts})
+    cells = sorted({cell for cell, _ in forecasts})
+    runs = []
+    for seed in seeds:
+        members = [forecasts[(cell, seed)] for cell in cells if (cell, seed) in forecasts]
+        if len(members) < 2:
+            continue
+        median = np.median(np.stack([m["forecast"] for m in members]), axis=0)  # (N, H, F)
+        error = np.abs(median - members[0]["truth"])
+        count = np.full(len(error), float(error[0].size))
+        items = {"mae": {"num": error.sum((1, 2)).tolist(), "den": count.tolist()},
+                 "mase": {"num": (error / members[0]["mase_scale"][:, None, :]).sum((1, 2)).tolist(),
+                          "den": count.tolist()}}
+        test = {name: float(metric_from_sums(name, float(np.sum(s["num"])), float(np.sum(s["den"]))))
+                for name, s in items.items()}
+        runs.append({"cell": ENSEMBLE, "seed": seed, "test": test, "items": items, "members": cells})
+    return runs
+
+
+def ensemble_cost(costs: dict[str, dict[str, float]]) -> dict[str, float]:
+    """What the ensemble costs: the sum over its members (parameters, training and inference time)."""
+    total = {key: float(sum(c.get(key, 0.0) for c in costs.values()))
+             for key in ("train_seconds_per_epoch", "inference_ms_per_step")}
+    return {"params": int(sum(c.get("params", 0) for c in costs.values())), **total}
