@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "columns the model was trained on, else every numeric one)")
     forecast.add_argument("--horizon", type=int, help="steps ahead (default: the model's)")
     forecast.add_argument("--series", default="0", help="which trained series' scaler (index or name)")
+    forecast.add_argument("--quantiles", nargs="+", type=float, metavar="LEVEL",
+                          help="print these quantile levels of a quantile (or Gaussian) forecaster, e.g. 0.1 0.5 0.9")
+    forecast.add_argument("--future", metavar="FILE",
+                          help="a model with future-known covariates: a CSV/Parquet table of the horizon's rows with "
+                               "those columns (calendar columns are computed from --future-time-column's dates)")
+    forecast.add_argument("--future-time-column", metavar="COLUMN",
+                          help="the --future table's date column (its DatetimeIndex for calendar features)")
     text = parser.add_argument_group("language models")
     text.add_argument("--perplexity", action="store_true", help="print the perplexity of the text instead of "
                                                                 "continuing it")

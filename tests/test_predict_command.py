@@ -70,3 +70,48 @@ def test_unknown_model_is_a_clean_error(capsys):
     with pytest.raises(SystemExit) as err:
         main(["predict", "forecaster-gru-20k.nope", "x.csv"])
     assert err.value.code == 2 and "has no weights tagged 'nope'" in capsys.readouterr().err
+
+
+def test_quantiles_of_a_bundled_quantile_forecaster(tmp_path, capsys):
+    values = load_builtin_series("co2")[:120, 0]
+    csv = tmp_path / "co2.csv"
+    csv.write_text("co2\n" + "\n".join(str(v) for v in values) + "\n")
+    name = "sdiff-quantile-forecaster-gru-20k.co2"
+    assert main(["predict", name, str(csv), "--quantiles", "0.9", "0.1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "step,forecast_q0.9,forecast_q0.1" and len(lines) == 25
+    printed = np.array([[float(x) for x in line.split(",")[1:]] for line in lines[1:]])
+    expected = rnnzoo.load(name).forecast(values.astype(np.float32), quantiles=[0.9, 0.1])  # (24, 2)
+    assert np.allclose(printed, expected, rtol=1e-5) and np.all(printed[:, 0] >= printed[:, 1])
+    with pytest.raises(SystemExit) as err:  # a point forecaster has no quantiles: the error says so
+        main(["predict", "forecaster-gru-20k.co2", str(csv), "--quantiles", "0.1"])
+    assert err.value.code == 2 and "point forecaster" in capsys.readouterr().err
+
+
+def test_future_covariates_from_a_table(tmp_path, capsys):
+    import pandas as pd
+    import torch
+
+    from rnnzoo.data.timeseries import TimeSeriesDataModule
+    from rnnzoo.tasks.forecaster import Forecaster
+
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=200)
+    data = np.stack([10 + 3 * u, u], 1).astype(np.float32)
+    dm = TimeSeriesDataModule(data, input_length=8, horizon=4, num_targets=1, num_future=1, future_columns=["u"])
+    dm.setup("fit")
+    torch.manual_seed(0)
+    model = Forecaster("gru", input_size=2, output_size=1, horizon=4, hidden_size=8, num_future=1)
+    model.preprocessing = dm.preprocessing
+    folder = rnnzoo.save_pretrained(model, tmp_path / "model", preprocessing=model.preprocessing)
+    history = data[-8:]
+    np.save(tmp_path / "history.npy", history)
+    ahead = pd.DataFrame({"week": pd.date_range("2026-01-05", periods=4, freq="W-MON"), "u": [1.0, -1.0, 0.5, 2.0]})
+    ahead.to_csv(tmp_path / "future.csv", index=False)
+    assert main(["predict", str(folder), str(tmp_path / "history.npy"), "--future", str(tmp_path / "future.csv"),
+                 "--future-time-column", "week"]) == 0
+    printed = np.array([float(line.split(",")[1]) for line in capsys.readouterr().out.strip().splitlines()[1:]])
+    assert np.allclose(printed, model.forecast(history, future=ahead[["u"]].to_numpy()), rtol=1e-5)
+    with pytest.raises(SystemExit) as err:  # the model needs them: without --future, the error names the columns
+        main(["predict", str(folder), str(tmp_path / "history.npy")])
+    assert err.value.code == 2 and "['u']" in capsys.readouterr().err

@@ -552,16 +552,36 @@ class Forecaster(TaskModel):
         else:
             history = self._read_columns(path, options.column)
         series = int(options.series) if str(options.series).isdigit() else options.series
-        out = self.forecast(history, options.horizon, series=series)
+        future = self._read_future(getattr(options, "future", None), getattr(options, "future_time_column", None))
+        levels = getattr(options, "quantiles", None)
+        out = self.forecast(history, options.horizon, series=series, quantiles=levels, future=future)
         mean, std = out if isinstance(out, tuple) else (out, None)
-        mean = mean.reshape(len(mean), -1)
-        names = [f"target{k}" for k in range(mean.shape[1])] if mean.shape[1] > 1 else ["forecast"]
+        mean = mean.reshape(len(mean), -1)  # (H, targets) or (H, targets * Q), levels last
+        targets = self.output_size
+        names = [f"target{k}" for k in range(targets)] if targets > 1 else ["forecast"]
+        if levels:  # the quantile columns: every target's levels in the order asked
+            names = [f"{n}_q{level:g}" for n in names for level in levels]
         header = ["step", *names, *([f"{n}_std" for n in names] if std is not None else [])]
         rows = [",".join(header)]
         for step in range(len(mean)):
             values = [*mean[step], *(std.reshape(len(mean), -1)[step] if std is not None else [])]
             rows.append(",".join([str(step + 1), *(f"{v:.6g}" for v in values)]))
         return write_or_return("\n".join(rows), options.out)
+
+    def _read_future(self, path: str | None, time_column: str | None) -> Any:
+        """``rnnzoo predict --future FILE``: the horizon's future-known covariates as a DataFrame (indexed by
+        ``time_column``'s dates when given, so calendar features can be computed), or None."""
+        if path is None:
+            return None
+        import pandas as pd
+
+        frame = pd.read_csv(path) if path.lower().endswith(".csv") else pd.read_parquet(path)
+        if time_column is not None:
+            if time_column not in frame.columns:
+                raise PreprocessingError(f"--future-time-column {time_column!r} is not a column of {path} (it has "
+                                         f"{list(frame.columns)})")
+            frame = frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame.pop(time_column))))
+        return frame
 
     def _read_columns(self, path: str, columns: list[str] | None) -> np.ndarray:
         """The value columns of a CSV/Parquet file: ``columns``, else those the model was trained on, else the
