@@ -91,6 +91,16 @@ def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool =
     """``torch.export`` the model's forward (same inputs and dynamic axes as :func:`export_onnx`); save it with
     ``torch.export.save(program, "model.pt2")`` and run it with ``torch.export.load(...).module()(x, lengths)``."""
     model = exportable_copy(model)
+    if getattr(model, "normalization", None) == "es":
+        raise ExportError(f"{getattr(model, 'architecture', 'this model')!r} is the ES-RNN-style hybrid "
+                          f"(normalization='es'): its Holt-Winters recursion steps through the window in Python and "
+                          f"checks the values, which torch.export cannot trace yet; export a 'last_value' or "
+                          f"'seasonal_difference' forecaster instead")
+    whole_windows = getattr(model, "normalization", None) == "seasonal_difference"
+    if with_lengths and whole_windows:
+        raise ExportError(f"{getattr(model, 'architecture', type(model).__name__)!r} (normalization="
+                          f"{model.normalization!r}) reads whole windows of one length, with no lengths input: "
+                          f"export it with with_lengths=False (rnnzoo export --no-lengths)")
     args, dynamic_shapes, _ = _example(model, with_lengths)
     # strict=False: trace the Python as it runs (the scan inside is captured either way).
     with warnings.catch_warnings():
@@ -136,6 +146,7 @@ def onnx_parity(model: TaskModel, path: str | os.PathLike, *, batch: int = 5, st
         import onnxruntime
     except ImportError as err:
         raise ExportError(f"running an exported model needs onnxruntime: {_INSTALL}") from err
+    steps = max(steps, 2 * int(getattr(model, "season", 1) or 1) + 3)  # a seasonal model: windows of 2+ seasons
     x, lengths = example_inputs(model, batch, steps, seed)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feeds = dict(zip([i.name for i in session.get_inputs()], [x.numpy(), lengths.numpy()]))
@@ -188,8 +199,12 @@ def exportable_copy(model: TaskModel | str | os.PathLike) -> TaskModel:
 def _example(model: TaskModel, with_lengths: bool) -> tuple[tuple[Tensor, ...], tuple[dict, ...], list[str]]:
     """The export example (batch 3, 7 steps: neither 0 nor 1, which torch.export would specialise on) and its
     dynamic axes."""
-    x, lengths = example_inputs(model, batch=3, steps=7)
-    batch, time = torch.export.Dim("batch"), torch.export.Dim("time")
+    # a seasonal forecaster reads windows longer than its season (the hybrid at least one, seasonal differences
+    # more than one, and the layer after the differencing at least two steps): the example is two seasons long
+    season = int(getattr(model, "season", 1) or 1)
+    x, lengths = example_inputs(model, batch=3, steps=max(7, 2 * season + 1))
+    batch = torch.export.Dim("batch")
+    time = torch.export.Dim("time", min=season + 2) if season > 1 else torch.export.Dim("time")
     input_name = model.objective_class.input_key or "input"
     x_axes = {0: batch, 1: time}
     if with_lengths:

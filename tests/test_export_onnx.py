@@ -116,10 +116,23 @@ def test_missing_onnx_packages_name_the_install(monkeypatch, tmp_path):
     (lambda: PianoRollModel("gru", hidden_size=4, num_pitches=6), {"opset": 17}, "use opset >= 18"),
     (lambda: rnnzoo.nn.GRU(3, 4), {}, "wrap a bare rnnzoo.nn layer in a task model"),
     (lambda: PianoRollModel("lstm", hidden_size=4, num_pitches=6).double(), {}, r"model\.float\(\)"),
+    (lambda: Forecaster("gru", horizon=3, hidden_size=4, normalization="es", season=4), {"with_lengths": False},
+     "Holt-Winters recursion.*'last_value' or 'seasonal_difference'"),
+    (lambda: Forecaster("gru", horizon=3, hidden_size=4, normalization="seasonal_difference", season=4), {},
+     r"whole windows.*with_lengths=False \(rnnzoo export --no-lengths\)"),
 ])
 def test_what_cannot_export_says_why_and_the_fix(model, kwargs, message, tmp_path):
     with pytest.raises(ExportError, match=message):
         export_onnx(model(), tmp_path / "m.onnx", **kwargs)
+
+
+def test_a_seasonal_difference_forecaster_exports_without_lengths(tmp_path):
+    """The bundled sdiff quantile forecaster (season 12, drift, calibrated offsets): onnxruntime equals PyTorch on
+    windows of another batch size and length (above two seasons) than the export example."""
+    model = rnnzoo.load("sdiff-quantile-forecaster-gru-20k.co2")
+    path = export_onnx(model, tmp_path / "sdiff.onnx", with_lengths=False)
+    parity = onnx_parity(model, path, with_lengths=False)
+    assert parity.max_scaled < TOLERANCE, parity
 
 
 def test_the_command_refuses_an_unknown_model(capsys):

@@ -313,7 +313,9 @@ class Forecaster(TaskModel):
             raise ValueError("normalization='seasonal_difference' reads whole windows of one length; lengths= is "
                              "not supported")
         batch, steps, targets, m = window.shape[0], window.shape[1], self.output_size, self.season
-        if steps <= m:
+        if torch.compiler.is_exporting():  # a symbolic length: the exported graph asks for more than a season
+            torch._check(steps > m)
+        elif steps <= m:
             raise ValueError(f"season={m} needs windows longer than one season to difference (got {steps} "
                              f"steps): use input_length >= 2 * season, or a shorter season")
         differences = window[:, m:] - window[:, :-m]  # (B, T - m, F)
