@@ -402,7 +402,29 @@ COMMAND_LINE = [
     Case("compare-unknown-data", "command line", "`rnnzoo compare --data mnist`",
          lambda tmp: _cli("compare", "--data", "mnist", "--out", str(tmp / "o")), SystemExit, r"^2$",
          outcome="exit 2: 'neither a built-in dataset (...) nor an existing file or folder'"),
+    Case("compare-quantiles-music", "command line", "`rnnzoo compare --data jsb --quantiles 0.1 0.9`",
+         lambda tmp: _cli("compare", "--data", "jsb", "--quantiles", "0.1", "0.9", "--out", str(tmp / "o")),
+         SystemExit, r"^2$", outcome="exit 2: 'quantiles=[0.1, 0.9] is for forecasting data (co2, sunspots, a CSV of "
+                                     "series); these models are 'piano_roll''"),
+    Case("compare-es-zeros", "command line", "`rnnzoo compare --data sunspots --normalization es` (years with no spots)",
+         lambda tmp: _cli("compare", "--data", "sunspots", "--normalization", "es", "--out", str(tmp / "o"),
+                          "--tracking-uri", f"sqlite:///{tmp / 'm.db'}"), SystemExit, r"^2$",
+         outcome="exit 2: 'normalization='es' is multiplicative and the series has values <= 0 (minimum 0): use "
+                 "normalization='seasonal_difference' or 'last_value' (additive) ...'"),
+    Case("compare-sdiff-short-window", "command line",
+         "`rnnzoo compare --data sales.csv --season 12 --input-length 12 --normalization seasonal_difference`",
+         lambda tmp: _cli("compare", "--data", str(_monthly_csv(tmp)), "--season", "12", "--input-length", "12",
+                          "--normalization", "seasonal_difference", "--out", str(tmp / "o"),
+                          "--tracking-uri", f"sqlite:///{tmp / 'm.db'}"), SystemExit, r"^2$",
+         outcome="exit 2: 'windows of 12 steps leave too few: use --input-length of at least 14 (better two seasons, "
+                 "24), or a shorter --season'"),
 ]
+
+
+def _monthly_csv(tmp: Path) -> Path:
+    t = np.arange(120)
+    (tmp / "sales.csv").write_text("y\n" + "\n".join(f"{10 + np.sin(2 * np.pi * i / 12) + 0.01 * i:.4f}" for i in t))
+    return tmp / "sales.csv"
 
 
 # --------------------------------------------------------------------------------------------------- tracking

@@ -123,7 +123,7 @@ def compare_main(argv: list[str] | None = None) -> int:
             parse_budget(args.budget)
         except ValueError as err:
             build_parser().error(f"--budget: {err}")
-    from rnnzoo.compare.comparison import compare  # after parsing: --help needs no Lightning
+    from rnnzoo.compare.comparison import CompareOptionError, compare  # after parsing: --help needs no Lightning
     from rnnzoo.compare.search import StudyMismatchError  # Optuna itself only when a search starts
 
     # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored
@@ -166,7 +166,7 @@ def compare_main(argv: list[str] | None = None) -> int:
         build_parser().error(f"--lr-search {args.lr_search}: the number of trials must be >= 0")
     try:
         results = _run(compare, args, series_options, dm_options, overrides)
-    except DataError as err:
+    except (DataError, CompareOptionError) as err:
         build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
     except ImportError as err:  # the search without Optuna installed: say how to install it
         if "optuna" not in str(err).lower():

@@ -191,6 +191,8 @@ def compare(
 
             budget = fitting_budget(task_config, budget)
     models = resolve_models(family, task_config, budget, cells)
+    if ensemble:
+        _forecaster_config(family, task_config, budget, "ensemble=True (--ensemble)")
     if quantiles is not None:  # not the zoo's point forecasters of the same size: say so in every label
         models = [dataclasses.replace(m, name=f"quantile-{m.name}") for m in models]
     settings = TrainSettings(
@@ -430,6 +432,10 @@ def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budg
     return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
 
 
+class CompareOptionError(ValueError):
+    """An option that does not fit the data (e.g. ``--quantiles`` for music): the command exits 2 with it."""
+
+
 def _forecaster_config(family: str | None, task_config: dict[str, Any] | None, budget: int | str | None,
                        option: str) -> tuple[dict[str, Any], int | str | None]:
     """The family's (or the given) task config and budget, which must be a forecaster's for ``option``."""
@@ -439,7 +445,7 @@ def _forecaster_config(family: str | None, task_config: dict[str, Any] | None, b
         task, config, family_budget, _, _ = FAMILIES[family]
         task_config, budget = {"task": task, **config}, budget or family_budget
     if not task_config or task_config.get("task") != "forecaster":
-        raise ValueError(f"{option} is for forecasting data (co2, sunspots, a CSV of series); these models are "
+        raise CompareOptionError(f"{option} is for forecasting data (co2, sunspots, a CSV of series); these models are "
                          f"{(task_config or {}).get('task', family)!r}")
     return task_config, budget
 
@@ -472,6 +478,11 @@ def _with_normalization(family: str | None, task_config: dict[str, Any] | None, 
                              f"shift the series to positive values")
         config.update(season=season, num_series=len(series) or 1)
     elif normalization == "seasonal_difference":
+        length = int(getattr(dm, "input_length", season + 2))
+        if length < season + 2:
+            raise DataError(f"normalization='seasonal_difference' differences the window by its season ({season}), "
+                            f"so windows of {length} steps leave too few: use --input-length of at least "
+                            f"{season + 2} (better two seasons, {2 * season}), or a shorter --season")
         trains = [v[chronological_split(len(v), dm.proportions)[0]] for v in series]
         votes = [drifts(v, season) for v in trains if len(v) > season + 1]
         config["season"] = season
