@@ -3,17 +3,23 @@ pmdarima's when it is installed), every method on the same rolling-origin test w
 
 Methods: the seasonal naive forecast, ETS and the automatic ARIMA (rnnzoo.compare.statistical_baselines, fitted on
 each series' training range), and each of the four cells in the plain forecaster (``normalization="last_value"``)
-and the ES-RNN-style hybrid (``normalization="es"``), trained by ``rnnzoo.compare.compare`` on a
-TimeSeriesDataModule per series (one model per series, as the statistical models are). Nothing here evaluates a
-forecast: the networks' test MASE is compare's, the baselines' is statistical_baselines', both on the windows the
-DataModule cuts (70/15/15 chronological split, stride 1, one window per forecast origin in the test range).
+the ES-RNN-style hybrid (``normalization="es"``) and the seasonal-difference forecaster
+(``normalization="seasonal_difference"``, drift by :mod:`rnnzoo.compare.trend`'s rule), trained by
+``rnnzoo.compare.compare`` on a TimeSeriesDataModule per series (one model per series, as the statistical models
+are); and the median ensembles of those networks (all of them, and each family's four cells;
+:class:`~rnnzoo.tasks.forecaster.ensemble.ForecastEnsemble` on the saved models). The networks' test MASE is
+compare's, the baselines' is statistical_baselines', the ensembles' is computed here from the saved models'
+forecasts at every test origin; all on the windows the DataModule cuts (70/15/15 chronological split, stride 1, one
+window per forecast origin in the test range). ``--quantiles 0.1 0.5 0.9`` trains quantile networks (their
+intervals calibrated on validation by compare) and adds their interval coverage.
 
 Reported: per-series MASE (methods as columns), the mean MASE and the mean rank per method (rank 1 = lowest MASE
 on a series, ties share the average rank), as suite.md and suite.json in ``--out``.
 
 The hybrid is multiplicative and needs positive values: a series with a value <= 0 is shifted, for every method
 alike, by ``1 - min(series)`` (MASE, the seasonal naive, the additive ETS, the ARIMA with a constant and the plain
-forecaster's window-relative levels are all unchanged by a shift, so only the hybrid sees a difference).
+forecaster's window-relative levels and the seasonal differences are all unchanged by a shift, so only the hybrid
+sees a difference).
 
     python benchmarks/forecasting_suite.py --budget 10k --seeds 0 --max-epochs 40 --patience 10 --threads 1 \
         --out runs/forecasting-suite
