@@ -367,6 +367,12 @@ def compare(
                          f"conformalized quantile regression (Romano et al. 2019): test coverage, pinball and CRPS "
                          f"are of the calibrated intervals; coverage_raw and pinball_raw of the networks' own "
                          f"quantiles (`--no-calibration` turns it off).")
+        if median_runs:
+            notes.append(f"{ENSEMBLE.capitalize()}: for each seed, the median of the {len(median_runs[0]['members'])} "
+                         f"cells' test forecasts (each run's best checkpoint), ranked like a cell; its cost is the "
+                         f"sum of its members'. To use it: `ForecastEnsemble([rnnzoo.load(f\"local-dir:{{p}}\") for p "
+                         f"in sorted(glob.glob(\"{out / 'models'}/*\"))])` (rnnzoo.tasks.forecaster; the saved "
+                         f"models are each cell's best seed by validation).")
         if searched:
             trials = {cell: len(s["trials"]) for cell, s in searched.items()}
             notes.append(f"Learning rate per cell: best validation `{monitor}` of an Optuna study per cell (TPE, "
