@@ -69,10 +69,17 @@ class Forecaster(TaskModel):
             It works in the series' own units (the model's preprocessing undoes the DataModule's
             standardisation), so the targets must be positive: a non-positive value is an error (use
             ``"last_value"``, additive, for such series). ``model(c * x) == c * model(x)`` in those units. The
-            targets are the first ``output_size`` features of the window.
+            targets are the first ``output_size`` features of the window. ``"seasonal_difference"``: the network
+            reads the window's seasonal differences ``x_t - x_{t-m}`` (over their mean size in the window) and
+            predicts the horizon's, which are added to the seasonal naive forecast (see
+            :meth:`_forward_seasonal_difference`); the head starts at zero, so an untrained model forecasts the
+            seasonal random walk. Additive: ``model(x + c) == model(x) + c``.
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
-        season: ``normalization="es"`` only: the seasonal period m (1: level only); windows must be at least
-            this long.
+        season: ``normalization="es"`` or ``"seasonal_difference"`` only: the seasonal period m (1: level only,
+            or first differences); windows must be at least this long (the hybrid) or longer (the differences).
+        drift: ``normalization="seasonal_difference"`` only: start from the seasonal random walk with drift (the
+            window's mean seasonal difference added for each season ahead), for trending series
+            (:func:`rnnzoo.compare.trend.drifts` decides it in ``rnnzoo compare``).
         num_series: ``normalization="es"`` only: series with their own smoothing coefficients; ``forward``'s
             ``series`` (the DataModule's ``"series"`` batch key) picks them.
         num_future: future-known covariates (calendar features, planned values): the window's last
