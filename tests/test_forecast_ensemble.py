@@ -62,6 +62,18 @@ def test_refusals(tmp_path):
     assert np.allclose(by_path.forecast(np.arange(20.0)), member.forecast(np.arange(20.0)), atol=1e-5)
 
 
+def test_save_and_load_an_ensemble(tmp_path):
+    members = [_member(0, "last_value", 8), _member(1, "seasonal_difference", 12, season=4)]
+    ensemble = ForecastEnsemble(members, combine="mean")
+    folder = ensemble.save_pretrained(tmp_path / "ens")
+    assert sorted(p.name for p in folder.iterdir()) == ["ensemble.json", "member-0", "member-1"]
+    loaded = ForecastEnsemble.from_pretrained(folder)
+    history = 10 + np.sin(np.arange(30.0))
+    assert loaded.combine == "mean" and np.allclose(loaded.forecast(history), ensemble.forecast(history), atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="not a saved ForecastEnsemble"):
+        ForecastEnsemble.from_pretrained(folder / "member-0")
+
+
 def test_compare_ranks_the_median_of_the_cells(tmp_path):
     """`compare(..., ensemble=True)`: the median of the cells' forecasts is ranked in the verdict; with one seed its
     test MAE is what ForecastEnsemble of the saved models gives on the raw test windows."""
@@ -90,3 +102,5 @@ def test_compare_ranks_the_median_of_the_cells(tmp_path):
     cost = results["verdict"]["cost"][ENSEMBLE]
     assert cost["params"] == sum(results["verdict"]["cost"][c]["params"] for c in ("gru", "rnn"))
     assert ENSEMBLE in (tmp_path / "out" / "results.md").read_text()
+    saved = ForecastEnsemble.from_pretrained(results["files"]["ensemble"])  # the saved models' median, ready to use
+    assert np.allclose(saved.forecast(list(histories)), forecasts, atol=1e-4)

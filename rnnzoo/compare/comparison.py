@@ -335,6 +335,11 @@ def compare(
         median_runs = ensemble_runs(point_forecasts, objective.metric_from_sums) if point_forecasts else []
         if median_runs:
             costs[ENSEMBLE] = ensemble_cost(costs)
+            if save_models:  # the saved models' ensemble, ready to load: ForecastEnsemble.from_pretrained(path)
+                from rnnzoo.tasks.forecaster.ensemble import ForecastEnsemble
+
+                members = [best_task[cell][1].model for cell in sorted(best_task)]
+                saved_ensemble = ForecastEnsemble(members).save_pretrained(out / "ensemble")
         verdict = build_verdict([r.to_dict() for r in runs] + median_runs, metric, objective.item_metrics[metric],
                                 lambda num, den: objective.metric_from_sums(metric, num, den), costs,
                                 {k: v for k, v in baseline_runs.items() if metric in v["items"]}, seed=seeds[0])
@@ -370,9 +375,9 @@ def compare(
         if median_runs:
             notes.append(f"{ENSEMBLE.capitalize()}: for each seed, the median of the {len(median_runs[0]['members'])} "
                          f"cells' test forecasts (each run's best checkpoint), ranked like a cell; its cost is the "
-                         f"sum of its members'. To use it: `ForecastEnsemble([rnnzoo.load(f\"local-dir:{{p}}\") for p "
-                         f"in sorted(glob.glob(\"{out / 'models'}/*\"))])` (rnnzoo.tasks.forecaster; the saved "
-                         f"models are each cell's best seed by validation).")
+                         f"sum of its members'." + (f" Saved as the median of each cell's best seed by validation: "
+                                                    f"`ForecastEnsemble.from_pretrained(\"{out / 'ensemble'}\")` "
+                                                    f"(rnnzoo.tasks.forecaster)." if save_models else ""))
         if searched:
             trials = {cell: len(s["trials"]) for cell, s in searched.items()}
             notes.append(f"Learning rate per cell: best validation `{monitor}` of an Optuna study per cell (TPE, "
@@ -389,6 +394,8 @@ def compare(
                                 "comparison; see the params column."))
         files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
                  "results_json": str(out / "results.json")}
+        if median_runs and save_models:
+            files["ensemble"] = str(saved_ensemble)
         verdicts = verdict_markdown(verdict)
         if probabilistic:
             verdicts += "\n" + verdict_markdown(probabilistic, title=(

@@ -9,7 +9,10 @@ same targets, at least as far ahead as asked.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,8 @@ import numpy as np
 from rnnzoo.tasks.base import PreprocessingError
 
 COMBINE = ("median", "mean")
+#: the file that makes a folder an ensemble: how to combine, and the members' subfolders in order
+ENSEMBLE_FILE = "ensemble.json"
 
 
 class ForecastEnsemble:
@@ -55,6 +60,36 @@ class ForecastEnsemble:
 
     def __len__(self) -> int:
         return len(self.members)
+
+    def save_pretrained(self, folder: str | os.PathLike) -> Path:
+        """Write the ensemble to ``folder``: each member with ``rnnzoo.save_pretrained`` in ``member-<k>/``
+        (config.json, safetensors weights, card) and :data:`ENSEMBLE_FILE` saying how to combine them."""
+        from rnnzoo.hub import save_pretrained
+
+        folder = Path(folder)
+        names = []
+        for k, member in enumerate(self.members):
+            save_pretrained(member, folder / f"member-{k}", preprocessing=member.preprocessing)
+            names.append(f"member-{k}")
+        spec = {"combine": self.combine, "members": names,
+                "architectures": [getattr(m, "architecture", type(m).__name__) for m in self.members]}
+        (folder / ENSEMBLE_FILE).write_text(json.dumps(spec, indent=1) + "\n")
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, folder: str | os.PathLike) -> "ForecastEnsemble":
+        """An ensemble written by :meth:`save_pretrained` (each member loaded like ``rnnzoo.load("local-dir:...")``:
+        safetensors, strict keys)."""
+        import rnnzoo
+
+        folder = Path(folder)
+        spec_path = folder / ENSEMBLE_FILE
+        if not spec_path.is_file():
+            raise FileNotFoundError(f"{folder} has no {ENSEMBLE_FILE}: it is not a saved ForecastEnsemble (a single "
+                                    f"model loads with rnnzoo.load('local-dir:{folder}'))")
+        spec = json.loads(spec_path.read_text())
+        members = [rnnzoo.load(f"local-dir:{folder / name}") for name in spec["members"]]
+        return cls(members, combine=spec.get("combine", "median"))
 
     def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
                  quantiles: Sequence[float] | None = None) -> np.ndarray:
