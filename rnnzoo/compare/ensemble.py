@@ -28,9 +28,10 @@ def collect_point_forecasts(task: Any, datamodule: Any) -> dict[str, np.ndarray]
     with torch.no_grad():
         for batch in datamodule.test_dataloader():
             batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-            point, _, _ = objective._outputs(model, batch)
+            point = objective.predict(model, batch)["forecast"]  # data units; a quantile model's median
+            truth = batch["target"] * batch["scale"].unsqueeze(1) + batch["loc"].unsqueeze(1)  # undo the scaling
             parts["forecast"].append(point.double().cpu().numpy())
-            parts["truth"].append(objective._unscale(batch["target"], batch).double().cpu().numpy())
+            parts["truth"].append(truth.double().cpu().numpy())
             parts["mase_scale"].append(batch["mase_scale"].double().cpu().numpy())
     model.train(was_training)
     return {k: np.concatenate(v) for k, v in parts.items()}
