@@ -126,3 +126,15 @@ def test_compare_chooses_season_and_drift_from_the_data(tmp_path):
     assert abs(co2_model.num_parameters / 20_000 - 1) <= 0.02
     with pytest.raises(DataError, match="values <= 0.*seasonal_difference"):  # sunspots has years of no spots
         compare("sunspots", normalization="es", out_dir=tmp_path / "es", **common)
+
+
+def test_a_verdict_for_the_baseline_suggests_the_other_set_ups(tmp_path):
+    from rnnzoo.compare import compare
+
+    # one epoch of the window-relative RNN on sunspots: the seasonal naive forecast (27.9) wins
+    out = compare("sunspots", cells=("rnn",), seeds=(0,), max_epochs=1, tracking_uri=f"sqlite:///{tmp_path / 'm.db'}",
+                  threads=1, classical_baselines=False, out_dir=tmp_path / "o", save_models=False,
+                  log=lambda line: None)
+    assert out["verdict"]["recommended"]["kind"] == "baseline"
+    text = (tmp_path / "o" / "results.md").read_text()
+    assert "`--normalization seasonal_difference` and `--ensemble`" in text
