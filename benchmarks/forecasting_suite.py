@@ -362,13 +362,20 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
                     "max_epochs": max_epochs, "patience": patience, "lr": lr, "batch_size": batch_size,
                     "threads": threads, "classical": classical, "quantiles": quantiles,
                     "baselines_from": str(baselines_from) if baselines_from else None}
-        header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on "
-                  f"the series). Budget {budget}, seeds {list(seeds)}, at most {max_epochs} epochs (patience "
-                  f"{patience}), Adam lr {lr:g}, batch {batch_size}, {threads} thread(s); {seconds / 60:.1f} min.")
-        (out / "suite.md").write_text(markdown(summary, per_series, header))
-        (out / "suite.json").write_text(json.dumps({"settings": settings, "seconds": seconds, **summary,
-                                                    "series": per_series}, indent=1, default=str) + "\n")
+        write_suite(out, per_series, summary, settings, seconds)
     return json.loads((out / "suite.json").read_text())
+
+
+def write_suite(out: Path, per_series: dict[str, Any], summary: dict[str, Any], settings: dict[str, Any],
+                seconds: float, remark: str = "") -> None:
+    """suite.md (the tables under a header saying how they were made) and suite.json in ``out``."""
+    header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on the "
+              f"series). Budget {settings['budget']}, seeds {settings['seeds']}, at most {settings['max_epochs']} "
+              f"epochs (patience {settings['patience']}), Adam lr {settings['lr']:g}, batch {settings['batch_size']}, "
+              f"{settings['threads']} thread(s); {seconds / 60:.1f} min{remark}.")
+    (out / "suite.md").write_text(markdown(summary, per_series, header))
+    (out / "suite.json").write_text(json.dumps({"settings": settings, "seconds": seconds, **summary,
+                                                "series": per_series}, indent=1, default=str) + "\n")
 
 
 def add_ensembles(path: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -382,15 +389,8 @@ def add_ensembles(path: Path, log: Callable[[str], None] = print) -> dict[str, A
         series = (load_values(spec) + result["setup"]["shift"]).astype(np.float32)
         _ensembles(result, series, PROPORTIONS, spec, labels, log)
     summary = summarise(per_series)
-    settings = saved["settings"]
-    header = (f"Forecasting suite: {len(per_series)} series, test MASE (lower is better; bold: the lowest on the "
-              f"series). Budget {settings['budget']}, seeds {settings['seeds']}, at most {settings['max_epochs']} "
-              f"epochs (patience {settings['patience']}), Adam lr {settings['lr']:g}, batch {settings['batch_size']}, "
-              f"{settings['threads']} thread(s); {saved['seconds'] / 60:.1f} min, ensembles added afterwards.")
-    out = Path(path).parent
-    (out / "suite.md").write_text(markdown(summary, per_series, header))
-    (out / "suite.json").write_text(json.dumps({"settings": settings, "seconds": saved["seconds"], **summary,
-                                                "series": per_series}, indent=1, default=str) + "\n")
+    write_suite(Path(path).parent, per_series, summary, saved["settings"], saved["seconds"],
+                remark=", ensembles added afterwards")
     return summary
 
 

@@ -190,11 +190,12 @@ def compare(
             from rnnzoo.compare.user_data import fitting_budget
 
             budget = fitting_budget(task_config, budget)
-    models = resolve_models(family, task_config, budget, cells)
-    if ensemble:
-        _forecaster_config(family, task_config, budget, "ensemble=True (--ensemble)")
-    if quantiles is not None:  # not the zoo's point forecasters of the same size: say so in every label
-        models = [dataclasses.replace(m, name=f"quantile-{m.name}") for m in models]
+    for option, wanted in ((f"normalization={normalization!r}", normalization is not None),
+                           ("ensemble=True (--ensemble)", ensemble)):
+        if wanted:  # refused before any data is read
+            _forecaster_config(family, task_config, budget, option)
+    # with a normalization the models need the data (its season, its drift): resolved once the data is set up
+    models = resolve_models(family, task_config, budget, cells) if normalization is None else []
     settings = TrainSettings(
         optimizer=optimizer or (preset.optimizer if preset else "adam"),
         lr=lr if lr is not None else (preset.lr if preset else 1e-3),
@@ -213,12 +214,13 @@ def compare(
     dm = _datamodule(data, preset, {} if user_data else dict(datamodule_options or {}))
     dm.prepare_data()
     dm.setup("fit")
-    if normalization is not None:  # needs the data: its season, its training range's drift
+    if normalization is not None:
         task_config, budget = _with_normalization(family, task_config, budget, normalization, dm)
-        family, prefix = None, NORMALIZATION_PREFIX.get(normalization, "")
-        models = [dataclasses.replace(m, name=f"{prefix}{m.name}" if quantiles is None else
-                                      f"{prefix}quantile-{m.name}")
-                  for m in resolve_models(None, task_config, budget, cells)]
+        family = None
+        models = resolve_models(None, task_config, budget, cells)
+    # not the zoo's point forecasters of the same size: say so in every label (sdiff-quantile-forecaster-...)
+    prefix = NORMALIZATION_PREFIX.get(normalization, "") + ("quantile-" if quantiles is not None else "")
+    models = [dataclasses.replace(m, name=f"{prefix}{m.name}") for m in models]
     data_name = preset.name if preset else type(dm).__name__
     label = models[0].name.rsplit("-", 1)[-1]
     meta = {

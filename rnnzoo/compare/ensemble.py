@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from lightning.fabric.utilities import move_data_to_device
+
+from rnnzoo.tasks.forecaster.objective import point_item_scores
 
 #: the ensemble's name in the verdict's ranking
 ENSEMBLE = "median of the cells"
@@ -27,7 +30,7 @@ def collect_point_forecasts(task: Any, datamodule: Any) -> dict[str, np.ndarray]
     parts: dict[str, list[np.ndarray]] = {"forecast": [], "truth": [], "mase_scale": []}
     with torch.no_grad():
         for batch in datamodule.test_dataloader():
-            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            batch = move_data_to_device(batch, device)
             point = objective.predict(model, batch)["forecast"]  # data units; a quantile model's median
             truth = batch["target"] * batch["scale"].unsqueeze(1) + batch["loc"].unsqueeze(1)  # undo the scaling
             parts["forecast"].append(point.double().cpu().numpy())
@@ -49,11 +52,9 @@ def ensemble_runs(forecasts: dict[tuple[str, int], dict[str, np.ndarray]], metri
         if len(members) < 2:
             continue
         median = np.median(np.stack([m["forecast"] for m in members]), axis=0)  # (N, H, F)
-        error = np.abs(median - members[0]["truth"])
-        count = np.full(len(error), float(error[0].size))
-        items = {"mae": {"num": error.sum((1, 2)).tolist(), "den": count.tolist()},
-                 "mase": {"num": (error / members[0]["mase_scale"][:, None, :]).sum((1, 2)).tolist(),
-                          "den": count.tolist()}}
+        sums = point_item_scores(torch.from_numpy(median), torch.from_numpy(members[0]["truth"]),
+                                 torch.from_numpy(members[0]["mase_scale"]))
+        items = {name: {"num": num.tolist(), "den": den.tolist()} for name, (num, den) in sums.items()}
         test = {name: float(metric_from_sums(name, float(np.sum(s["num"])), float(np.sum(s["den"]))))
                 for name, s in items.items()}
         runs.append({"cell": ENSEMBLE, "seed": seed, "test": test, "items": items, "members": cells})

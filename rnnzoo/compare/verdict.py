@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from lightning.fabric.utilities import move_data_to_device
 
 BOOTSTRAP_REPLICATES = 2000
 METHOD = (f"paired bootstrap over test items (resampled together for both sides) and seeds (resampled per side), "
@@ -35,7 +36,7 @@ def collect_item_scores(task: Any, datamodule: Any) -> dict[str, ItemScores]:
     out: dict[str, ItemScores] = {}
     with torch.no_grad():
         for batch in datamodule.test_dataloader():
-            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            batch = move_data_to_device(batch, device)
             for name, (num, den) in objective.item_scores(model, batch).items():
                 scores = out.setdefault(name, {"num": [], "den": []})
                 scores["num"] += num.double().cpu().tolist()

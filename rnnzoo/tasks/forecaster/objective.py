@@ -94,10 +94,7 @@ class ForecastingObjective(Objective):
     def item_scores(self, model, batch):
         point, q, _ = self._outputs(model, batch)
         true = self._unscale(batch["target"], batch)
-        error = (point - true).abs()  # (B, H, F)
-        count = torch.full((len(error),), float(error[0].numel()))
-        scores = {"mae": (error.sum((1, 2)), count),
-                  "mase": ((error / batch["mase_scale"].unsqueeze(1)).sum((1, 2)), count)}
+        scores = point_item_scores(point, true, batch["mase_scale"])
         if q is not None:
             levels = torch.tensor(scored_levels(model), device=q.device, dtype=q.dtype)
             loss = pinball_loss(q, true, levels)  # (B, H, F, Q)
@@ -114,6 +111,14 @@ class ForecastingObjective(Objective):
         if std is not None:
             result["std"] = std * batch["scale"].unsqueeze(1)
         return result
+
+
+def point_item_scores(point: Tensor, true: Tensor, mase_scale: Tensor) -> dict[str, tuple[Tensor, Tensor]]:
+    """Per-window sums of a point forecast's ``mae`` and ``mase`` scores and their counts, from forecasts and
+    truths (B, H, F) in the data's units and the windows' MASE scales (B, F): the verdict's item scores."""
+    error = (point - true).abs()  # (B, H, F)
+    count = torch.full((len(error),), float(error[0].numel()), dtype=error.dtype)
+    return {"mae": (error.sum((1, 2)), count), "mase": ((error / mase_scale.unsqueeze(1)).sum((1, 2)), count)}
 
 
 def scored_levels(model) -> tuple[float, ...] | None:
