@@ -21,7 +21,9 @@ Choices made on the way, and why:
 - **Saves go through a staging folder.** A save that fails part-way leaves an existing model whole.
 - **A new SQLite MLflow store is created under a file lock** (`mlflow.db.lock`): concurrent first runs raced in
   MLflow's schema migration and could leave the store broken; a store a crash left half-migrated is reported
-  with what to do.
+  with what to do. **The experiment is found or created race-free**: runs started together that all find no
+  experiment all create it, and MLflow refuses all but the first (CI failed on this once); the others now use
+  the one created. A deleted experiment of the same name is an error with the `mlflow experiments restore` command.
 - **A tracking server is probed on its API, not only /health**, so a broken server fails in a second instead of
   after minutes of client retries.
 - **`rnnzoo test`/`validate` need `--ckpt_path`**: metrics of an untrained model are not a result.

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.loggers.logger import rank_zero_experiment
 
 DEFAULT_STORE = "mlflow.db"
 
@@ -116,6 +117,38 @@ def sqlite_artifact_location(uri: str) -> str | None:
     return (Path(uri.removeprefix("sqlite:///")).expanduser().resolve().parent / "mlartifacts").as_uri()
 
 
+def experiment_id(client: Any, name: str, artifact_location: str | None = None) -> str:
+    """The id of the experiment called ``name``, created if there is none, safely when processes race.
+
+    Lightning's MLFlowLogger (and a plain get-then-create) fails when two runs started at once on the same store
+    both find no experiment and both create it: the second gets MLflow's RESOURCE_ALREADY_EXISTS. Here the loser
+    reads the winner's experiment instead. A deleted experiment still holds its name in MLflow, so it is an error
+    that says how to restore it or which name to use instead.
+
+    Args:
+        client: an ``mlflow.tracking.MlflowClient`` for the store.
+        name: the experiment's name.
+        artifact_location: where a new experiment keeps its artifacts (None: the store's default).
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            return client.create_experiment(name, artifact_location=artifact_location)
+        except MlflowException as err:
+            if err.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+            experiment = client.get_experiment_by_name(name)  # another process created it a moment ago
+    if experiment.lifecycle_stage == "deleted":
+        raise TrackingUnavailableError(
+            f"the MLflow experiment {name!r} (id {experiment.experiment_id}) was deleted, and MLflow keeps a deleted "
+            f"experiment's name; restore it (`mlflow experiments restore --experiment-id {experiment.experiment_id}`"
+            f" with MLFLOW_TRACKING_URI set to this store) or log under another experiment name")
+    return experiment.experiment_id
+
+
 class MLflowLogger(MLFlowLogger):
     """Lightning's MLFlowLogger with the tracking URI resolved when the run starts and checked before training.
 
@@ -147,3 +180,11 @@ class MLflowLogger(MLFlowLogger):
             experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, log_model=log_model,
             prefix=prefix, artifact_location=artifact_location, run_id=run_id, synchronous=synchronous,
         )
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> Any:
+        """MLFlowLogger's client, with the experiment found or created race-free first (see :func:`experiment_id`)."""
+        if not self._initialized and self._run_id is None and self._experiment_id is None:
+            self._experiment_id = experiment_id(self._mlflow_client, self._experiment_name, self._artifact_location)
+        return super().experiment

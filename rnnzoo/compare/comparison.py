@@ -39,17 +39,12 @@ def _datamodule(data: DataSource, preset: DataPreset | None, options: dict[str, 
 def _parent_run(tracking_uri: str, experiment_name: str, run_name: str, params: dict[str, Any]):
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=tracking_uri)
-    experiment = client.get_experiment_by_name(experiment_name)
-    if experiment:
-        experiment_id = experiment.experiment_id
-    else:
-        # Artifacts next to a SQLite store, not in the working directory (see sqlite_artifact_location).
-        from rnnzoo.tracking import sqlite_artifact_location
+    from rnnzoo.tracking import experiment_id, sqlite_artifact_location
 
-        experiment_id = client.create_experiment(experiment_name,
-                                                 artifact_location=sqlite_artifact_location(tracking_uri))
-    run = client.create_run(experiment_id, run_name=run_name, tags={ROLE_TAG: "compare"})
+    client = MlflowClient(tracking_uri=tracking_uri)
+    # Artifacts next to a SQLite store, not in the working directory (see sqlite_artifact_location).
+    experiment = experiment_id(client, experiment_name, sqlite_artifact_location(tracking_uri))
+    run = client.create_run(experiment, run_name=run_name, tags={ROLE_TAG: "compare"})
     for key, value in params.items():
         client.log_param(run.info.run_id, key, str(value)[:6000])  # MLflow's limit on a parameter value
     return client, run.info.run_id
