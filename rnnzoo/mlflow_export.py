@@ -13,6 +13,7 @@ import json
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 from lightning.pytorch.loggers import MLFlowLogger
@@ -20,6 +21,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from rnnzoo import __version__
 from rnnzoo.hub import save_pretrained
+from rnnzoo.tracking import already_exists
 
 
 def git_commit(directory: str | Path = ".") -> str | None:
@@ -52,6 +54,22 @@ def resume_mlflow_run(trainer: L.Trainer, checkpoint_dir: Path) -> None:
         if logger._run_id is None and saved.get("tracking_uri") == logger._tracking_uri:
             logger._run_id = saved["run_id"]
             logger.experiment.set_tag(saved["run_id"], "rnnzoo.resumed", "true")
+
+
+def register_version(client: Any, name: str, source: str, run_id: str) -> Any:
+    """A new version of the registered model ``name`` pointing at ``source``, the model created if needed.
+
+    Creating the model is tried and an "already exists" refusal taken as success: a look-then-create would race
+    when two runs finish at once (both look, both create, one fails), as experiments did (see rnnzoo.tracking).
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as err:
+        if not already_exists(err):
+            raise
+    return client.create_model_version(name, source, run_id=run_id)
 
 
 class MLflowModelExport(L.Callback):
@@ -106,7 +124,5 @@ class MLflowModelExport(L.Callback):
         if self.register_as:
             for logger in loggers:
                 client = logger.experiment
-                if not client.search_registered_models(f"name = '{self.register_as}'"):
-                    client.create_registered_model(self.register_as)
                 source = f"{client.get_run(logger.run_id).info.artifact_uri}/model"
-                client.create_model_version(self.register_as, source, run_id=logger.run_id)
+                register_version(client, self.register_as, source, logger.run_id)

@@ -117,6 +117,13 @@ def sqlite_artifact_location(uri: str) -> str | None:
     return (Path(uri.removeprefix("sqlite:///")).expanduser().resolve().parent / "mlartifacts").as_uri()
 
 
+def already_exists(err: Exception) -> bool:
+    """Whether MLflow refused to create something (an experiment, a registered model) because it exists."""
+    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
+    return getattr(err, "error_code", None) == ErrorCode.Name(RESOURCE_ALREADY_EXISTS)
+
+
 def experiment_id(client: Any, name: str, artifact_location: str | None = None) -> str:
     """The id of the experiment called ``name``, created if there is none, safely when processes race.
 
@@ -131,14 +138,13 @@ def experiment_id(client: Any, name: str, artifact_location: str | None = None) 
         artifact_location: where a new experiment keeps its artifacts (None: the store's default).
     """
     from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         try:
             return client.create_experiment(name, artifact_location=artifact_location)
         except MlflowException as err:
-            if err.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            if not already_exists(err):
                 raise
             experiment = client.get_experiment_by_name(name)  # another process created it a moment ago
     if experiment.lifecycle_stage == "deleted":

@@ -80,3 +80,16 @@ def test_the_logger_creates_its_run_after_losing_the_race(store):
     client = MlflowClient(store)
     (run,) = client.search_runs([client.get_experiment_by_name("rnnzoo").experiment_id])
     assert run.data.metrics == {"loss": 1.0} and run.info.status == "FINISHED"
+
+
+def test_a_version_is_registered_whether_or_not_the_model_exists(store, tmp_path):
+    # Two runs finishing at once: the second finds the registered model created and still adds its version.
+    from rnnzoo.mlflow_export import register_version
+
+    client = MlflowClient(store)
+    runs = [client.create_run(experiment_id(client, "rnnzoo")).info.run_id for _ in range(2)]
+    first = register_version(client, "forecaster", (tmp_path / "one").as_uri(), runs[0])
+    second = register_version(MlflowClient(store), "forecaster", (tmp_path / "two").as_uri(), runs[1])
+    assert (int(first.version), int(second.version)) == (1, 2)
+    assert [v.run_id for v in client.search_model_versions("name = 'forecaster'", order_by=["version_number"])] \
+        == runs
