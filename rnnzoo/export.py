@@ -5,7 +5,9 @@ Both go through ``torch.export``: while it traces, every rnnzoo.nn layer runs it
 as an ONNX ``Scan`` over a symbolic number of steps. The graph's inputs are the model's input (named as its
 DataModule's batch key: ``roll``, ``features``, ``inputs``, ``window``) and, unless ``with_lengths=False``,
 ``lengths`` (int64, one per sequence, each in 1..T): outputs past a sequence's length are zero and final states
-come from its own last step, as in PyTorch. The model's architecture, config and preprocessing travel in the ONNX
+come from its own last step, as in PyTorch; then the keyword inputs the model's forward needs beside its input
+(:meth:`~rnnzoo.tasks.base.TaskModel.synthetic_keywords`: a forecaster's ``future`` covariates, (B, horizon, N),
+batch dynamic). The model's architecture, config and preprocessing travel in the ONNX
 file's metadata (``rnnzoo.*`` keys), so the vocabulary or scaler is at hand next to the graph.
 
 What is not exported: the initial state ``hx`` (zeros), a language model's returned state, ``return_gates`` and
@@ -72,7 +74,7 @@ def export_onnx(
     # torch.export first, on its own: given a module, torch.onnx.export falls back to other capture strategies
     # when one fails, and one of them silently drops the dynamic axes (measured); an ExportedProgram it takes as is.
     program = export_program(model, with_lengths=with_lengths)
-    _, _, input_names = _example(model, with_lengths)
+    input_names = _example(model, with_lengths)[2]
     num_outputs = len(program.graph_signature.user_outputs)
     output_names = ["output"] if num_outputs == 1 else [f"output_{i}" for i in range(num_outputs)]
     path = Path(path)
@@ -89,7 +91,8 @@ def export_onnx(
 
 def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool = True) -> torch.export.ExportedProgram:
     """``torch.export`` the model's forward (same inputs and dynamic axes as :func:`export_onnx`); save it with
-    ``torch.export.save(program, "model.pt2")`` and run it with ``torch.export.load(...).module()(x, lengths)``."""
+    ``torch.export.save(program, "model.pt2")`` and run it with ``torch.export.load(...).module()(x, lengths)``
+    (then ``future`` for a forecaster with future-known covariates: the inputs in :func:`input_names` order)."""
     model = exportable_copy(model)
     if getattr(model, "normalization", None) == "es":
         raise ExportError(f"{getattr(model, 'architecture', 'this model')!r} is the ES-RNN-style hybrid "
@@ -101,11 +104,11 @@ def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool =
         raise ExportError(f"{getattr(model, 'architecture', type(model).__name__)!r} (normalization="
                           f"{model.normalization!r}) reads whole windows of one length, with no lengths input: "
                           f"export it with with_lengths=False (rnnzoo export --no-lengths)")
-    args, dynamic_shapes, _ = _example(model, with_lengths)
+    args, dynamic_shapes, _, keywords = _example(model, with_lengths)
     # strict=False: trace the Python as it runs (the scan inside is captured either way).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)  # torch's own pytree deprecation, not the user's
-        return torch.export.export(_Forward(model, with_lengths), args, dynamic_shapes=dynamic_shapes, strict=False)
+        return torch.export.export(_Forward(model, with_lengths, keywords), args, dynamic_shapes=dynamic_shapes, strict=False)
 
 
 def save_program(model: TaskModel | str | os.PathLike, path: str | os.PathLike, *, with_lengths: bool = True) -> Path:
@@ -114,6 +117,21 @@ def save_program(model: TaskModel | str | os.PathLike, path: str | os.PathLike, 
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.export.save(export_program(model, with_lengths=with_lengths), str(path))
     return path
+
+
+def input_names(model: TaskModel, with_lengths: bool = True) -> list[str]:
+    """The exported graph's input names, in order: the model's input (its DataModule's batch key), ``lengths``
+    unless ``with_lengths=False``, then its keyword inputs (a forecaster's ``future``)."""
+    return _example(model, with_lengths)[2]
+
+
+def example_keywords(model: TaskModel, x: Tensor, seed: int = 0) -> dict[str, Tensor]:
+    """Seeded standard-normal stand-ins for the keyword inputs ``model`` needs beside ``x`` (shaped as
+    :meth:`~rnnzoo.tasks.base.TaskModel.synthetic_keywords` gives them; not its zeros, which would hide an input
+    the graph ignored)."""
+    generator = torch.Generator().manual_seed(seed + 1)
+    return {name: torch.randn(value.shape, generator=generator).to(value.dtype)
+            for name, value in sorted(model.synthetic_keywords(x).items())}
 
 
 def example_inputs(model: TaskModel, batch: int, steps: int, seed: int = 0) -> tuple[Tensor, Tensor]:
@@ -148,11 +166,12 @@ def onnx_parity(model: TaskModel, path: str | os.PathLike, *, batch: int = 5, st
         raise ExportError(f"running an exported model needs onnxruntime: {_INSTALL}") from err
     steps = max(steps, 2 * int(getattr(model, "season", 1) or 1) + 3)  # a seasonal model: windows of 2+ seasons
     x, lengths = example_inputs(model, batch, steps, seed)
+    keywords = example_keywords(model, x, seed)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    feeds = dict(zip([i.name for i in session.get_inputs()], [x.numpy(), lengths.numpy()]))
-    got = session.run(None, feeds)
+    values = [x, *([lengths] if with_lengths else []), *keywords.values()]
+    got = session.run(None, {i.name: v.numpy() for i, v in zip(session.get_inputs(), values)})
     with model.inference():
-        expected = model(x, lengths=lengths if with_lengths else None)
+        expected = model(x, lengths=lengths if with_lengths else None, **keywords)
     expected = expected if isinstance(expected, tuple) else (expected,)
     diffs = [(torch.from_numpy(g) - e.float()).abs() for g, e in zip(got, expected)]
     return Parity(max(float(d.max()) for d in diffs),
@@ -161,15 +180,17 @@ def onnx_parity(model: TaskModel, path: str | os.PathLike, *, batch: int = 5, st
 
 # ------------------------------------------------------------------------------------------------ internals
 class _Forward(nn.Module):
-    """The model's forward with positional ``(input, lengths)``, the signature the exported graph gets."""
+    """The model's forward with positional ``(input, lengths, *keyword inputs)``, the signature the exported graph
+    gets (``lengths`` left out with ``with_lengths=False``)."""
 
-    def __init__(self, model: TaskModel, with_lengths: bool):
+    def __init__(self, model: TaskModel, with_lengths: bool, keywords: list[str]):
         super().__init__()
-        self.model, self.with_lengths = model, with_lengths
+        self.model, self.with_lengths, self.keywords = model, with_lengths, keywords
         self.eval()
 
-    def forward(self, x: Tensor, lengths: Tensor | None = None):
-        return self.model(x, lengths=lengths) if self.with_lengths else self.model(x)
+    def forward(self, x: Tensor, *rest: Tensor):
+        lengths, rest = (rest[0], rest[1:]) if self.with_lengths else (None, rest)
+        return self.model(x, lengths=lengths, **dict(zip(self.keywords, rest)))
 
 
 def exportable_copy(model: TaskModel | str | os.PathLike) -> TaskModel:
@@ -187,18 +208,15 @@ def exportable_copy(model: TaskModel | str | os.PathLike) -> TaskModel:
     if dtypes != {torch.float32}:
         raise ExportError(f"the model's weights are {sorted(map(str, dtypes))}; rnnzoo exports and checks float32 "
                           f"graphs: convert a copy with model.float() first")
-    extra = model.synthetic_keywords(model.synthetic_input(2, torch.Generator().manual_seed(0)))
-    if extra:  # e.g. a forecaster's future-known covariates: the graph has one input (and lengths) today
-        raise ExportError(f"{model.architecture!r} needs {sorted(extra)} beside its input; export covers models "
-                          f"whose forward reads the input (and lengths) only. Use the PyTorch model for it")
     exportable = copy.deepcopy(model).cpu().eval()
     exportable.requires_grad_(False)
     return exportable
 
 
-def _example(model: TaskModel, with_lengths: bool) -> tuple[tuple[Tensor, ...], tuple[dict, ...], list[str]]:
-    """The export example (batch 3, 7 steps: neither 0 nor 1, which torch.export would specialise on) and its
-    dynamic axes."""
+def _example(model: TaskModel, with_lengths: bool
+             ) -> tuple[tuple[Tensor, ...], tuple[dict, ...], list[str], list[str]]:
+    """The export example (batch 3, 7 steps: neither 0 nor 1, which torch.export would specialise on), its dynamic
+    axes, the graph's input names and the names of the keyword inputs among them."""
     # a seasonal forecaster reads windows longer than its season (the hybrid at least one, seasonal differences
     # more than one, and the layer after the differencing at least two steps): the example is two seasons long
     season = int(getattr(model, "season", 1) or 1)
@@ -206,10 +224,14 @@ def _example(model: TaskModel, with_lengths: bool) -> tuple[tuple[Tensor, ...], 
     batch = torch.export.Dim("batch")
     time = torch.export.Dim("time", min=season + 2) if season > 1 else torch.export.Dim("time")
     input_name = model.objective_class.input_key or "input"
-    x_axes = {0: batch, 1: time}
+    keywords = example_keywords(model, x)  # fixed shapes but the batch (a forecaster's horizon and covariates)
+    args, axes, names = [x], [{0: batch, 1: time}], [input_name]
     if with_lengths:
-        return (x, lengths), (x_axes, {0: batch}), [input_name, "lengths"]
-    return (x,), (x_axes,), [input_name]
+        args, axes, names = [*args, lengths], [*axes, {0: batch}], [*names, "lengths"]
+    axes = [*axes, *({0: batch} for _ in keywords)]
+    # _Forward.forward(x, *rest): torch.export wants the axes of the variadic inputs as one tuple, if any
+    shapes = (axes[0], tuple(axes[1:])) if len(axes) > 1 else (axes[0],)
+    return (*args, *keywords.values()), shapes, [*names, *keywords], list(keywords)
 
 
 @contextlib.contextmanager
@@ -252,6 +274,11 @@ def _name_dynamic_axes(model) -> None:
 def _metadata(model: TaskModel, with_lengths: bool) -> dict[str, str]:
     from rnnzoo import __version__
 
+    inputs = "input (B, T, ...) and lengths (B,) int64, each in 1..T" if with_lengths \
+        else "input (B, T, ...), every sequence full length"
+    for name, value in example_keywords(model, model.synthetic_input(2, torch.Generator().manual_seed(0))).items():
+        inputs += f"; {name} (B, {', '.join(map(str, value.shape[1:]))})"
+
     preprocessing = model.preprocessing.to_config() if model.preprocessing is not None else None
     return {
         "rnnzoo.version": __version__,
@@ -259,6 +286,5 @@ def _metadata(model: TaskModel, with_lengths: bool) -> dict[str, str]:
         "rnnzoo.task": model.task,
         "rnnzoo.config": json.dumps(model.config),
         "rnnzoo.preprocessing": json.dumps(preprocessing),
-        "rnnzoo.inputs": "input (B, T, ...) and lengths (B,) int64, each in 1..T" if with_lengths
-        else "input (B, T, ...), every sequence full length",
+        "rnnzoo.inputs": inputs,
     }

@@ -34,7 +34,8 @@ def export_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.format != "onnx" and (args.check or args.opset is not None):
         parser.error("--check and --opset apply to --format onnx only")
-    from rnnzoo.export import DEFAULT_OPSET, ExportError, exportable_copy, export_onnx, onnx_parity, save_program
+    from rnnzoo.export import (DEFAULT_OPSET, ExportError, exportable_copy, export_onnx, input_names, onnx_parity,
+                               save_program)
     from rnnzoo.hub import HubError
 
     suffix = ".onnx" if args.format == "onnx" else ".pt2"
@@ -46,7 +47,7 @@ def export_main(argv: list[str] | None = None) -> int:
         else:
             save_program(model, out, with_lengths=not args.no_lengths)
         print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {model.architecture}, inputs: "
-              f"{model.objective_class.input_key}{'' if args.no_lengths else ', lengths'}; batch and time dynamic)")
+              f"{', '.join(input_names(model, not args.no_lengths))}; batch and time dynamic)")
         if args.check:
             parity = onnx_parity(model, out, with_lengths=not args.no_lengths)
             print(f"onnxruntime vs PyTorch on a padded batch of 5 x 13 steps: max |difference| {parity.max_abs:.2e}, "

@@ -135,6 +135,35 @@ def test_a_seasonal_difference_forecaster_exports_without_lengths(tmp_path):
     assert parity.max_scaled < TOLERANCE, parity
 
 
+@pytest.mark.parametrize("normalization, with_lengths", [("last_value", True), ("seasonal_difference", False)])
+def test_future_covariates_are_a_graph_input(normalization, with_lengths, tmp_path):
+    """A forecaster with future-known covariates exports with ``future`` (B, horizon, N) as its last input:
+    onnxruntime equals PyTorch on random covariates (so a graph that ignored them would fail), and other
+    covariates give other forecasts in onnxruntime too."""
+    import onnxruntime
+
+    model = _perturbed(Forecaster("gru", input_size=4, output_size=2, horizon=3, hidden_size=6, num_future=2,
+                                  normalization=normalization,
+                                  **({"season": 4} if normalization == "seasonal_difference" else {})))
+    path = export_onnx(model, tmp_path / "future.onnx", with_lengths=with_lengths)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    assert names == ["window", *(["lengths"] if with_lengths else []), "future"]
+    assert session.get_inputs()[-1].shape == ["batch", 3, 2]
+    parity = onnx_parity(model, path, with_lengths=with_lengths)
+    assert parity.max_scaled < TOLERANCE, parity
+    x, lengths = example_inputs(model, batch=2, steps=11)
+    feeds = {"window": x.numpy(), **({"lengths": lengths.numpy()} if with_lengths else {})}
+    outputs = [session.run(None, {**feeds, "future": np.full((2, 3, 2), v, np.float32)})[0] for v in (-1.0, 1.0)]
+    assert np.abs(outputs[0] - outputs[1]).max() > 1e-3
+    program = torch.export.load(str(save_program(model, tmp_path / "future.pt2", with_lengths=with_lengths)))
+    future = torch.ones(2, 3, 2)
+    args = (x, lengths, future) if with_lengths else (x, future)
+    with model.inference():
+        expected = model(x, lengths=lengths if with_lengths else None, future=future)
+    torch.testing.assert_close(program.module()(*args), expected, atol=TOLERANCE, rtol=TOLERANCE)
+
+
 def test_the_command_refuses_an_unknown_model(capsys):
     with pytest.raises(SystemExit) as err:
         main(["export", "no-such-model", "--format", "onnx"])
