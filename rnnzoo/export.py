@@ -94,12 +94,7 @@ def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool =
     ``torch.export.save(program, "model.pt2")`` and run it with ``torch.export.load(...).module()(x, lengths)``
     (then ``future`` for a forecaster with future-known covariates: the inputs in :func:`input_names` order)."""
     model = exportable_copy(model)
-    if getattr(model, "normalization", None) == "es":
-        raise ExportError(f"{getattr(model, 'architecture', 'this model')!r} is the ES-RNN-style hybrid "
-                          f"(normalization='es'): its Holt-Winters recursion steps through the window in Python and "
-                          f"checks the values, which torch.export cannot trace yet; export a 'last_value' or "
-                          f"'seasonal_difference' forecaster instead")
-    whole_windows = getattr(model, "normalization", None) == "seasonal_difference"
+    whole_windows = getattr(model, "normalization", None) in ("seasonal_difference", "es")
     if with_lengths and whole_windows:
         raise ExportError(f"{getattr(model, 'architecture', type(model).__name__)!r} (normalization="
                           f"{model.normalization!r}) reads whole windows of one length, with no lengths input: "
@@ -126,12 +121,12 @@ def input_names(model: TaskModel, with_lengths: bool = True) -> list[str]:
 
 
 def example_keywords(model: TaskModel, x: Tensor, seed: int = 0) -> dict[str, Tensor]:
-    """Seeded standard-normal stand-ins for the keyword inputs ``model`` needs beside ``x`` (shaped as
-    :meth:`~rnnzoo.tasks.base.TaskModel.synthetic_keywords` gives them; not its zeros, which would hide an input
-    the graph ignored)."""
+    """The keyword inputs ``model`` needs beside ``x`` (:meth:`~rnnzoo.tasks.base.TaskModel.synthetic_keywords`):
+    seeded standard-normal values in the shape of the float ones (not their zeros, which would hide an input the
+    graph ignored), integer ones (a hybrid's series ids) as given."""
     generator = torch.Generator().manual_seed(seed + 1)
-    return {name: torch.randn(value.shape, generator=generator).to(value.dtype)
-            for name, value in sorted(model.synthetic_keywords(x).items())}
+    return {name: torch.randn(value.shape, generator=generator).to(value.dtype) if value.is_floating_point()
+            else value for name, value in sorted(model.synthetic_keywords(x).items())}
 
 
 def example_inputs(model: TaskModel, batch: int, steps: int, seed: int = 0) -> tuple[Tensor, Tensor]:
@@ -218,11 +213,13 @@ def _example(model: TaskModel, with_lengths: bool
     """The export example (batch 3, 7 steps: neither 0 nor 1, which torch.export would specialise on), its dynamic
     axes, the graph's input names and the names of the keyword inputs among them."""
     # a seasonal forecaster reads windows longer than its season (the hybrid at least one, seasonal differences
-    # more than one, and the layer after the differencing at least two steps): the example is two seasons long
+    # more than one, and the scan after the first season or the differencing at least two steps): the example is
+    # two seasons long
     season = int(getattr(model, "season", 1) or 1)
     x, lengths = example_inputs(model, batch=3, steps=max(7, 2 * season + 1))
     batch = torch.export.Dim("batch")
-    time = torch.export.Dim("time", min=season + 2) if season > 1 else torch.export.Dim("time")
+    seasonal = getattr(model, "normalization", None) in ("es", "seasonal_difference")
+    time = torch.export.Dim("time", min=season + 2) if seasonal else torch.export.Dim("time")
     input_name = model.objective_class.input_key or "input"
     keywords = example_keywords(model, x)  # fixed shapes but the batch (a forecaster's horizon and covariates)
     args, axes, names = [x], [{0: batch, 1: time}], [input_name]
@@ -277,7 +274,7 @@ def _metadata(model: TaskModel, with_lengths: bool) -> dict[str, str]:
     inputs = "input (B, T, ...) and lengths (B,) int64, each in 1..T" if with_lengths \
         else "input (B, T, ...), every sequence full length"
     for name, value in example_keywords(model, model.synthetic_input(2, torch.Generator().manual_seed(0))).items():
-        inputs += f"; {name} (B, {', '.join(map(str, value.shape[1:]))})"
+        inputs += f"; {name} ({', '.join(['B', *map(str, value.shape[1:])])}){'' if value.is_floating_point() else ' int64'}"
 
     preprocessing = model.preprocessing.to_config() if model.preprocessing is not None else None
     return {

@@ -116,8 +116,8 @@ def test_missing_onnx_packages_name_the_install(monkeypatch, tmp_path):
     (lambda: PianoRollModel("gru", hidden_size=4, num_pitches=6), {"opset": 17}, "use opset >= 18"),
     (lambda: rnnzoo.nn.GRU(3, 4), {}, "wrap a bare rnnzoo.nn layer in a task model"),
     (lambda: PianoRollModel("lstm", hidden_size=4, num_pitches=6).double(), {}, r"model\.float\(\)"),
-    (lambda: Forecaster("gru", horizon=3, hidden_size=4, normalization="es", season=4), {"with_lengths": False},
-     "Holt-Winters recursion.*'last_value' or 'seasonal_difference'"),
+    (lambda: Forecaster("gru", horizon=3, hidden_size=4, normalization="es", season=4), {},
+     r"'es'\) reads whole windows.*with_lengths=False \(rnnzoo export --no-lengths\)"),
     (lambda: Forecaster("gru", horizon=3, hidden_size=4, normalization="seasonal_difference", season=4), {},
      r"whole windows.*with_lengths=False \(rnnzoo export --no-lengths\)"),
 ])
@@ -162,6 +162,22 @@ def test_future_covariates_are_a_graph_input(normalization, with_lengths, tmp_pa
     with model.inference():
         expected = model(x, lengths=lengths if with_lengths else None, future=future)
     torch.testing.assert_close(program.module()(*args), expected, atol=TOLERANCE, rtol=TOLERANCE)
+
+
+@pytest.mark.parametrize("season, num_series", [(1, 1), (4, 3)])
+def test_the_hybrid_exports_its_smoothing_as_a_scan(season, num_series, tmp_path):
+    """The ES-RNN-style hybrid (its Holt-Winters recursion a scan while exporting): onnxruntime equals PyTorch on
+    positive windows of another batch size and length; a hybrid of several series takes each window's ``series``
+    id as an input (the parity batch mixes them)."""
+    model = _perturbed(Forecaster("lstm", horizon=6, hidden_size=6, normalization="es", season=season,
+                                  num_series=num_series, quantiles=[0.1, 0.5, 0.9]))
+    path = export_onnx(model, tmp_path / "es.onnx", with_lengths=False)
+    parity = onnx_parity(model, path, with_lengths=False)
+    assert parity.max_scaled < TOLERANCE, parity
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["window", *(["series"] if num_series > 1 else [])]
 
 
 def test_the_command_refuses_an_unknown_model(capsys):

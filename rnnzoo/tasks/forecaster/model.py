@@ -282,16 +282,18 @@ class Forecaster(TaskModel):
         """The hybrid's forward (see the class docstring): scaled window in, scaled forecast out."""
         if lengths is not None:
             raise ValueError("normalization='es' reads whole windows of one length; lengths= is not supported")
-        batch, steps, targets = window.shape[0], window.shape[1], self.output_size
+        batch, targets = window.shape[0], self.output_size
         series = torch.zeros(batch, dtype=torch.long, device=window.device) if series is None else \
             torch.as_tensor(series, device=window.device).long().view(-1)
         num_series = self.smoothing.alpha_logit.shape[0]
-        if series.shape != (batch,) or bool((series < 0).any()) or bool((series >= num_series).any()):
+        exporting = torch.compiler.is_exporting()  # value checks cannot be traced: forecast() makes them
+        if not exporting and (series.shape != (batch,) or bool((series < 0).any())
+                              or bool((series >= num_series).any())):
             raise ValueError(f"series must hold one id in 0..{num_series - 1} per window (this model smooths "
                              f"{num_series} series), got {series.tolist()}")
         loc, scale = self._scaler_tensors(series, window)  # (B, F) each
         y = window[..., :targets] * scale[:, None, :targets] + loc[:, None, :targets]  # (B, T, K) series units
-        if bool((y <= 0).any()):
+        if not exporting and bool((y <= 0).any()):
             raise ValueError(f"normalization='es' is multiplicative (it divides by the level and the season): "
                              f"every target value must be > 0, but a window holds {float(y.min()):.4g}. Use "
                              f"normalization='last_value' (additive) for series with zeros or negative values, or "
@@ -301,8 +303,8 @@ class Forecaster(TaskModel):
         _, state = self.rnn(torch.cat([x, window[..., targets:]], -1))
         z = self._head(state, future).view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
         m = self.smoothing.season
-        ahead = [steps - m + h % m for h in range(self.horizon)]  # s_{T+h-m}, the last season repeated
-        factor = level[:, None, :] * seasonal[:, ahead]  # (B, H, K)
+        ahead = [h % m for h in range(self.horizon)]  # s_{T+h-m}: the last season (of any window length) repeated
+        factor = level[:, None, :] * seasonal[:, -m:][:, ahead]  # (B, H, K)
         out = factor.unsqueeze(-1) * torch.exp(z.clamp(-20.0, 20.0))  # (B, H, K, Q or 1) series units
         out = (out - loc[:, None, :targets, None]) / scale[:, None, :targets, None]  # back to scaled units
         return self._offset(out.sort(dim=-1).values) if self.quantiles else out[..., 0]
@@ -360,7 +362,7 @@ class Forecaster(TaskModel):
             return torch.zeros_like(window[:, 0]), torch.ones_like(window[:, 0])
         mean = torch.tensor(self.preprocessing.mean, dtype=window.dtype, device=window.device)  # (S, F)
         std = torch.tensor(self.preprocessing.std, dtype=window.dtype, device=window.device)
-        if int(series.max()) >= len(mean):
+        if not torch.compiler.is_exporting() and int(series.max()) >= len(mean):
             raise ValueError(f"series id {int(series.max())} but the preprocessing has scalers for {len(mean)} series")
         return mean[series], std[series]
 
@@ -379,10 +381,15 @@ class Forecaster(TaskModel):
         return series.unsqueeze(0)
 
     def synthetic_keywords(self, model_input: Tensor) -> dict[str, Tensor]:
-        """Zero (the training mean, scaled) future-known covariates for a synthetic input, when the model has any."""
-        if not self.num_future:
-            return {}
-        return {"future": model_input.new_zeros(model_input.shape[0], self.horizon, self.num_future)}
+        """Zero (the training mean, scaled) future-known covariates for a synthetic input, when the model has any,
+        and for a hybrid of several series each window's series id (in turn: 0, 1, ..., 0, 1, ...)."""
+        keywords = {}
+        if self.num_future:
+            keywords["future"] = model_input.new_zeros(model_input.shape[0], self.horizon, self.num_future)
+        if self.normalization == "es" and self.smoothing.alpha_logit.shape[0] > 1:
+            keywords["series"] = torch.arange(model_input.shape[0], device=model_input.device) % \
+                self.smoothing.alpha_logit.shape[0]
+        return keywords
 
     def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
                  quantiles: Sequence[float] | None = None,

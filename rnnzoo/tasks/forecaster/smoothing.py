@@ -41,6 +41,8 @@ class HoltWinters(nn.Module):
             level = y[:, :m].mean(1)  # (B, K)
             seasons = list((y[:, :m] / level.unsqueeze(1)).unbind(1))  # m x (B, K)
             gamma = torch.sigmoid(self.gamma_logit[series])  # (B, K)
+        if torch.compiler.is_exporting():  # a symbolic number of steps: the same recursion as one torch scan
+            return _scan_recursion(y, alpha, gamma if m > 1 else None, level, seasons)
         for t in range(max(m, 1), steps):
             s_back = seasons[t - m] if m > 1 else 1.0
             level = alpha * y[:, t] / s_back + (1 - alpha) * level  # (B, K)
@@ -48,3 +50,33 @@ class HoltWinters(nn.Module):
                 seasons.append(gamma * y[:, t] / level + (1 - gamma) * s_back)
         seasonal = torch.stack(seasons, 1) if m > 1 else torch.ones_like(y)  # (B, T, K)
         return level, seasonal
+
+
+def _scan_recursion(y: Tensor, alpha: Tensor, gamma: Tensor | None, level: Tensor,
+                    first_season: list[Tensor]) -> tuple[Tensor, Tensor]:
+    """:meth:`HoltWinters.forward`'s loop as ``torch``'s scan, which ``torch.export`` keeps as a loop over the
+    window's symbolic length (and the ONNX exporter writes as a ``Scan``): the carry holds the level and the last
+    ``m`` seasonal indices (oldest first), so ``s_{t-m}`` is always the carry's first one."""
+    from torch._higher_order_ops.scan import scan
+
+    m = len(first_season)
+    if gamma is None:  # no season: the level alone
+        def level_step(carry, y_t):
+            new = alpha * y_t + (1 - alpha) * carry[0]
+            return (new,), new.clone()  # scan's outputs may not alias its carry
+
+        (final,), _ = scan(level_step, (level.clone(memory_format=torch.contiguous_format),),
+                           y[:, 1:].transpose(0, 1))
+        return final, torch.ones_like(y)
+
+    def step(carry, y_t):
+        l_prev, ring = carry  # (B, K), (B, m, K)
+        s_back = ring[:, 0]
+        l_t = alpha * y_t / s_back + (1 - alpha) * l_prev
+        s_t = gamma * y_t / l_t + (1 - gamma) * s_back
+        return (l_t, torch.cat([ring[:, 1:], s_t.unsqueeze(1)], 1)), s_t.clone()
+
+    start = torch.stack(first_season, 1)  # (B, m, K)
+    carry = (level.clone(memory_format=torch.contiguous_format), start)  # scan wants carries laid out as it
+    (final, _), later = scan(step, carry, y[:, m:].transpose(0, 1))  # later: (T-m, B, K)
+    return final, torch.cat([start, later.transpose(0, 1)], 1)
