@@ -103,7 +103,8 @@ def export_program(model: TaskModel | str | os.PathLike, *, with_lengths: bool =
     # strict=False: trace the Python as it runs (the scan inside is captured either way).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)  # torch's own pytree deprecation, not the user's
-        return torch.export.export(_Forward(model, with_lengths, keywords), args, dynamic_shapes=dynamic_shapes, strict=False)
+        return torch.export.export(_Forward(model, with_lengths, keywords), args, dynamic_shapes=dynamic_shapes,
+                                   strict=False)
 
 
 def save_program(model: TaskModel | str | os.PathLike, path: str | os.PathLike, *, with_lengths: bool = True) -> Path:
@@ -274,7 +275,8 @@ def _metadata(model: TaskModel, with_lengths: bool) -> dict[str, str]:
     inputs = "input (B, T, ...) and lengths (B,) int64, each in 1..T" if with_lengths \
         else "input (B, T, ...), every sequence full length"
     for name, value in example_keywords(model, model.synthetic_input(2, torch.Generator().manual_seed(0))).items():
-        inputs += f"; {name} ({', '.join(['B', *map(str, value.shape[1:])])}){'' if value.is_floating_point() else ' int64'}"
+        shape = ", ".join(["B", *map(str, value.shape[1:])])
+        inputs += f"; {name} ({shape})" + ("" if value.is_floating_point() else " int64")
 
     preprocessing = model.preprocessing.to_config() if model.preprocessing is not None else None
     return {

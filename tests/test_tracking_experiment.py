@@ -67,8 +67,8 @@ def test_a_deleted_experiment_is_an_error_with_the_restore_command(store):
     client = MlflowClient(store)
     deleted = client.create_experiment("old")
     client.delete_experiment(deleted)
-    with pytest.raises(TrackingUnavailableError,
-                       match=rf"'old' \(id {deleted}\) was deleted.*mlflow experiments restore --experiment-id {deleted}"):
+    restore = f"mlflow experiments restore --experiment-id {deleted}"
+    with pytest.raises(TrackingUnavailableError, match=rf"'old' \(id {deleted}\) was deleted.*{restore}"):
         experiment_id(client, "old")
 
 
