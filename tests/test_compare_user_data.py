@@ -233,3 +233,21 @@ def test_pandas_index_column_is_not_a_series(tmp_path):
     pd.DataFrame({"y": np.arange(50.0)}).to_csv(path)  # to_csv's default writes the index as "Unnamed: 0"
     series = read_user_series(path)
     assert series.target_columns == ["y"] and len(series.arrays) == 1
+
+
+@pytest.mark.parametrize("freq", ["MS", "ME", "QS-OCT", "D", "h", "W-SUN"])
+def test_the_time_column_frequency_is_pandas_string_without_a_warning(freq):
+    # pandas 3.1 warns on every inferred_freq read (it is moving to offset objects); users saw it in compare's output.
+    import warnings
+
+    import pandas as pd
+
+    from rnnzoo.compare.user_series import _inferred_frequency
+
+    index = pd.date_range("2020-01-01", periods=12, freq=freq)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _inferred_frequency(index)
+    with warnings.catch_warnings():  # the string pandas gave before (with its warning): the same one, e.g. QS-JAN
+        warnings.simplefilter("ignore")
+        assert got == index.inferred_freq

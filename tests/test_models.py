@@ -64,6 +64,7 @@ def test_language_model_uniform_init_covers_every_parameter(cell):
     model = LanguageModel(cell=cell, vocab_size=50, embedding_dim=SMALL, hidden_size=SMALL, num_layers=2,
                           init_range=0.1)
     for name, param in model.named_parameters():
+        param = param.detach()
         assert float(param.abs().max()) <= 0.1, name
         # Uniform on [-0.1, 0.1] has standard deviation 0.1/sqrt(3) = 0.0577; the smallest tensor here (a bias
         # of 8 or a peephole of 8) still keeps its sample std far from the default init's zeros and ones.

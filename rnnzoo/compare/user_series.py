@@ -97,7 +97,7 @@ def _frequency(frame, time_column: str, path: Path, where: str) -> str | None:
                         f"({times.iloc[row - 1]} then {times.iloc[row]}); sort the rows by time, one row per step")
     if len(times) < 3:
         return None
-    frequency = pd.DatetimeIndex(times).inferred_freq
+    frequency = _inferred_frequency(pd.DatetimeIndex(times))
     if frequency is None:
         steps = np.diff(times.to_numpy())
         usual = np.median(steps)
@@ -199,6 +199,20 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
                       covariate_columns=covariates, frequency=frequency, season=season_of(frequency),
                       future_columns=future_columns,
                       calendar={"frequency": frequency, "cycles": list(cycles)} if calendar else None)
+
+
+def _inferred_frequency(index: Any) -> str | None:
+    """pandas' inferred frequency of a DatetimeIndex as its string ("MS", "QS-OCT" ...), or None. pandas 3.1
+    starts moving ``inferred_freq`` to an offset object and warns on every call (users saw that warning in
+    `rnnzoo compare`'s output); asking for the offset and taking its ``freqstr`` gives the same string silently."""
+    import pandas as pd
+
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            frequency = index.inferred_freq
+    except (KeyError, pd.errors.OptionError):  # pandas before 3.1: a string already, no warning
+        frequency = index.inferred_freq
+    return frequency if frequency is None or isinstance(frequency, str) else frequency.freqstr
 
 
 def default_input_length(shortest_train: int, horizon: int, season: int) -> int:
