@@ -8,6 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 
 from rnnzoo.tasks import TASKS, get_task
@@ -120,6 +121,17 @@ class RecurrentTask(L.LightningModule):
 
     def on_test_epoch_start(self):
         self.objective.reset_state("test")
+
+    def on_test_start(self) -> None:
+        offsets = getattr(self.model, "interval_offsets", None)
+        if offsets is not None and not bool(offsets.any()):
+            # calibrated=True with all-zero offsets: weights the end-of-fit calibration never reached (last.ckpt
+            # is saved before it runs), so the test would report the raw quantiles' coverage as if calibrated.
+            rank_zero_warn("this forecaster was built with calibrated=True but its interval offsets are all zero: "
+                           "these weights were never calibrated (last.ckpt, the resume point, is saved before "
+                           "CalibrateIntervals runs at the end of fit). Coverage and pinball loss below are the raw "
+                           "quantiles'; test the best checkpoint (checkpoints/best-*.ckpt), which holds the "
+                           "calibrated offsets")
 
     def configure_callbacks(self):
         """Keep the best checkpoint by the task's validation metric and the last one, in a fixed folder
