@@ -150,6 +150,7 @@ class Parity(NamedTuple):
 
     max_abs: float
     max_scaled: float
+    shape: tuple[int, int] = (0, 0)  # the (batch, steps) compared
 
 
 def onnx_parity(model: TaskModel, path: str | os.PathLike, *, batch: int = 5, steps: int = 13, seed: int = 1,
@@ -171,7 +172,7 @@ def onnx_parity(model: TaskModel, path: str | os.PathLike, *, batch: int = 5, st
     expected = expected if isinstance(expected, tuple) else (expected,)
     diffs = [(torch.from_numpy(g) - e.float()).abs() for g, e in zip(got, expected)]
     return Parity(max(float(d.max()) for d in diffs),
-                  max(float((d / (1 + e.float().abs())).max()) for d, e in zip(diffs, expected)))
+                  max(float((d / (1 + e.float().abs())).max()) for d, e in zip(diffs, expected)), (batch, steps))
 
 
 # ------------------------------------------------------------------------------------------------ internals

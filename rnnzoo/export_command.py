@@ -50,7 +50,10 @@ def export_main(argv: list[str] | None = None) -> int:
               f"{', '.join(input_names(model, not args.no_lengths))}; batch and time dynamic)")
         if args.check:
             parity = onnx_parity(model, out, with_lengths=not args.no_lengths)
-            print(f"onnxruntime vs PyTorch on a padded batch of 5 x 13 steps: max |difference| {parity.max_abs:.2e}, "
+            batch, steps = parity.shape
+            kind = "full-length" if args.no_lengths else "padded"
+            print(f"onnxruntime vs PyTorch on a {kind} batch of {batch} x {steps} steps: max |difference| "
+                  f"{parity.max_abs:.2e}, "
                   f"relative to 1 + |output| {parity.max_scaled:.2e}")
     # ValueError: an unknown name, a bad folder (the registry's and hub's errors are ValueErrors).
     except (ExportError, HubError, ValueError) as err:

@@ -88,6 +88,7 @@ def test_the_command_exports_a_bundled_model_and_checks_it(tmp_path, capsys):
     assert main(["export", "pianoroll-rnn-20k.jsb", "--format", "onnx", "--out", str(out), "--check"]) == 0
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "max |difference|" in printed
+    assert "on a padded batch of 5 x 13 steps" in printed  # the batch it checked, as onnx_parity reports it
     model = rnnzoo.load("pianoroll-rnn-20k.jsb")
     assert onnx_parity(model, out, batch=4, steps=21, seed=5).max_abs < TOLERANCE
     import onnx
@@ -133,6 +134,7 @@ def test_a_seasonal_difference_forecaster_exports_without_lengths(tmp_path):
     path = export_onnx(model, tmp_path / "sdiff.onnx", with_lengths=False)
     parity = onnx_parity(model, path, with_lengths=False)
     assert parity.max_scaled < TOLERANCE, parity
+    assert parity.shape == (5, 27)  # windows of two seasons and more: 2 * 12 + 3 steps, not the default 13
 
 
 @pytest.mark.parametrize("normalization, with_lengths", [("last_value", True), ("seasonal_difference", False)])
