@@ -18,6 +18,12 @@ Choices made on the way, and why:
 
 - **Padding is zeroed before the time loops.** Values past a sequence's length never reach its outputs, but a
   NaN there used to reach the weight gradients (0 x NaN is NaN). Zeroing with `torch.where` keeps them out.
+- **Numbers are read as spreadsheets write them** (`rnnzoo/codecs/numbers.py`): thousands separators and decimal
+  commas in the one notation every cell of a column fits; cells that two notations read differently (`"1,234"`)
+  are an error asking which. A column that is numbers but for some cells is refused naming the cell, never left
+  out. Columns that count time (dates, years, a row number) are never picked as the values to forecast.
+- **Value checks run after the cast to float32**, the dtype the model computes in: 1e39 is an error, not NaN.
+- **Numeric options are checked when parsed**: below their minimum they are refused with the allowed range.
 - **Saves go through a staging folder.** A save that fails part-way leaves an existing model whole.
 - **A new SQLite MLflow store is created under a file lock** (`mlflow.db.lock`): concurrent first runs raced in
   MLflow's schema migration and could leave the store broken; a store a crash left half-migrated is reported

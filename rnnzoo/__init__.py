@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from rnnzoo.version import __version__  # noqa: E402
 
 from rnnzoo import families as _families  # noqa: E402,F401  (registers the zoo's names)
 from rnnzoo.registry import list_models, list_pretrained, register_model  # noqa: E402

@@ -16,10 +16,11 @@ from typing import Any
 
 import lightning as L
 
+from rnnzoo.errors import RnnzooError
 from rnnzoo.hub import HubError
 
 
-class HubPushError(RuntimeError):
+class HubPushError(RnnzooError, RuntimeError):
     """Training finished but the push did not; the message says where the checkpoint is and how to push it."""
 
 
@@ -63,10 +64,10 @@ class HubPush(L.Callback):
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        from rnnzoo import __version__
         from rnnzoo.factory import push_to_hub
         from rnnzoo.hub import WEIGHTS_NAME, save_pretrained, sha256_file, write_pretrained_info
         from rnnzoo.pretrained import PretrainedInfo
+        from rnnzoo.version import __version__
 
         model, source, metrics = self._chosen(trainer, pl_module)
         datamodule = trainer.datamodule

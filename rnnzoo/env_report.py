@@ -47,7 +47,7 @@ def env_main(argv: list[str]) -> int:
         return 0
     import torch
 
-    from rnnzoo import __version__
+    from rnnzoo.version import __version__
     from rnnzoo.nn import native
 
     cuda = torch.cuda.is_available()

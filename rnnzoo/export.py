@@ -29,6 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from rnnzoo.errors import RnnzooError
 from rnnzoo.tasks.base import TaskModel
 
 DEFAULT_OPSET = 18  # the ONNX exporter's own default in torch 2.13; onnxruntime 1.32 runs up to 23
@@ -36,7 +37,7 @@ FORMATS = ("onnx", "torch-export")
 _INSTALL = "pip install 'rnnzoo[onnx]' (or: pip install onnx onnxscript onnxruntime)"
 
 
-class ExportError(RuntimeError):
+class ExportError(RnnzooError, RuntimeError):
     """A model, option or environment that cannot export: the message names the problem and the fix."""
 
 
@@ -194,9 +195,9 @@ def exportable_copy(model: TaskModel | str | os.PathLike) -> TaskModel:
     """A CPU eval-mode copy of a float32 task model, or the model a name or folder loads (the caller's model is
     left as it was); an :class:`ExportError` for anything else."""
     if isinstance(model, (str, os.PathLike)):
-        import rnnzoo
+        from rnnzoo.factory import load
 
-        model = rnnzoo.from_pretrained(model) if Path(model).is_dir() else rnnzoo.load(str(model))
+        model = load(model)
     if not isinstance(model, TaskModel):
         raise ExportError(f"export takes an rnnzoo task model (rnnzoo.load / rnnzoo.create_model), got "
                           f"{type(model).__name__}; wrap a bare rnnzoo.nn layer in a task model, or call "
@@ -271,7 +272,7 @@ def _name_dynamic_axes(model) -> None:
 
 
 def _metadata(model: TaskModel, with_lengths: bool) -> dict[str, str]:
-    from rnnzoo import __version__
+    from rnnzoo.version import __version__
 
     inputs = "input (B, T, ...) and lengths (B,) int64, each in 1..T" if with_lengths \
         else "input (B, T, ...), every sequence full length"

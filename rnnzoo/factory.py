@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from torch import nn
 
@@ -22,8 +23,51 @@ from rnnzoo.registry import (
     unknown_model_message,
 )
 
-__all__ = ["HubError", "ModelFileError", "create_model", "from_pretrained", "load", "load_folder",
-           "load_pretrained_info", "push_to_hub"]
+__all__ = ["HubError", "ModelFileError", "ModelSource", "create_model", "from_pretrained", "load", "load_folder",
+           "load_pretrained_info", "parse_model_source", "push_to_hub"]
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model comes from: a zoo name, a Hub repo (at a revision) or a local folder."""
+
+    kind: Literal["zoo", "hub", "folder"]
+    name: str  # the zoo name, the repo id, or the folder's path
+    revision: str | None = None
+
+
+def parse_model_source(spec: str | os.PathLike) -> ModelSource:
+    """The one reading of a model source (timm's ``parse_model_name``), shared by every loader and command.
+
+    ``hf-hub:org/repo[@revision]`` is a Hub repo; ``local-dir:PATH`` and any path to an existing folder are a
+    folder (an existing folder is never read as a Hub id); anything else must be a zoo name. A non-existing
+    ``a/b`` is refused with both fixes (the Hub prefix, or the folder's right path).
+    """
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
+    if not isinstance(spec, str):
+        raise TypeError(f"a model source is a name, a URI or a folder path, got {type(spec).__name__}")
+    if spec.startswith("hf-hub:"):
+        repo_id, _, revision = spec.removeprefix("hf-hub:").partition("@")
+        if not hub.is_repo_id(repo_id):
+            raise ValueError(f"{spec!r}: expected hf-hub:org/repo or hf-hub:org/repo@revision")
+        return ModelSource("hub", repo_id, revision or None)
+    if spec.startswith("local-dir:"):
+        folder = Path(spec.removeprefix("local-dir:")).expanduser()
+        if not folder.is_dir():
+            raise ModelFileError(f"{spec}: no such folder")
+        return ModelSource("folder", str(folder))
+    folder = Path(spec).expanduser()
+    if spec and folder.is_dir():
+        return ModelSource("folder", str(folder))
+    if hub.is_repo_id(spec):
+        raise ModelFileError(f"{spec!r} is no folder here ({Path.cwd()}) and looks like a Hugging Face Hub repo id; "
+                             f"load it with 'hf-hub:{spec}', or give the saved folder's right path")
+    if "/" in spec or os.sep in spec or spec.startswith((".", "~")):
+        raise ModelFileError(f"{spec!r} is neither a folder, a zoo name nor a Hub repo id (no folder of that name "
+                             f"exists from {Path.cwd()}); give the saved folder's right path")
+    check_model_name(spec)
+    return ModelSource("zoo", spec)
 
 
 def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Module:
@@ -32,15 +76,14 @@ def create_model(name: str, pretrained: bool = False, **overrides: Any) -> nn.Mo
     Args:
         name: an architecture (``"pianoroll-gru-20k"``), with a weights tag for pretrained ones
             (``"pianoroll-gru-20k.jsb"``), or a ``hf-hub:org/repo[@revision]`` / ``local-dir:PATH`` URI
-            (those always load weights, as :func:`load`).
+            (those always load weights, as :func:`load`), or a saved folder's path.
         pretrained: load the trained weights (bundled in the package: no network). Raises
             :class:`~rnnzoo.registry.NoPretrainedWeightsError` when the architecture has none.
         **overrides: init arguments replacing the architecture's (e.g. ``dropout=0.3``). Overrides that change
             sizes break the parameter match and, with ``pretrained=True``, fail strict weight loading.
     """
-    if name.startswith(("hf-hub:", "local-dir:")):
+    if parse_model_source(name).kind != "zoo":
         return load(name, **overrides)
-    check_model_name(name)
     if pretrained:
         return load_pretrained_info(get_pretrained_info(name), **overrides)
     architecture, tag = split_model_name(name)
@@ -127,17 +170,26 @@ def from_pretrained(
     Hub downloads go through ``snapshot_download``: the Hugging Face cache, ``HF_HUB_OFFLINE``, ``HF_ENDPOINT``,
     ``revision`` (branch, tag or commit) and ``token`` work as usual. ``overrides`` replace init arguments.
     """
-    path = Path(dir_or_repo)
-    if path.is_dir():
-        return load_folder(path, expected_sha256=expected_sha256, strict=strict, **overrides)
-    name = str(dir_or_repo)
-    if name.startswith(("hf-hub:", "local-dir:")) or (not hub.is_repo_id(name) and is_model(name)):
-        return load(name, **overrides)
-    if not hub.is_repo_id(name):
-        raise ModelFileError(f"{name!r} is neither a folder, a zoo name nor a Hub repo id (org/name)")
-    folder = hub.download(name, revision, token, cache_dir)
-    where = f"Hub repo {name}" + (f"@{revision}" if revision else "")
-    return load_folder(folder, where=where, expected_sha256=expected_sha256, strict=strict, **overrides)
+    name = os.fspath(dir_or_repo)
+    if not Path(name).is_dir() and hub.is_repo_id(name) and not name.startswith(("hf-hub:", "local-dir:")):
+        name = f"hf-hub:{name}"  # from_pretrained's own convention (Hugging Face's): a bare org/name is a repo
+    source = parse_model_source(name)
+    if source.kind == "hub" and revision is not None:
+        source = ModelSource("hub", source.name, revision)
+    return _load_source(source, token=token, cache_dir=cache_dir, expected_sha256=expected_sha256, strict=strict,
+                        **overrides)
+
+
+def _load_source(source: ModelSource, *, token: str | bool | None = None, cache_dir: str | None = None,
+                 expected_sha256: str | None = None, strict: bool = True, **overrides: Any) -> nn.Module:
+    """The model ``source`` names, with its weights."""
+    if source.kind == "folder":
+        return load_folder(source.name, expected_sha256=expected_sha256, strict=strict, **overrides)
+    if source.kind == "hub":
+        folder = hub.download(source.name, source.revision, token, cache_dir)
+        where = f"Hub repo {source.name}" + (f"@{source.revision}" if source.revision else "")
+        return load_folder(folder, where=where, expected_sha256=expected_sha256, strict=strict, **overrides)
+    return load_pretrained_info(get_pretrained_info(source.name), **overrides)
 
 
 def load_pretrained_info(info: PretrainedInfo, **overrides: Any) -> nn.Module:
@@ -157,28 +209,19 @@ def load_pretrained_info(info: PretrainedInfo, **overrides: Any) -> nn.Module:
     return model
 
 
-def load(name_or_uri: str, **overrides: Any) -> nn.Module:
+def load(name_or_uri: str | os.PathLike, **overrides: Any) -> nn.Module:
     """Load a model with its weights and preprocessing, ready for raw input (``forecast``, ``perplexity``,
     ``classify``, ``sample``...).
 
     Args:
         name_or_uri: a zoo name with pretrained weights (``"pianoroll-gru-20k.jsb"``; see
             ``rnnzoo.list_pretrained()``), ``"hf-hub:org/repo"`` or ``"hf-hub:org/repo@revision"``, or
-            ``"local-dir:PATH"`` (a folder written by :func:`rnnzoo.save_pretrained`). A bare ``org/repo`` is
-            refused: prefix it with ``hf-hub:``.
+            ``"local-dir:PATH"`` or the path of an existing folder (written by :func:`rnnzoo.save_pretrained`,
+            ``rnnzoo compare`` or ``model.save_pretrained``). A bare ``org/repo`` that is no folder is refused:
+            prefix it with ``hf-hub:``.
         **overrides: init arguments to replace (e.g. ``dropout=0.0``).
     """
-    if name_or_uri.startswith("hf-hub:"):
-        repo_id, _, revision = name_or_uri.removeprefix("hf-hub:").partition("@")
-        if not hub.is_repo_id(repo_id):
-            raise ValueError(f"{name_or_uri!r}: expected hf-hub:org/repo or hf-hub:org/repo@revision")
-        return from_pretrained(repo_id, revision=revision or None, **overrides)
-    if name_or_uri.startswith("local-dir:"):
-        folder = Path(name_or_uri.removeprefix("local-dir:")).expanduser()
-        if not folder.is_dir():
-            raise ModelFileError(f"{name_or_uri}: no such folder")
-        return load_folder(folder, **overrides)
-    return create_model(name_or_uri, pretrained=True, **overrides)
+    return _load_source(parse_model_source(name_or_uri), **overrides)
 
 
 def push_to_hub(

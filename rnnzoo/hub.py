@@ -31,17 +31,19 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 
+from rnnzoo.errors import RnnzooError
+
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
 FORMAT_VERSION = 1
 CONFIG_KEYS = {"architecture", "task", "init_args", "preprocessing", "num_params", "pretrained",
-               "format_version", "rnnzoo_version"}
+               "format_version", "rnnzoo_version", "training_run"}
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
-class ModelFileError(ValueError):
+class ModelFileError(RnnzooError, ValueError):
     """A saved model folder that cannot be loaded as it is: the message names the file and what to do."""
 
 
@@ -49,7 +51,7 @@ class WeightsMismatchError(ModelFileError):
     """A readable weights file whose tensors do not fit the model built from config.json (shapes or keys)."""
 
 
-class HubError(OSError):
+class HubError(RnnzooError, OSError):
     """A Hub repo that cannot be reached, found or read from the cache."""
 
 
@@ -62,6 +64,70 @@ def _hub_endpoint() -> str | None:
     """HF_ENDPOINT as it is now (None: the library's default, https://huggingface.co)."""
     endpoint = os.environ.get("HF_ENDPOINT")
     return endpoint.rstrip("/") if endpoint else None
+
+
+#: seconds a Hub call may wait for a connection or for the next bytes of an answer (not for a whole transfer)
+DEFAULT_HUB_TIMEOUT = 6.0
+HUB_TIMEOUT_VARIABLE = "RNNZOO_HUB_TIMEOUT"
+
+
+def hub_timeout() -> float:
+    """``RNNZOO_HUB_TIMEOUT`` seconds (default 6: a silent endpoint failed a load in 11 s and a push in 8 s here, retries included), read
+    when a call starts."""
+    text = os.environ.get(HUB_TIMEOUT_VARIABLE, "").strip()
+    try:
+        value = float(text) if text else DEFAULT_HUB_TIMEOUT
+    except ValueError:
+        raise HubError(f"{HUB_TIMEOUT_VARIABLE}={text!r} is not a number of seconds; unset it or give e.g. 30") from None
+    if not value > 0:
+        raise HubError(f"{HUB_TIMEOUT_VARIABLE}={text!r}: give a number of seconds above 0")
+    return value
+
+
+def _bounded_hub_session() -> None:
+    """Bound every wait of huggingface_hub's shared HTTP client: its default client has no timeout, and its API
+    calls pass ``timeout=None`` themselves, so an endpoint that accepts the connection and never answers held
+    ``load`` and ``push`` for over 600 s. A transport caps each request's connect/read/write/pool timeout at
+    :func:`hub_timeout` seconds, whatever the call asked; it bounds each wait for a connection or for more bytes,
+    so a slow but moving download still finishes. A client factory the user set (a proxy, certificates) is left
+    alone."""
+    from huggingface_hub.utils import _http
+
+    factory = getattr(_http, "_GLOBAL_CLIENT_FACTORY", None)
+    timeout = hub_timeout()
+    if factory is not _http.default_client_factory and getattr(factory, "rnnzoo_timeout", None) is None:
+        return  # the user's own factory
+    if getattr(factory, "rnnzoo_timeout", None) == timeout:
+        return
+    import httpx2
+
+    class BoundedTransport(httpx2.HTTPTransport):
+        def handle_request(self, request):
+            asked = request.extensions.get("timeout") or {}
+            request.extensions["timeout"] = {
+                key: timeout if asked.get(key) is None else min(asked[key], timeout)
+                for key in ("connect", "read", "write", "pool")}
+            return super().handle_request(request)
+
+    def bounded_client():
+        return httpx2.Client(event_hooks={"request": [_http.hf_request_event_hook]}, follow_redirects=True,
+                             timeout=timeout, transport=BoundedTransport())
+
+    bounded_client.rnnzoo_timeout = timeout
+    _http.set_client_factory(bounded_client)
+
+
+def _no_answer(err: BaseException) -> bool:
+    """Whether ``err`` means the Hub did not answer (a refused connection, a timeout), as opposed to an answer."""
+    if isinstance(err, (OSError, TimeoutError)):
+        return True
+    return type(err).__module__.split(".")[0] in ("httpx", "httpx2", "requests", "urllib3", "httpcore")
+
+
+def _no_answer_message(what: str) -> str:
+    return (f"cannot reach the Hub at {_hub_endpoint() or 'https://huggingface.co'} to {what}: no answer within "
+            f"{hub_timeout():g} s ({HUB_TIMEOUT_VARIABLE} sets it) or the connection was refused; check the network "
+            f"or HF_ENDPOINT")
 
 
 def _hub_offline() -> bool:
@@ -96,6 +162,7 @@ def save_pretrained(
     preprocessing: dict[str, Any] | None = None,
     pretrained_info: Any = None,
     repo_id: str | None = None,
+    training_run: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``model`` to ``save_directory`` as config.json + model.safetensors + README.md.
 
@@ -107,13 +174,15 @@ def save_pretrained(
         pretrained_info: a :class:`rnnzoo.registry.PretrainedInfo` of the run that trained these weights; its
             metrics go into the card's model-index. Leave it out for anything not trained and measured.
         repo_id: the Hub repo the folder is for, used in the model card's loading example.
+        training_run: what the run that trained these weights recorded (``rnnzoo compare`` passes its data, seed,
+            MLflow run id, validation and test metrics); stored in config.json and shown in the card.
 
     Returns:
         The folder's path.
     """
-    from rnnzoo import __version__
+    from rnnzoo.version import __version__
 
-    texts = _config_and_card(model, preprocessing, pretrained_info, repo_id)
+    texts = _config_and_card(model, preprocessing, pretrained_info, repo_id, training_run)
 
     def write(staging: Path) -> None:
         (staging / CONFIG_NAME).write_text(texts[CONFIG_NAME])
@@ -138,9 +207,10 @@ def write_pretrained_info(model: nn.Module, folder: str | os.PathLike, pretraine
     return _replace_files(Path(folder), write, tuple(texts))
 
 
-def _config_and_card(model: nn.Module, preprocessing: Any, pretrained_info: Any, repo_id: str | None) -> dict[str, str]:
+def _config_and_card(model: nn.Module, preprocessing: Any, pretrained_info: Any, repo_id: str | None,
+                     training_run: dict[str, Any] | None = None) -> dict[str, str]:
     """The texts of config.json and README.md for ``model`` (see :func:`save_pretrained`)."""
-    from rnnzoo import __version__
+    from rnnzoo.version import __version__
     from rnnzoo.model_card import render_model_card
 
     if not hasattr(model, "config") or not getattr(model, "task", ""):
@@ -160,6 +230,8 @@ def _config_and_card(model: nn.Module, preprocessing: Any, pretrained_info: Any,
         "format_version": FORMAT_VERSION,
         "rnnzoo_version": __version__,
     }
+    if training_run:  # only when recorded: other folders keep config.json as before
+        config["training_run"] = training_run
     try:
         config_text = json.dumps(config, indent=2, allow_nan=False)
     except (TypeError, ValueError) as err:
@@ -298,16 +370,18 @@ def download(repo_id: str, revision: str | None, token: str | bool | None, cache
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
-    from rnnzoo import __version__
+    from rnnzoo.version import __version__
 
     offline = _hub_offline()
     cache_dir = cache_dir or _hub_cache()
     at = f"{repo_id}@{revision}" if revision else repo_id
+    _bounded_hub_session()
     try:
         path = snapshot_download(
             repo_id, revision=revision, token=token, cache_dir=cache_dir, endpoint=_hub_endpoint(),
             local_files_only=offline, library_name="rnnzoo", library_version=__version__,
             allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, CARD_NAME],  # never even download a pickle
+            etag_timeout=hub_timeout(),
         )
     except RevisionNotFoundError:
         raise HubError(f"Hub repo {repo_id!r} has no revision {revision!r}; use a branch, tag or commit it has") from None
@@ -319,8 +393,12 @@ def download(repo_id: str, revision: str | None, token: str | bool | None, cache
         if offline:
             raise HubError(f"{at} is not in the Hugging Face cache ({cache_dir or 'default cache'}) and offline "
                            f"mode is on (HF_HUB_OFFLINE=1); load it once online, or unset HF_HUB_OFFLINE") from None
-        raise HubError(f"cannot reach the Hub for {at} and it is not in the Hugging Face cache; check the network "
-                       f"or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use only cached models") from None
+        raise HubError(f"{_no_answer_message(f'download {at}')}; it is not in the Hugging Face cache either (set "
+                       f"HF_HUB_OFFLINE=1 to use only cached models)") from None
+    except Exception as err:
+        if not _no_answer(err):
+            raise
+        raise HubError(f"{_no_answer_message(f'download {at}')} ({type(err).__name__})") from None
     return Path(path)
 
 
@@ -345,6 +423,7 @@ def upload_folder(
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
+    _bounded_hub_session()
     api = HfApi(endpoint=_hub_endpoint(), token=token)
     try:
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
@@ -356,8 +435,6 @@ def upload_folder(
         raise  # the Hub answered: its message (permissions, a bad name) is the one to read
     except Exception as err:
         # No answer at all: the HTTP client's transport errors (httpx's ConnectError, timeouts), not OSErrors.
-        if not (isinstance(err, OSError) or type(err).__module__.split(".")[0] in ("httpx", "httpx2", "requests",
-                                                                                     "urllib3", "httpcore")):
+        if not _no_answer(err):
             raise
-        raise HubError(f"cannot reach the Hub at {_hub_endpoint() or 'https://huggingface.co'} to push {repo_id} "
-                       f"({type(err).__name__}: {err}); check the network or HF_ENDPOINT") from None
+        raise HubError(f"{_no_answer_message(f'push {repo_id}')} ({type(err).__name__}: {err})") from None

@@ -19,7 +19,7 @@ import lightning as L
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from rnnzoo import __version__
+from rnnzoo.version import __version__
 from rnnzoo.hub import save_pretrained
 from rnnzoo.tracking import already_exists
 

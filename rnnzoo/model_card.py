@@ -61,6 +61,13 @@ def render_model_card(config: dict[str, Any], card_tags: tuple[str, str], repo_i
             f"- weights sha256: `{info['weights_sha256']}`", "",
             "| metric | value |", "|---|---|", *[f"| {k} | {v} |" for k, v in info["metrics"].items()],
         ]
+    elif config.get("training_run"):
+        run = config["training_run"]
+        lines += [f"- {key.replace('_', ' ')}: {value}" for key, value in run.items() if not isinstance(value, dict)]
+        for split in ("validation", "test"):
+            if run.get(split):
+                lines += ["", f"| {split} metric | value |", "|---|---|",
+                          *[f"| {k} | {v:.6g} |" for k, v in run[split].items()]]
     else:
         lines.append("No training run or metrics are recorded with these weights.")
     return "\n".join(lines) + "\n"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from rnnzoo.options import AT_LEAST_1, positive_number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     forecast = parser.add_argument_group("forecasters")
     forecast.add_argument("--column", nargs="+", help="value column(s) of a CSV/Parquet file (default: the "
                                                       "columns the model was trained on, else every numeric one)")
-    forecast.add_argument("--horizon", type=int, help="steps ahead (default: the model's)")
+    forecast.add_argument("--horizon", type=AT_LEAST_1, help="steps ahead (default: the model's)")
     forecast.add_argument("--series", default="0", help="which trained series' scaler (index or name)")
     forecast.add_argument("--quantiles", nargs="+", type=float, metavar="LEVEL",
                           help="print these quantile levels of a quantile (or Gaussian) forecaster, e.g. 0.1 0.5 0.9")
@@ -40,21 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     text = parser.add_argument_group("language models")
     text.add_argument("--perplexity", action="store_true", help="print the perplexity of the text instead of "
                                                                 "continuing it")
-    text.add_argument("--max-new-tokens", type=int, default=50)
-    text.add_argument("--temperature", type=float, default=1.0)
+    text.add_argument("--max-new-tokens", type=AT_LEAST_1, default=50)
+    text.add_argument("--temperature", type=positive_number, default=1.0)
     music = parser.add_argument_group("piano-roll models")
-    music.add_argument("--steps", type=int, default=64, help="frames to sample")
+    music.add_argument("--steps", type=AT_LEAST_1, default=64, help="frames to sample")
     parser.add_argument("--seed", type=int, default=None, help="seed of a sampled output (text, music)")
     parser.add_argument("--out", help="write the result here (.csv for forecasts, .mid for music, else text)")
     return parser
-
-
-def _load(name: str):
-    import rnnzoo
-
-    if Path(name).is_dir():
-        return rnnzoo.from_pretrained(name)
-    return rnnzoo.load(name)
 
 
 def predict_main(argv: list[str] | None = None) -> int:
@@ -62,16 +55,13 @@ def predict_main(argv: list[str] | None = None) -> int:
     the error's message."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from rnnzoo.data.errors import DataError
-    from rnnzoo.hub import HubError, ModelFileError
-    from rnnzoo.registry import NoPretrainedWeightsError, UnknownModelError
-    from rnnzoo.tasks import PreprocessingError
+    from rnnzoo.errors import RnnzooError
+    from rnnzoo.factory import load
 
     try:
-        model = _load(args.model)
+        model = load(args.model)
         result = model.predict_from_files(args.inputs, args)
-    except (PreprocessingError, DataError, ModelFileError, HubError, UnknownModelError,
-            NoPretrainedWeightsError) as err:
+    except RnnzooError as err:
         parser.exit(2, f"rnnzoo predict: error: {err}\n")
     if result is not None:
         print(result)

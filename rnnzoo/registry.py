@@ -20,6 +20,7 @@ import fnmatch
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from rnnzoo.errors import RnnzooError
 from rnnzoo.pretrained import PretrainedInfo
 
 if TYPE_CHECKING:
@@ -29,11 +30,11 @@ _model_entrypoints: dict[str, Callable[..., "nn.Module"]] = {}  # architecture -
 _model_pretrained: dict[str, dict[str, PretrainedInfo]] = {}  # architecture -> tag -> weights metadata
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(RnnzooError, ValueError):
     """A model name the registry does not know; the message lists the closest known names."""
 
 
-class NoPretrainedWeightsError(ValueError):
+class NoPretrainedWeightsError(RnnzooError, ValueError):
     """``pretrained=True`` for an architecture (or tag) that has no trained weights."""
 
 

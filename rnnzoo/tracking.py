@@ -22,10 +22,12 @@ from typing import Any
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.loggers.logger import rank_zero_experiment
 
+from rnnzoo.errors import RnnzooError
+
 DEFAULT_STORE = "mlflow.db"
 
 
-class TrackingUnavailableError(RuntimeError):
+class TrackingUnavailableError(RnnzooError, RuntimeError):
     """The tracking URI cannot be used; raised before any training starts."""
 
 

@@ -483,4 +483,127 @@ TRACKING = [
          r"MLflow's file store"),
 ]
 
-CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING]
+# ------------------------------------------------------------------------------------- round 2 (issue 26)
+def _year_and(tmp: Path, column: str, cells: list[str]) -> Path:
+    rows = "".join(f'{1980 + i},"{c}"\n' for i, c in enumerate(cells))
+    return _csv(tmp, f"year,{column}\n{rows}")
+
+
+def _thousands_separators(tmp: Path) -> Any:
+    import warnings
+
+    sales = [f"{1234.5 + 1000 * i * i:,.1f}" for i in range(40)]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        data = _series(_year_and(tmp, "sales", sales))
+    return data.preprocessing["timeseries"]["scaler"]["mean"][0], [str(w.message) for w in seen]
+
+
+def _user_series(tmp: Path, path: Path) -> Any:
+    from rnnzoo.compare.user_series import read_user_series
+
+    return read_user_series(path)
+
+
+def _semicolon_csv(tmp: Path) -> Any:
+    path = _csv(tmp, "day;price\n" + "".join(f"2024-01-{d:02d};{d * d},5\n" for d in range(1, 29)))
+    series = _user_series(tmp, path)
+    return series.target_columns, series.arrays[0][:2, 0].tolist()
+
+
+def _mismatched_ensemble(_: Path) -> Any:
+    import rnnzoo
+    from rnnzoo.tasks.forecaster import ForecastEnsemble
+
+    return ForecastEnsemble([rnnzoo.load("forecaster-gru-20k.co2"), rnnzoo.load("quantile-forecaster-gru-20k.sunspots")])
+
+
+def _bad_ensemble_json(tmp: Path) -> Any:
+    import rnnzoo
+    from rnnzoo.tasks.forecaster import ForecastEnsemble
+
+    folder = ForecastEnsemble([rnnzoo.load("forecaster-gru-20k.co2")]).save_pretrained(tmp / "ens")
+    (folder / "ensemble.json").write_text("members: [member-0]\n")
+    return ForecastEnsemble.from_pretrained(folder)
+
+
+def _co2_npy(tmp: Path) -> str:
+    np.save(tmp / "co2.npy", np.linspace(330.0, 345.0, 60))
+    return str(tmp / "co2.npy")
+
+
+def _silent_hub_load(_: Path) -> Any:
+    """``rnnzoo.load("hf-hub:...")`` against an endpoint that accepts connections and never answers."""
+    import socket
+
+    import rnnzoo
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)  # the kernel accepts the connections; nobody reads or answers
+    keys = ("HF_ENDPOINT", "HF_TOKEN", "RNNZOO_HUB_TIMEOUT")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(HF_ENDPOINT=f"http://127.0.0.1:{server.getsockname()[1]}", HF_TOKEN="dummy-token",
+                      RNNZOO_HUB_TIMEOUT="2")
+    try:
+        return rnnzoo.load("hf-hub:me/x")
+    finally:
+        server.close()
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+ROUND_2 = [
+    Case("hub-never-answers", "saved models", "`rnnzoo.load('hf-hub:...')` from an endpoint that never answers",
+         _silent_hub_load, OSError, r"no answer within 2 s \(RNNZOO_HUB_TIMEOUT sets it\)"),
+    Case("csv-target-bad-cell", "data", "`rnnzoo compare --data` a CSV `year,co2` where one co2 cell reads `12.3x`",
+         lambda tmp: _user_series(tmp, _year_and(tmp, "co2", [str(300 + i) for i in range(10)] + ["12.3x"] +
+                                                 [str(311 + i) for i in range(30)])), ValueError,
+         r"column 'co2' is numbers except row 10, '12.3x'; fix that cell \(the column is not dropped\)"),
+    Case("csv-time-only", "data", "a CSV `year,name` (no column of values) for `rnnzoo compare`",
+         lambda tmp: _user_series(tmp, _csv(tmp, "year,name\n" + "".join(f"{1990 + i},n{i}\n" for i in range(40)))),
+         ValueError, r"no column to forecast.*'year' left out: it counts time.*name it with --target"),
+    Case("thousands-separators", "data", 'a CSV `year,sales` with cells like `"1,234.5"`', _thousands_separators,
+         check=lambda r: abs(r[0][0] - (1234.5 + 1000 * sum(i * i for i in range(28)) / 28)) < 1 and
+         any("left out ['year']" in w for w in r[1]),
+         outcome="sales read as 1234.5 ...; year left out with a warning (it counts time)"),
+    Case("ambiguous-separators", "data", 'cells like `"1,234"` (1234 or 1.234?)',
+         lambda tmp: _series(_year_and(tmp, "sales", [f"{i},{(37 * i) % 1000:03d}" for i in range(1, 41)])),
+         ValueError, r"read as numbers in two ways.*thousands=.*decimal="),
+    Case("semicolon-csv", "data", "a `;`-separated CSV with decimal commas", _semicolon_csv,
+         check=lambda r: r == (["price"], [1.5, 4.5]), outcome="read with ';' and decimal commas: price 1.5, 4.5 ..."),
+    Case("beyond-float32", "models", "`forecast(np.full(60, 1e39))` (beyond float32)",
+         lambda _: __import__("rnnzoo").load("forecaster-gru-20k.co2").forecast(np.full(60, 1e39)), ValueError,
+         r"beyond float32's range .*rescale"),
+    Case("ensemble-mismatch", "models", "`ForecastEnsemble([monthly CO2 model, yearly sunspots model])`",
+         _mismatched_ensemble, ValueError, r"disagree on series.*strict=False"),
+    Case("ensemble-json-bad", "saved models", "a non-JSON `ensemble.json`", _bad_ensemble_json, ValueError,
+         r"ensemble.json is not an ensemble description \(JSONDecodeError"),
+    Case("max-epochs-zero", "command line", "`rnnzoo compare --max-epochs 0`",
+         lambda tmp: _cli("compare", "--data", "co2", "--max-epochs", "0"), SystemExit, r"^2$",
+         outcome="exit 2: 'argument --max-epochs: 0 is below the minimum: allowed 1 or more'"),
+    Case("horizon-negative", "command line", "`rnnzoo compare --horizon -3` / `--horizon 0`",
+         lambda tmp: _cli("compare", "--data", "co2", "--horizon", "-3"), SystemExit, r"^2$",
+         outcome="exit 2: 'argument --horizon: -3 is below the minimum: allowed 1 or more'"),
+    Case("patience-negative", "command line", "`rnnzoo compare --patience -1`",
+         lambda tmp: _cli("compare", "--data", "co2", "--patience", "-1"), SystemExit, r"^2$",
+         outcome="exit 2: 'argument --patience: -1 is below the minimum: allowed 0 or more'"),
+    Case("max-new-tokens-float", "command line", "`rnnzoo predict WORD_MODEL text --max-new-tokens 2.5`",
+         lambda tmp: _cli("predict", "wordlm-lstm-4600k.ptb", "the", "--max-new-tokens", "2.5"), SystemExit, r"^2$",
+         outcome="exit 2: \"argument --max-new-tokens: '2.5' is not a whole number\""),
+    Case("predict-missing-text-file", "command line", "`rnnzoo predict WORD_MODEL boook.txt --perplexity` (a typo)",
+         lambda tmp: __import__("rnnzoo").load("wordlm-lstm-4600k.ptb").predict_from_files(
+             ["boook.txt"], __import__("argparse").Namespace(perplexity=True, out=None)), ValueError,
+         r"boook.txt: no such file"),
+    Case("predict-missing-series-file", "command line", "`rnnzoo predict forecaster-gru-20k.co2 elecc.csv` (a typo)",
+         lambda tmp: _cli("predict", "forecaster-gru-20k.co2", "elecc.csv"), SystemExit, r"^2$",
+         outcome="exit 2: 'elecc.csv: no such file; give the series as a CSV, Parquet or .npy file'"),
+    Case("predict-future-unused", "command line", "`rnnzoo predict --future f.csv` on a model without future inputs",
+         lambda tmp: _cli("predict", "forecaster-gru-20k.co2", _co2_npy(tmp), "--future", "f.csv"), SystemExit,
+         r"^2$", outcome="exit 2: 'reads no future-known covariates ...; leave --future out'"),
+    Case("predict-out-missing-folder", "command line", "`rnnzoo predict ... --out missing/f.csv`",
+         lambda tmp: _cli("predict", "forecaster-gru-20k.co2", _co2_npy(tmp), "--out", "missing/f.csv"), SystemExit,
+         r"^2$", outcome="exit 2, before forecasting: 'the folder missing does not exist; create it first'"),
+]
+
+CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING, *ROUND_2]

@@ -2,6 +2,7 @@
 runs hang under one parent run, and the test metrics are those of the best-by-validation checkpoint."""
 
 import json
+from pathlib import Path
 
 import lightning as L
 import pytest
@@ -146,7 +147,15 @@ def test_test_metrics_come_from_the_best_validation_checkpoint(co2_run):
         runs = [r for r in results["runs"] if r["cell"] == cell]
         best = min(runs, key=lambda r: r["best_val"])
         assert entry["seed"] == best["seed"] and entry["bytes"] > 0
-        loaded = rnnzoo.load(f"local-dir:{entry['path']}")
+        # A name no zoo entry has, loaded by its bare path (the folder compare wrote), its run on record.
+        assert entry["path"].endswith(f"models/{cell}-seed{best['seed']}")
+        assert not rnnzoo.list_models(f"{cell}-seed*")
+        loaded = rnnzoo.load(entry["path"])
+        run = json.loads((Path(entry["path"]) / "config.json").read_text())["training_run"]
+        assert run["mlflow_run_id"] == best["run_id"] and run["seed"] == best["seed"]
+        assert run["test"] == best["test"] and run["validation"] == {"val/mae": best["best_val"]}
+        card = (Path(entry["path"]) / "README.md").read_text()
+        assert best["run_id"] in card and "No training run" not in card
         task = RecurrentTask.load_from_checkpoint(best["best_checkpoint"], map_location="cpu")
         for (name, a), b in zip(loaded.state_dict().items(), task.model.state_dict().values()):
             assert torch.equal(a, b), name

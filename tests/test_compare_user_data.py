@@ -189,17 +189,23 @@ def csv_dir(tmp_path):
 
 @pytest.mark.parametrize("content, options, message", [
     ("y\n1\n2\n", SeriesOptions(target=["sales"]), r"no column\(s\) \['sales'\]; the table has \['y'\]"),
-    ("year,co2\n" + "".join(f"{1990 + i},{300 + i}\n" for i in range(60)), SeriesOptions(),
-     r"several numeric columns \['year', 'co2'\] could be forecast; name the one\(s\) to forecast with --target"),
+    ("a,b\n" + "".join(f"{(7 * i) % 11},{300 + i * i}\n" for i in range(60)), SeriesOptions(),
+     r"several numeric columns \['a', 'b'\] could be forecast; name the one\(s\) to forecast with --target"),
+    # the bad cell makes co2 text to pandas: it is still the column to forecast, and its cell is named
+    ("year,co2\n" + "".join(f"{1990 + i},{300 + i}\n" for i in range(60)).replace("310\n", "12.3x\n"),
+     SeriesOptions(), r"column 'co2' is numbers except row 10, '12.3x'; fix that cell"),
+    ("year,name\n" + "".join(f"{1990 + i},n{i}\n" for i in range(60)), SeriesOptions(),
+     r"no column to forecast.*'name' left out: text, not numbers; 'year' left out: it counts time \(evenly spaced "
+     r"whole numbers.*--target"),
     ("y\n" + "1.0\n" * 40 + "12.3x\n" + "1.0\n" * 40, SeriesOptions(target=["y"]),
-     r"column 'y', row 40 .* holds '12.3x', which is not a number.*not dropped"),
+     r"column 'y' is numbers except row 40, '12.3x'; fix that cell \(the column is not dropped\)"),
     ("x,y\n" + "0,1.0\n" * 40 + "0,\n" + "0,1.0\n" * 40, SeriesOptions(target=["y"]),
      r"1 empty or NaN cell\(s\), the first at row 40.*interpolate"),
     ("y\n" + "1.0\n" * 30, SeriesOptions(target=["y"], horizon=12),
      r"30 steps.*fewer than the horizon 12.*--horizon 4 or less"),
     ("t,y\n" + "".join(f"2001-{m:02d}-01,1\n" for m in range(1, 13)) + "soon,1\n", SeriesOptions(time_column="t"),
      r"time column 't', row 12: 'soon' does not parse"),
-    ("t,y\n2001-01-01,1\n2001-02-01,2\n2001-04-01,3\n2001-05-01,4\n", SeriesOptions(time_column="t"),
+    ("t,y\n2001-01-01,1\n2001-02-01,5\n2001-04-01,2\n2001-05-01,4\n", SeriesOptions(time_column="t"),
      r"not evenly spaced.*asfreq"),
 ])
 def test_bad_series_files_name_the_fix(csv_dir, store, content, options, message, capsys):
@@ -207,6 +213,25 @@ def test_bad_series_files_name_the_fix(csv_dir, store, content, options, message
     path.write_text(content)
     with pytest.raises(DataError, match=message):
         compare(str(path), series_options=options, out_dir=csv_dir / "out", tracking_uri=store, **FAST)
+
+
+def test_the_default_target_is_the_column_of_values_read_as_written(tmp_path):
+    # "1,234.5" cells (thousands separators, quoted as spreadsheets export them) are numbers; the year column
+    # counts time and is never forecast; the note says so.
+    from rnnzoo.compare.user_series import read_user_series
+
+    path = tmp_path / "sales.csv"
+    sales = [1234.5 + 1000 * i for i in range(40)]
+    path.write_text("year,sales\n" + "".join(f'{1980 + i},"{v:,.1f}"\n' for i, v in enumerate(sales)))
+    series = read_user_series(path)
+    assert series.target_columns == ["sales"] and series.arrays[0][:, 0].tolist() == pytest.approx(sales)
+    assert series.notes == ["'year' left out: it counts time (evenly spaced whole numbers, like years or a row "
+                            "number); name it with --time-column"]
+    # ';'-separated with decimal commas, as spreadsheets in such locales export: the day counts time
+    path.write_text("day;price\n" + "".join(f"2024-01-{d:02d};{d * d},5\n" for d in range(1, 29)))
+    series = read_user_series(path)
+    assert series.target_columns == ["price"] and series.arrays[0][:3, 0].tolist() == [1.5, 4.5, 9.5]
+    assert series.notes == ["'day' left out: it counts time (dates); name it with --time-column"]
 
 
 def test_bad_folders_and_texts(tmp_path, store, capsys):

@@ -62,6 +62,22 @@ def test_refusals(tmp_path):
     assert np.allclose(by_path.forecast(np.arange(20.0)), member.forecast(np.arange(20.0)), atol=1e-5)
 
 
+def test_members_of_other_series_are_refused(tmp_path):
+    co2, sunspots = rnnzoo.load("forecaster-gru-20k.co2"), rnnzoo.load("quantile-forecaster-gru-20k.sunspots")
+    with pytest.raises(PreprocessingError, match=r"disagree on series: member 0 \(forecaster-gru-20k\): \['co2'\]; "
+                                                 r"member 1 \(quantile-forecaster-gru-20k\): \['sunspots'\].*strict=False"):
+        ForecastEnsemble([co2, sunspots])
+    ForecastEnsemble([co2, sunspots], strict=False)  # told otherwise
+    other_season = _member(1, "last_value", 8)
+    other_season.preprocessing.season = 12
+    with pytest.raises(PreprocessingError, match="disagree on season"):
+        ForecastEnsemble([_member(0, "last_value", 8), other_season])
+    folder = ForecastEnsemble([co2]).save_pretrained(tmp_path / "ens")
+    (folder / "ensemble.json").write_text("members: [member-0]\n")  # YAML, not JSON
+    with pytest.raises(PreprocessingError, match=r"ensemble.json is not an ensemble description \(JSONDecodeError"):
+        ForecastEnsemble.from_pretrained(folder)
+
+
 def test_save_and_load_an_ensemble(tmp_path):
     members = [_member(0, "last_value", 8), _member(1, "seasonal_difference", 12, season=4)]
     ensemble = ForecastEnsemble(members, combine="mean")

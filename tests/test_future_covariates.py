@@ -221,3 +221,52 @@ def test_user_table_with_future_covariates_and_calendar(tmp_path):
         model.forecast(history)
     with pytest.raises(PreprocessingError, match="no DatetimeIndex"):
         model.forecast(history, future=pd.DataFrame({"price": future_price}))
+
+
+def test_a_dated_table_history_by_column_name(tmp_path):
+    # The user's own table, columns in another order, an extra column, the date column and no calendar columns:
+    # the same forecast as the internal layout (targets, future covariates, calendar), dated by the next months.
+    path = tmp_path / "sales.csv"
+    monthly_table(path)
+    preset, _ = user_data_preset(path, series=SeriesOptions(target=["sales"], time_column="month",
+                                                            future_covariates=["price"], calendar=True))
+    dm = preset.datamodule()
+    scaler_block = dm.preprocessing["timeseries"]
+    assert scaler_block["columns"] == ["sales", "price", "month_sin", "month_cos"]
+    assert scaler_block["time_column"] == "month" and scaler_block["frequency"] == "MS"
+    model = Forecaster("gru", input_size=4, output_size=1, horizon=12, hidden_size=4, num_future=3)
+    model.preprocessing = dm.preprocessing
+    frame = pd.read_csv(path).assign(note="x")
+    history = frame.iloc[-dm.input_length:][["price", "note", "month", "sales"]]
+    internal = read_user_series(path, ["sales"], None, None, "month", ["price"], calendar=True).arrays[0]
+    horizon = pd.date_range("2010-01-01", periods=12, freq="MS")  # the 12 months after the table's last
+    future_price = np.linspace(-1, 1, 12)
+    by_array = model.forecast(internal[-dm.input_length:], future=np.column_stack(
+        [future_price, calendar_features(horizon, ["month"])]))
+    by_name = model.forecast(history, future=pd.DataFrame({"price": future_price}))  # dates from the history
+    assert isinstance(by_name, pd.Series) and by_name.name == "sales"
+    assert list(by_name.index) == list(horizon)
+    np.testing.assert_allclose(by_name.to_numpy(), by_array, rtol=1e-6)
+    shorter = model.forecast(history.set_index(pd.to_datetime(history.pop("month"))), 3,
+                             future=pd.DataFrame({"price": future_price}, index=horizon))
+    np.testing.assert_allclose(shorter.to_numpy(), by_array[:3], rtol=1e-6)
+    with pytest.raises(PreprocessingError, match=r"no column\(s\) \['price'\].*by name, in any order"):
+        model.forecast(frame.iloc[-dm.input_length:][["month", "sales"]], future=pd.DataFrame({"price": future_price}))
+
+
+def test_a_calendar_only_model_forecasts_from_a_dated_history(tmp_path):
+    path = tmp_path / "sales.csv"
+    monthly_table(path)
+    preset, _ = user_data_preset(path, series=SeriesOptions(target=["sales"], time_column="month", calendar=True))
+    dm = preset.datamodule()
+    model = Forecaster("gru", input_size=3, output_size=1, horizon=12, hidden_size=4, num_future=2)
+    model.preprocessing = dm.preprocessing
+    frame = pd.read_csv(path)
+    dated_series = frame.set_index(pd.to_datetime(frame["month"]))["sales"].iloc[-dm.input_length:]
+    by_dates = model.forecast(frame[["month", "sales"]].iloc[-dm.input_length:])
+    horizon = pd.date_range("2010-01-01", periods=12, freq="MS")
+    months = pd.to_datetime(frame["month"]).iloc[-dm.input_length:]
+    internal = np.column_stack([dated_series.to_numpy(), calendar_features(months, ["month"])])
+    by_hand = model.forecast(internal, future=calendar_features(horizon, ["month"]))
+    np.testing.assert_allclose(by_dates.to_numpy(), by_hand, rtol=1e-6)
+    assert list(by_dates.index) == list(horizon)

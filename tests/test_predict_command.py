@@ -31,7 +31,7 @@ def test_a_bad_cell_in_the_csv_names_the_fix(tmp_path, capsys):
     csv.write_text("co2\n" + "\n".join(["315.7"] * 30 + ["12.3x"] + ["316.0"] * 30) + "\n")
     with pytest.raises(SystemExit):
         main(["predict", "forecaster-gru-20k.co2", str(csv), "--column", "co2"])
-    assert "non-numeric values in ['co2']" in capsys.readouterr().err
+    assert "column 'co2' is numbers except row 30, '12.3x'; fix that cell" in capsys.readouterr().err
 
 
 def test_generate_and_perplexity(tmp_path, capsys):

@@ -8,6 +8,7 @@ import logging
 import sys
 
 from rnnzoo.compare.presets import PRESETS
+from rnnzoo.options import AT_LEAST_0, AT_LEAST_1, positive_number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,10 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cells", nargs="+", default=["rnn", "lstm", "peephole_lstm", "gru"],
                    help="cells to compare (rnn lstm peephole_lstm gru; peephole-lstm also works)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--max-epochs", type=int, default=None,
+    p.add_argument("--max-epochs", type=AT_LEAST_1, default=None,
                    help="at most this many epochs per run (default: the dataset's; 100 for your own series)")
-    p.add_argument("--max-time", type=float, default=None, help="seconds of fitting per run")
-    p.add_argument("--patience", type=int, default=None,
+    p.add_argument("--max-time", type=positive_number, default=None, help="seconds of fitting per run")
+    p.add_argument("--patience", type=AT_LEAST_0, default=None,
                    help="early stopping on validation after this many epochs without improvement (default: the "
                         "dataset's, 10 for your own series; 0: off)")
     series = p.add_argument_group("your own series (--data FILE.csv or .parquet)")
@@ -48,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "test origin take minutes on long series)")
     series.add_argument("--series-id", help="long format: the column that tells the series apart")
     series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season")
-    series.add_argument("--horizon", type=int, help="steps to forecast (default: one season, else 1)")
-    series.add_argument("--input-length", type=int, help="window length (default: max(2 season, 2 horizon, 8))")
-    series.add_argument("--season", type=int, help="seasonal period (default: from --time-column, else 1)")
+    series.add_argument("--horizon", type=AT_LEAST_1, help="steps to forecast (default: one season, else 1)")
+    series.add_argument("--input-length", type=AT_LEAST_1, help="window length (default: max(2 season, 2 horizon, 8))")
+    series.add_argument("--season", type=AT_LEAST_1, help="seasonal period (default: from --time-column, else 1)")
     p.add_argument("--quantiles", nargs="+", type=float, metavar="LEVEL",
                         help="forecast these quantile levels in (0, 1) (pinball loss), e.g. 0.1 0.5 0.9: adds the "
                              "pinball loss, CRPS and interval coverage, and a probabilistic verdict against ETS/ARIMA")
@@ -66,24 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "it costs the sum of its members")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
-    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--lr", type=positive_number, default=None)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--clip", type=float, default=None, help="gradient-norm clipping (default: the dataset's)")
+    p.add_argument("--clip", type=positive_number, default=None, help="gradient-norm clipping (default: the dataset's)")
     p.add_argument("--lr-scheduler", type=json.loads, default=argparse.SUPPRESS, metavar="JSON",
                    help='a torch.optim.lr_scheduler class and arguments, e.g. \'{"class_path": "MultiStepLR", '
                         '"init_args": {"milestones": [4, 5], "gamma": 0.5}}\' (default: the dataset\'s; null: none)')
     p.add_argument("--forget-bias", type=float, default=None,
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
-    p.add_argument("--init-range", type=float, default=None, metavar="R",
+    p.add_argument("--init-range", type=positive_number, default=None, metavar="R",
                    help="ptb only: every weight uniform in [-R, R] (Zaremba et al. 2014 used 0.1)")
     search = p.add_argument_group(
         "learning-rate search (Optuna: TPE, median pruning; one study per cell, validation only)")
-    search.add_argument("--lr-search", type=int, default=0, metavar="N",
+    search.add_argument("--lr-search", type=AT_LEAST_0, default=0, metavar="N",
                         help="search each cell's learning rate with N trials (added to the cell's study, which a "
                              "rerun or another machine continues) and train its runs at the best")
     search.add_argument("--lr-range", type=float, nargs=2, default=[1e-4, 3e-2], metavar=("LOW", "HIGH"),
                         help="learning rates searched, on a log scale (default 1e-4 3e-2)")
-    search.add_argument("--search-epochs", type=int, default=None,
+    search.add_argument("--search-epochs", type=AT_LEAST_1, default=None,
                         help="epochs per trial (default: --max-epochs)")
     search.add_argument("--search-size", action="store_true",
                         help="also search each cell's hidden size within --size-range of its parameter-matched "
@@ -100,13 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--search-seed", type=int, default=None,
                         help="TPE sampler seed (default: the first of --seeds); give each machine sharing a "
                              "study its own")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--limit", type=int, default=None, help="jsb only: parse only the first N chorales (quick runs)")
+    p.add_argument("--batch-size", type=AT_LEAST_1, default=None)
+    p.add_argument("--limit", type=AT_LEAST_1, default=None, help="jsb only: parse only the first N chorales (quick runs)")
     p.add_argument("--out", default="compare", help="output folder")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
                                                         "sqlite:///mlflow.db)")
     p.add_argument("--experiment", default="rnnzoo-compare")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0: leave as is)")
+    p.add_argument("--threads", type=AT_LEAST_0, default=1, help="torch intra-op threads (0: leave as is)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="Lightning progress bars")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-save-models", dest="save_models", action="store_false")

@@ -23,6 +23,7 @@ from rnnzoo.compare.plot import plot_curves
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
 from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings, train_one
 from rnnzoo.compare.summary import results_markdown, summarise
+from rnnzoo.errors import RnnzooError
 from rnnzoo.families import CELL_NAMES as CELLS
 
 DataSource = str | os.PathLike | L.LightningDataModule | Callable[[], L.LightningDataModule]
@@ -154,12 +155,13 @@ def compare(
         Everything written to results.json (``meta``, ``verdict``, ``cells``, ``runs``, ``lr_search``,
         ``baselines``, ``models``, ``files``).
     """
-    from rnnzoo import __version__, save_pretrained
-    from rnnzoo.compare.quiet import quiet_training
     from rnnzoo.compare.ensemble import ENSEMBLE, collect_point_forecasts, ensemble_cost, ensemble_runs
+    from rnnzoo.compare.quiet import quiet_training
     from rnnzoo.compare.verdict import build_verdict, collect_item_scores, inference_ms_per_step, verdict_markdown
+    from rnnzoo.hub import save_pretrained
     from rnnzoo.mlflow_export import git_commit
     from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri
+    from rnnzoo.version import __version__
 
     preset, user_data = None, None
     if isinstance(data, (str, os.PathLike)) and not (isinstance(data, str) and data in PRESETS):
@@ -317,8 +319,10 @@ def compare(
         saved = {}
         if save_models:
             for cell, (r, task) in best_task.items():
-                folder = save_pretrained(task.model, out / "models" / r.model,
-                                         preprocessing=task.model.preprocessing)
+                # <cell>-seed<k>: a folder name no zoo name can be (zoo names start with their family)
+                folder = save_pretrained(task.model, out / "models" / saved_model_name(r),
+                                         preprocessing=task.model.preprocessing,
+                                         training_run=_training_run(r, data_name, out))
                 size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
                 saved[cell] = {"path": str(folder), "bytes": size, "seed": r.seed, "run_id": r.run_id,
                                "best_val": r.best_val, "test": r.test}
@@ -358,6 +362,8 @@ def compare(
         notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
                  f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
                                                     if settings.patience else "") + "."]
+        if user_data and user_data.get("targets"):  # say which column was forecast and which were not read
+            notes.append(_columns_note(user_data, data_name))
         if settings.lr_scheduler:
             notes.append(f"Learning-rate schedule: `{json.dumps(settings.lr_scheduler)}`.")
         if model_overrides:
@@ -450,7 +456,29 @@ def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budg
     return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
 
 
-class CompareOptionError(ValueError):
+def _columns_note(user_data: dict[str, Any], data_name: str) -> str:
+    """results.md's sentence on the columns of a user's table: what was forecast, read, and left out (and why)."""
+    read = [f"covariates {user_data['covariates']}"] if user_data.get("covariates") else []
+    read += [f"future covariates {user_data['future_covariates']}"] if user_data.get("future_covariates") else []
+    left = user_data.get("columns_left_out") or []
+    return (f"Columns of {data_name}: forecast {user_data['targets']}" + "".join(f"; read {r}" for r in read)
+            + (f"; {'; '.join(left)}" if left else "; no other column") + ".")
+
+
+def saved_model_name(run: RunResult) -> str:
+    """The folder name of a run's saved model under ``<out>/models/``: ``gru-seed0``, never a zoo name."""
+    return f"{run.cell}-seed{run.seed}"
+
+
+def _training_run(run: RunResult, data_name: str, out: Path) -> dict[str, Any]:
+    """What a saved model's config.json and card record of the compare run that trained it."""
+    return {"data": data_name, "comparison": str(out), "cell": run.cell, "seed": run.seed, "lr": run.lr,
+            "mlflow_run_id": run.run_id, "best_epoch": run.best_epoch, "epochs": run.epochs,
+            "chosen_on": f"{run.monitor} (validation)", "validation": {run.monitor: run.best_val},
+            "test": {k: v for k, v in run.test.items()}}
+
+
+class CompareOptionError(RnnzooError, ValueError):
     """An option that does not fit the data (e.g. ``--quantiles`` for music): the command exits 2 with it."""
 
 

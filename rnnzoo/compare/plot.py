@@ -27,13 +27,6 @@ def mean_curve(runs: list[RunResult]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return np.arange(1, longest + 1), np.cumsum(np.nanmean(durations, axis=0)), np.nanmean(values, axis=0)
 
 
-def load_runs(results_json: str | Path) -> list[RunResult]:
-    """The compared runs (not the learning-rate trials) stored in a ``results.json``."""
-    import json
-
-    return [RunResult(**r) for r in json.loads(Path(results_json).read_text())["runs"]]
-
-
 def plot_curves(runs: list[RunResult], monitor: str, path: str | Path, title: str = "",
                 nominal_coverage: float | None = None) -> Path:
     """Write the two-panel PNG to ``path`` (matplotlib's Agg backend: no display needed); runs that recorded

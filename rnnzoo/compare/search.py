@@ -23,6 +23,7 @@ import lightning as L
 
 from rnnzoo.compare.models import CellModel
 from rnnzoo.compare.single_run import RunResult, TrainSettings, train_one
+from rnnzoo.errors import RnnzooError
 
 STUDY_TAG = "optuna.study"
 TRIAL_TAG = "optuna.trial"
@@ -30,7 +31,7 @@ STATE_TAG = "optuna.state"
 STUDY_ATTR = "rnnzoo.search"  # the study's user attribute: what its trials measured (checked when continuing one)
 
 
-class StudyMismatchError(ValueError):
+class StudyMismatchError(RnnzooError, ValueError):
     """A stored study cannot take this search's trials (another search space, or another direction)."""
 
 

@@ -106,6 +106,8 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
                                       proportions=proportions, num_targets=series.num_targets,
                                       num_future=len(series.future_columns),
                                       future_columns=series.future_columns or None, calendar=series.calendar,
+                                      columns=series.window_columns, time_column=series.time_column,
+                                      frequency=series.frequency,
                                       **{"batch_size": 32, **loader})
     datamodule.setup("fit")
     windows = datamodule.split_sizes()["train"]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rnnzoo.data.errors import DataError
+from rnnzoo.data.timeseries.read_table import read_table
 
 #: pandas offset prefixes -> the seasonal period they imply (the most common cycle of that sampling)
 SEASON_OF_FREQUENCY = {"Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "B": 5, "D": 7, "h": 24, "H": 24, "min": 60, "T": 60}
@@ -42,40 +43,31 @@ class UserSeries:
     notes: list[str] = field(default_factory=list)
     future_columns: list[str] = field(default_factory=list)  # known ahead: user columns, then calendar features
     calendar: dict[str, Any] | None = None  # {"frequency", "cycles"} when the last future columns are calendar
+    time_column: str | None = None
 
-
-def _read_table(path: Path):
-    import pandas as pd
-
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise DataError(f"{path}: unsupported file type {suffix!r}; pass a .csv or .parquet table")
-    try:
-        return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    except Exception as err:  # pandas raises many kinds; the message is what the user needs
-        raise DataError(f"{path}: could not be read as {suffix[1:]} ({err}); check the file") from None
+    @property
+    def window_columns(self) -> list[str] | None:
+        """The names of each array's features in order, when all series share them (a long table, or a wide one
+        with one target); None for a wide table of several targets, whose first feature differs per series."""
+        if self.num_targets == 1 and len(self.target_columns) > 1:
+            return None
+        return [*self.target_columns, *self.covariate_columns, *self.future_columns]
 
 
 def _numeric(frame, column: str, path: Path, offset: int = 0) -> np.ndarray:
-    """A column as float64, or an error naming the first cell that is not a number or is empty."""
-    import pandas as pd
+    """A column as float64 (numbers as spreadsheets write them), or an error naming the first cell that is not a
+    number or is empty."""
+    from rnnzoo.codecs.numbers import parse_numbers
 
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{path}: column {column!r}, row {row + offset} (line {row + offset + 2} of a CSV with a header) holds "
-            f"{frame[column].iloc[row]!r}, which is not a number. Fix or remove that cell; the column is not "
-            f"dropped or guessed")
-    missing = values.isna()
+    values = parse_numbers(frame[column], f"{path}: column {column!r}", offset)
+    missing = np.isnan(values)
     if missing.any():
-        rows = np.flatnonzero(missing.to_numpy())
+        rows = np.flatnonzero(missing)
         raise DataError(
             f"{path}: column {column!r} has {len(rows)} empty or NaN cell(s), the first at row {rows[0] + offset}. "
             f"Fill the gaps before comparing, e.g. df[{column!r}] = df[{column!r}].interpolate() (or .ffill()), "
             f"or cut the series where they start")
-    return values.to_numpy(dtype=np.float64)
+    return values
 
 
 def _frequency(frame, time_column: str, path: Path, where: str) -> str | None:
@@ -122,6 +114,43 @@ def season_of(frequency: str | None) -> int | None:
     return None
 
 
+def _default_target(frame, path: Path, reserved: set) -> tuple[list[str], list[str]]:
+    """The one column to forecast when the user named none, and a note on each column left out and why.
+
+    The rule: the table's one numeric column (numbers as spreadsheets write them, so a column with a bad cell
+    counts, and its cell is reported when it is read) that does not count time (dates, years, a row number).
+    Several such columns, or none, are an error that lists them."""
+    from rnnzoo.codecs.numbers import looks_numeric, time_like
+
+    candidates, notes, counting = [], [], {}
+    for column in frame.columns:
+        if column in reserved:
+            continue
+        if column.startswith("Unnamed:"):  # the index pandas' to_csv writes by default: a row number
+            notes.append(f"{column!r} left out: the row index pandas writes")
+        elif why := time_like(frame[column]):
+            counting[column] = why
+        elif not looks_numeric(frame[column]):
+            notes.append(f"{column!r} left out: text, not numbers")
+        else:
+            candidates.append(column)
+    numeric_counting = [c for c in counting if looks_numeric(frame[c])]
+    if not candidates and len(numeric_counting) == 1 and not notes[1:] and \
+            all(n.endswith("the row index pandas writes") for n in notes):
+        # the table's only column of numbers (beside a pandas index): forecast it, and say what it looks like
+        column = numeric_counting[0]
+        return [column], [f"{column!r} is forecast though it looks like a count of time ({counting[column]}): it is "
+                          f"the table's only numeric column", *notes]
+    notes += [f"{c!r} left out: it counts time ({why}); name it with --time-column" for c, why in counting.items()]
+    if not candidates:
+        raise DataError(f"{path}: no column to forecast among {list(frame.columns)} ({'; '.join(notes)}); name it "
+                        f"with --target")
+    if len(candidates) > 1:
+        raise DataError(f"{path}: several numeric columns {candidates} could be forecast; name the one(s) to "
+                        f"forecast with --target (each becomes a series), and inputs with --covariates")
+    return candidates, notes
+
+
 def read_user_series(path: str | os.PathLike, target: list[str] | None = None, covariates: list[str] | None = None,
                      series_id: str | None = None, time_column: str | None = None,
                      future_covariates: list[str] | None = None, calendar: bool = False) -> UserSeries:
@@ -130,9 +159,7 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
         raise DataError(f"{path}: --calendar derives calendar features from dates: name the date column with "
                         f"--time-column")
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; pass a CSV or Parquet table with one row per time step")
-    frame = _read_table(path)
+    frame = read_table(path)
     if frame.empty:
         raise DataError(f"{path}: the table has no rows")
     columns = [str(c) for c in frame.columns]
@@ -144,18 +171,9 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
     if missing:
         raise DataError(f"{path}: no column(s) {missing}; the table has {columns}. Name columns that exist "
                         f"(--target, --covariates, --series-id, --time-column)")
+    notes = []
     if target is None:
-        import pandas as pd
-
-        reserved = {series_id, time_column, *covariates, *future_covariates}
-        # "Unnamed: 0" is the index pandas' to_csv writes by default: a row number, never a series.
-        target = [c for c in columns if c not in reserved and not c.startswith("Unnamed:")
-                  and pd.api.types.is_numeric_dtype(frame[c])]
-        if not target:
-            raise DataError(f"{path}: no numeric column to forecast among {columns}; name it with --target")
-        if len(target) > 1:
-            raise DataError(f"{path}: several numeric columns {target} could be forecast; name the one(s) to "
-                            f"forecast with --target (each becomes a series), and inputs with --covariates")
+        target, notes = _default_target(frame, path, {series_id, time_column, *covariates, *future_covariates})
     overlap = sorted(set(target) & set(covariates))
     if overlap:
         raise DataError(f"{path}: {overlap} given as both target and covariate; a column is one or the other")
@@ -197,7 +215,7 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
     future_columns = [*future_covariates, *(calendar_columns(cycles) if calendar else [])]
     return UserSeries(arrays, names, num_targets=1 if series_id is None else len(target), target_columns=list(target),
                       covariate_columns=covariates, frequency=frequency, season=season_of(frequency),
-                      future_columns=future_columns,
+                      future_columns=future_columns, time_column=time_column, notes=notes,
                       calendar={"frequency": frequency, "cycles": list(cycles)} if calendar else None)
 
 
@@ -227,4 +245,4 @@ def describe(series: UserSeries) -> dict[str, Any]:
     return {"series": series.names, "num_targets": series.num_targets, "targets": series.target_columns,
             "covariates": series.covariate_columns, "future_covariates": series.future_columns,
             "calendar": series.calendar, "frequency": series.frequency, "season": series.season,
-            "lengths": [len(a) for a in series.arrays]}
+            "lengths": [len(a) for a in series.arrays], "columns_left_out": series.notes}

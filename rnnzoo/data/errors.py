@@ -1,9 +1,8 @@
-"""The one error type the data pipeline raises for bad input: its message names the file and the fix."""
+"""The one error type the data pipeline raises for bad input: its message names the file and the fix.
 
+It is :class:`rnnzoo.errors.DataError` (defined below the data layer so that :mod:`rnnzoo.codecs` raises it too).
+"""
 
-class DataError(ValueError):
-    """Input data that cannot be used as it is (missing, empty, wrong format, NaN/inf, too short).
+from rnnzoo.errors import DataError
 
-    Messages name the offending file (or array) and say what to do, so a user can fix their data without
-    reading rnnzoo's source.
-    """
+__all__ = ["DataError"]

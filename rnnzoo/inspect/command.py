@@ -16,6 +16,7 @@ import torch
 
 from rnnzoo.inspect.report import inspect_model
 from rnnzoo.inspect.resolve import resolve_model
+from rnnzoo.options import AT_LEAST_1
 
 #: --data names -> built-in DataModules (see docs/data.md); sizes must fit the model (e.g. 88 keys).
 BUILTIN_DATA = {
@@ -42,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", choices=sorted(BUILTIN_DATA), help="built-in data set for gate statistics "
                                                                       "and the gradient curve")
     parser.add_argument("--split", default="val", choices=["train", "val", "test"])
-    parser.add_argument("--max-batches", type=int, default=None, help="batches read for the statistics")
-    parser.add_argument("--max-lag", type=int, default=30)
-    parser.add_argument("--steps", type=int, default=48, help="length of the synthetic input")
+    parser.add_argument("--max-batches", type=AT_LEAST_1, default=None, help="batches read for the statistics")
+    parser.add_argument("--max-lag", type=AT_LEAST_1, default=30)
+    parser.add_argument("--steps", type=AT_LEAST_1, default=48, help="length of the synthetic input")
     parser.add_argument("--seed", type=int, default=0, help="seed of an untrained model and synthetic input")
     parser.add_argument("--out", default="inspect", help="output folder (default: ./inspect)")
     return parser

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from rnnzoo.errors import RnnzooError
+
 if TYPE_CHECKING:
     from torchmetrics import Metric
 
 
-class PreprocessingError(ValueError):
+class PreprocessingError(RnnzooError, ValueError):
     """Raw input that a model's preprocessing cannot encode: the message names the problem and the fix."""
 
 
@@ -181,7 +183,7 @@ class TaskModel(nn.Module):
     def push_to_hub(self, repo_id: str, **kwargs: Any):
         """Upload to the Hub repo ``repo_id`` (see :func:`rnnzoo.push_to_hub`: ``private``, ``token``,
         ``revision``, ``commit_message``); returns huggingface_hub's ``CommitInfo``."""
-        from rnnzoo.hub import push_to_hub
+        from rnnzoo.factory import push_to_hub
 
         return push_to_hub(self, repo_id, **kwargs)
 

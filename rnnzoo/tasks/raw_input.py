@@ -54,13 +54,21 @@ def as_sequence(value: Any, features: int, what: str) -> np.ndarray:
     if array.shape[1] != features:
         raise PreprocessingError(f"{what} has {array.shape[1]} features per step, the model reads {features}; "
                                  f"pass (steps, {features}) values in the order the model was trained on")
-    bad = np.argwhere(~np.isfinite(array))
+    with np.errstate(over="ignore"):  # overflow is reported below, as an error naming the value
+        cast = array.astype(np.float32)  # checked after the cast: the model computes in float32
+    bad = np.argwhere(~np.isfinite(cast))
     if len(bad):
         step, feature = (int(i) for i in bad[0])
+        value = array[step, feature]
+        if np.isfinite(value):
+            raise PreprocessingError(
+                f"{what}[{step}, {feature}] is {value:g}, beyond float32's range (±{np.finfo(np.float32).max:.3g}) "
+                f"that the model computes in ({len(bad)} such values in all); rescale the data (e.g. to other "
+                f"units) before using the model")
         raise PreprocessingError(
-            f"{what}[{step}, {feature}] is {array[step, feature]} ({len(bad)} non-finite values in all); fill gaps "
+            f"{what}[{step}, {feature}] is {value} ({len(bad)} non-finite values in all); fill gaps "
             f"first, e.g. pandas' .interpolate() or .ffill(), or cut the sequence before them")
-    return array.astype(np.float32)
+    return cast
 
 
 def as_sequences(values: Any, features: int, what: str) -> list[np.ndarray]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -107,10 +106,3 @@ class PianoRollDataModule(SequenceDataModule):
             self.datasets[split] = SequenceDataset([{"roll": torch.from_numpy(r.astype(np.float32))} for r in rolls])
             self.lengths[split] = [len(r) for r in rolls]
         self.preprocessing["piano_roll"]["data_sha256"] = self.info.get("content_sha256")
-
-    @staticmethod
-    def frames_to_roll(frames: Sequence[Sequence[int]]) -> torch.Tensor:
-        """MIDI numbers per frame -> a float ``(T, 88)`` roll (for predicting on your own notes)."""
-        from rnnzoo.tasks.piano_roll.preprocessing import KeyRange
-
-        return torch.from_numpy(KeyRange().frames_to_roll(frames))

@@ -64,7 +64,10 @@ class TimeSeriesDataModule(SequenceDataModule):
             a pandas DataFrame or Series, an array ``(T,)``/``(T, F)`` (or a list of numbers), or a list of such
             arrays (many series, windows pooled).
         input_length, horizon, stride: window geometry (stride between window starts, all splits).
-        columns: value columns of a CSV/Parquet file (None: all numeric columns).
+        columns: value columns of a CSV/Parquet file (None: all numeric columns); for arrays, the names of their
+            features (they travel with the model, so ``forecast`` reads a DataFrame's columns by name).
+        time_column, frequency: the date column the rows were read with and its pandas frequency (``"MS"``), when
+            known; they travel with the model so that a dated history gives dated forecasts.
         season: seasonal period for MASE (default: the built-in's, else 1 = naive forecast).
         proportions: train/val/test fractions of each series.
         num_targets: the first ``num_targets`` features are forecast, the rest are past covariates (read in the
@@ -86,8 +89,9 @@ class TimeSeriesDataModule(SequenceDataModule):
                  columns: Sequence[str] | None = None, season: int | None = None,
                  proportions: Sequence[float] = (0.7, 0.15, 0.15), num_targets: int | None = None,
                  num_future: int = 0, future_columns: Sequence[str] | None = None, calendar: dict | None = None,
-                 **loader_args):
+                 time_column: str | None = None, frequency: str | None = None, **loader_args):
         super().__init__(**loader_args)
+        self.time_column, self.frequency = time_column, frequency
         if num_future < 0:
             raise ValueError(f"num_future must be >= 0 (the count of future-known features at the end), got "
                              f"{num_future}")
@@ -163,17 +167,19 @@ class TimeSeriesDataModule(SequenceDataModule):
                 raise DataError(f"{names}: the {split} split has no complete window; use a smaller stride or horizon")
             self.datasets[split] = SequenceDataset(items)
         self.num_features = series[0].shape[1]
+        if self.columns is not None and len(self.columns) != self.num_features:
+            raise DataError(f"columns names {len(self.columns)} features ({list(self.columns)}) but the series have "
+                            f"{self.num_features}; give one name per feature, in order")
         self.preprocessing = {"timeseries": {
             "source": str(self.source) if not isinstance(self.source, (np.ndarray, list, tuple)) else "arrays",
             "input_length": self.input_length, "horizon": self.horizon, "stride": self.stride,
-            "season": self.season, "proportions": list(self.proportions), "columns": self.columns,
+            "season": self.season, "proportions": list(self.proportions),
+            "columns": list(self.columns) if self.columns is not None else None,
             "scaler": {"mean": means, "std": stds}, "series": names}}
+        for key in ("time_column", "frequency"):  # only when known, as the optional fields below
+            if getattr(self, key):
+                self.preprocessing["timeseries"][key] = getattr(self, key)
         if self.num_future:  # only when used: a model without them keeps config.json as format 1 wrote it
             self.preprocessing["timeseries"]["future_columns"] = list(self.future_columns)
             if self.calendar:
                 self.preprocessing["timeseries"]["calendar"] = dict(self.calendar)
-
-    def scale(self, values: np.ndarray, series: int = 0) -> np.ndarray:
-        """Standardise new values of series ``series`` with its training statistics (for predicting)."""
-        scaler = self.preprocessing["timeseries"]["scaler"]
-        return (np.asarray(values, dtype=np.float32) - np.asarray(scaler["mean"][series])) / np.asarray(scaler["std"][series])

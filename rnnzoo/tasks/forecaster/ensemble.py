@@ -33,9 +33,10 @@ class ForecastEnsemble:
         combine: ``"median"`` (default: robust to one member gone wrong) or ``"mean"`` of the members' forecasts
             at each step; with ``quantiles=`` each level is combined the same way (quantile averaging, which keeps
             the levels ordered).
+        strict: refuse members that disagree on their series, target columns, frequency or season.
     """
 
-    def __init__(self, members: Sequence[Any], combine: str = "median"):
+    def __init__(self, members: Sequence[Any], combine: str = "median", *, strict: bool = True):
         if combine not in COMBINE:
             raise ValueError(f"combine={combine!r}: choose one of {', '.join(COMBINE)}")
         if len(members) < 1:
@@ -43,9 +44,9 @@ class ForecastEnsemble:
         loaded = []
         for member in members:
             if isinstance(member, str):
-                import rnnzoo
+                from rnnzoo.factory import load
 
-                member = rnnzoo.load(member)
+                member = load(member)
             if getattr(member, "task", None) != "forecaster" or not hasattr(member, "forecast"):
                 raise ValueError(f"every member must be a forecaster (rnnzoo's Forecaster with its preprocessing); "
                                  f"got {type(member).__name__} ({getattr(member, 'task', None)!r})")
@@ -54,6 +55,8 @@ class ForecastEnsemble:
         if len(outputs) != 1:
             raise ValueError(f"the members forecast different numbers of targets ({sorted(outputs)}); an ensemble "
                              f"combines forecasts of the same targets")
+        if strict:
+            _check_members_agree(loaded)
         self.members, self.combine = loaded, combine
         self.horizon = min(m.horizon for m in loaded)  # the furthest every member reaches
         self.input_length = max(m.require_preprocessing("forecast()").input_length for m in loaded)
@@ -80,15 +83,21 @@ class ForecastEnsemble:
     def from_pretrained(cls, folder: str | os.PathLike) -> "ForecastEnsemble":
         """An ensemble written by :meth:`save_pretrained` (each member loaded like ``rnnzoo.load("local-dir:...")``:
         safetensors, strict keys)."""
-        import rnnzoo
+        from rnnzoo.factory import load
 
         folder = Path(folder)
         spec_path = folder / ENSEMBLE_FILE
         if not spec_path.is_file():
             raise FileNotFoundError(f"{folder} has no {ENSEMBLE_FILE}: it is not a saved ForecastEnsemble (a single "
                                     f"model loads with rnnzoo.load('local-dir:{folder}'))")
-        spec = json.loads(spec_path.read_text())
-        members = [rnnzoo.load(f"local-dir:{folder / name}") for name in spec["members"]]
+        try:
+            spec = json.loads(spec_path.read_text())
+            members = spec["members"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+            raise PreprocessingError(f"{spec_path} is not an ensemble description ({type(err).__name__}: {err}); "
+                                     f"it should be the JSON ForecastEnsemble.save_pretrained writes, with "
+                                     f"'members' and 'combine': save the ensemble again") from None
+        members = [load(f"local-dir:{folder / name}") for name in members]
         return cls(members, combine=spec.get("combine", "median"))
 
     def forecast(self, history: Any, horizon: int | None = None, *, series: int | str = 0,
@@ -108,5 +117,32 @@ class ForecastEnsemble:
         for member in self.members:
             out = member.forecast(history, horizon, series=series, quantiles=quantiles)
             forecasts.append(out[0] if isinstance(out, tuple) else out)  # a Gaussian member: its mean
-        stacked = np.stack(forecasts)  # (members, ...)
-        return np.median(stacked, axis=0) if self.combine == "median" else stacked.mean(axis=0)
+        stacked = np.stack([np.asarray(f) for f in forecasts])  # (members, ...)
+        combined = np.median(stacked, axis=0) if self.combine == "median" else stacked.mean(axis=0)
+        first = forecasts[0]
+        if hasattr(first, "iloc"):  # a dated history gave dated forecasts: keep their dates and names
+            first = first.copy()
+            first.iloc[:] = combined
+            return first
+        return combined
+
+
+def _check_members_agree(members: Sequence[Any]) -> None:
+    """Refuse members trained on different series: another series, target, frequency or season (a median of a
+    monthly CO2 model and a yearly sunspots model is a number about nothing). Horizons may differ: the ensemble
+    forecasts the steps every member reaches."""
+    def facts(member) -> dict[str, Any]:
+        scaler = member.require_preprocessing("an ensemble")
+        return {"series": list(scaler.series), "targets": list(scaler.columns[:member.output_size])
+                if scaler.columns else None, "frequency": scaler.frequency, "season": scaler.season,
+                }
+
+    described = [facts(m) for m in members]
+    for key in described[0]:
+        values = [d[key] for d in described]
+        if any(v != values[0] for v in values[1:]):
+            listing = "; ".join(f"member {k} ({getattr(m, 'architecture', '?')}): {v}"
+                                for k, (m, v) in enumerate(zip(members, values)))
+            raise PreprocessingError(f"the members disagree on {key}: {listing}. An ensemble combines forecasts of the same "
+                             f"series; pass strict=False only if you know they forecast the same thing")
+

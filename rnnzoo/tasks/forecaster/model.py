@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles, median_of
 from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
 from rnnzoo.tasks.forecaster.smoothing import HoltWinters
+from rnnzoo.tasks.forecaster.tables import dated, forecast_dates, read_history, target_names
 from rnnzoo.tasks.layers import build_layer, last_layer_state
 from rnnzoo.tasks.raw_input import as_sequence, as_sequences, is_one_sequence, load_array, write_or_return
 
@@ -400,7 +402,10 @@ class Forecaster(TaskModel):
             history: the raw series up to the forecast origin: ``(T,)`` or ``(T, features)`` (numpy, torch,
                 a list, a pandas Series/DataFrame), at least the model's input length (``preprocessing
                 .input_length``) long; a longer one is cut to its last ``input_length`` steps, which is all the
-                model reads. A list of such histories (or a ``(N, T, features)`` array) forecasts each.
+                model reads. A list of such histories (or a ``(N, T, features)`` array) forecasts each. A
+                DataFrame's columns are read by name (``preprocessing.columns``, any order, extra columns
+                ignored) where the model knows them; its dates (the training time column, or a DatetimeIndex)
+                give the calendar columns a ``--calendar`` model reads.
             horizon: steps ahead, at most the model's (it predicts all of them at once); None: the model's.
             series: which trained series' scaler to use (index or name) for a model trained on several.
             quantiles: levels in (0, 1) to return instead of the point forecast: a model trained with
@@ -419,6 +424,8 @@ class Forecaster(TaskModel):
         axis for a list of histories); for a ``gaussian=True`` model a tuple ``(mean, std)`` of such arrays; a
         quantile model's median (its 0.5 level, or interpolated between the two nearest). With ``quantiles``: one
         array with a last axis of the levels in the order given, ``(horizon, Q)`` / ``(horizon, targets, Q)``.
+        A dated history (a DataFrame or Series with dates) gets the same numbers as pandas objects indexed by the
+        forecast dates: a Series named after the target, or a DataFrame (targets, or ``target_q0.1`` ... levels).
         """
         scaler = self.require_preprocessing("forecast()")
         levels = self._check_requested_levels(quantiles)
@@ -427,27 +434,38 @@ class Forecaster(TaskModel):
             raise PreprocessingError(f"horizon={horizon}: this model predicts 1 to {self.horizon} steps at once "
                                      f"(direct multi-step); retrain with a longer horizon for more")
         index = scaler.series_index(series)
-        histories = as_sequences(history, self.config["input_size"], "history")
+        table = read_history(history, scaler, self.config["input_size"])  # a DataFrame's columns by name
+        histories = as_sequences(table.values, self.config["input_size"], "history")
         need = scaler.input_length
         for i, h in enumerate(histories):
             if len(h) < need:
                 name = "history" if len(histories) == 1 else f"history[{i}]"
                 raise PreprocessingError(f"{name} has {len(h)} steps; {self.architecture!r} reads windows of "
                                          f"{need} (its training input_length): pass at least {need} steps")
-        windows = np.stack([scaler.encode(h[-need:], index) for h in histories])  # (N, L, F)
-        futures = self._encode_future(future, scaler, index, len(histories))  # (N, H, num_future) or None
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is the error below
+            windows = np.stack([scaler.encode(h[-need:], index) for h in histories])  # (N, L, F)
+        if not np.isfinite(windows).all():
+            raise PreprocessingError(
+                f"the history's values, scaled by the training range's statistics (mean {scaler.mean[index]}, std "
+                f"{scaler.std[index]}), overflow float32: they are far outside anything the model was trained "
+                f"on; check the units (the model forecasts the series it was trained on)")
+        single = is_one_sequence(table.values, paths=False)
+        dates = forecast_dates(table, scaler, self.horizon) if single else None  # the model's whole horizon
+        futures = self._encode_future(future, scaler, index, len(histories), dates)  # (N, H, num_future) or None
         with self.inference() as weight:
             ids = torch.full((len(windows),), index, dtype=torch.long, device=weight.device)
             extra = {"series": ids} if self.normalization == "es" else {}
             if futures is not None:
                 extra["future"] = torch.from_numpy(futures).to(device=weight.device, dtype=weight.dtype)
             out = self(torch.from_numpy(windows).to(device=weight.device, dtype=weight.dtype), **extra)
-        single = is_one_sequence(history, paths=False)
+        dates = None if dates is None else dates[:horizon]  # dated history in, dated forecast out
+        names = target_names(scaler, self.output_size)
 
-        def shape(a):  # (N, H, targets[, Q]) -> (H[, targets][, Q]), with N dropped for one history
+        def shape(a, levels=None):  # (N, H, targets[, Q]) -> (H[, targets][, Q]), with N dropped for one history
             if self.output_size == 1:
                 a = a[:, :, 0]
-            return a[0] if single else a
+            a = a[0] if single else a
+            return a if dates is None else dated(a, dates, names, levels)
 
         if levels is not None:
             if self.quantiles:
@@ -456,7 +474,7 @@ class Forecaster(TaskModel):
                 mean, std = out
                 picked = gaussian_quantiles(mean, std, torch.tensor(levels, device=mean.device))
             picked = picked[:, :horizon].float().cpu().numpy().swapaxes(-1, -2)  # (N, H, Q, F): decode reads F last
-            return shape(scaler.decode(picked, index, features=self.output_size).swapaxes(-1, -2))
+            return shape(scaler.decode(picked, index, features=self.output_size).swapaxes(-1, -2), levels)
         if self.quantiles:
             out = median_of(out, self.quantiles)  # (N, H_model, F)
         mean, std = out if isinstance(out, tuple) else (out, None)
@@ -465,9 +483,11 @@ class Forecaster(TaskModel):
                                                            features=self.output_size)
         return (shape(mean), shape(std)) if std is not None else shape(mean)
 
-    def _encode_future(self, future: Any, scaler: SeriesScaler, index: int, count: int) -> np.ndarray | None:
+    def _encode_future(self, future: Any, scaler: SeriesScaler, index: int, count: int,
+                       dates: Any = None) -> np.ndarray | None:
         """``forecast(future=...)`` -> scaled ``(count, horizon, num_future)``, or an error naming the columns and
-        rows it needs."""
+        rows it needs. ``dates`` (the horizon's, from a dated history) date a future table that has none, and are
+        the whole future when every future column is a calendar feature."""
         if not self.num_future:
             if future is not None:
                 raise PreprocessingError(f"future=: {self.architecture!r} reads no future-known covariates "
@@ -475,6 +495,8 @@ class Forecaster(TaskModel):
             return None
         names = list(scaler.future_columns or [f"future{k}" for k in range(self.num_future)])
         need = f"{self.horizon} rows (the model's horizon) of the columns {names}"
+        if future is None and dates is not None and names == scaler.calendar_columns:
+            future = dates  # a calendar-only model: the horizon's dates are all it needs
         if future is None:
             raise PreprocessingError(f"{self.architecture!r} reads future-known covariates: pass future= with "
                                      f"{need}, in the data's units" + (
@@ -492,7 +514,7 @@ class Forecaster(TaskModel):
         out = []
         for i, item in enumerate(items):
             what = "future" if count == 1 else f"future[{i}]"
-            values = self._future_table(item, names, scaler, what)
+            values = self._future_table(item, names, scaler, what, dates)
             values = as_sequence(values, self.num_future, what)
             if len(values) != self.horizon:
                 raise PreprocessingError(f"{what} has {len(values)} rows; {self.architecture!r} needs {need} "
@@ -500,14 +522,18 @@ class Forecaster(TaskModel):
             out.append(scaler.encode_future(values, index))
         return np.stack(out)
 
-    def _future_table(self, item: Any, names: list[str], scaler: SeriesScaler, what: str) -> Any:
+    def _future_table(self, item: Any, names: list[str], scaler: SeriesScaler, what: str, dates: Any = None) -> Any:
         """A DataFrame or DatetimeIndex of future covariates -> ``(rows, num_future)`` in column order; arrays pass
-        through (their shape is checked by the caller)."""
+        through (their shape is checked by the caller). A table without dates takes ``dates`` when it has one row
+        per date."""
         import sys
 
         pd = sys.modules.get("pandas")
         if pd is None or not isinstance(item, (pd.DataFrame, pd.Series, pd.DatetimeIndex)):
             return item
+        if not isinstance(item, pd.DatetimeIndex) and not isinstance(item.index, pd.DatetimeIndex) \
+                and dates is not None and len(item) == len(dates):
+            item = item.set_axis(dates)
         calendar = scaler.calendar_columns
         if isinstance(item, pd.DatetimeIndex):
             item = pd.DataFrame(index=item)
@@ -559,29 +585,41 @@ class Forecaster(TaskModel):
         return None
 
     def predict_from_files(self, inputs, options):
-        """One series file (CSV/Parquet with ``--column``, or .npy) -> a CSV table of the forecast."""
+        """One series file (CSV/Parquet, or .npy) -> a CSV table of the forecast, dated when the file has dates.
+
+        A table's columns are read by the names the model was trained on (``--column`` names them in the model's
+        order instead); its dates come from the training time column when the file has it."""
         if len(inputs) != 1:
             raise PreprocessingError(f"give one series file (CSV, Parquet or .npy), got {len(inputs)} inputs")
         path = inputs[0]
-        if path.lower().endswith(".npy"):
-            history = load_array(path)
-        else:
-            history = self._read_columns(path, options.column)
+        if not Path(path).is_file():
+            raise PreprocessingError(f"{path}: no such file; give the series as a CSV, Parquet or .npy file")
+        future_path = getattr(options, "future", None)
+        if future_path is not None and not self.num_future:
+            raise PreprocessingError(f"--future {future_path}: {self.architecture!r} reads no future-known "
+                                     f"covariates (trained without them); leave --future out")
+        if options.out and not Path(options.out).expanduser().resolve().parent.is_dir():
+            raise PreprocessingError(f"--out {options.out}: the folder {Path(options.out).parent} does not exist; "
+                                     f"create it first, or write elsewhere")
+        history = load_array(path) if path.lower().endswith(".npy") else self._read_history_table(path, options.column)
         series = int(options.series) if str(options.series).isdigit() else options.series
-        future = self._read_future(getattr(options, "future", None), getattr(options, "future_time_column", None))
+        future = self._read_future(future_path, getattr(options, "future_time_column", None))
         levels = getattr(options, "quantiles", None)
         out = self.forecast(history, options.horizon, series=series, quantiles=levels, future=future)
         mean, std = out if isinstance(out, tuple) else (out, None)
-        mean = mean.reshape(len(mean), -1)  # (H, targets) or (H, targets * Q), levels last
-        targets = self.output_size
-        names = [f"target{k}" for k in range(targets)] if targets > 1 else ["forecast"]
+        dates = getattr(mean, "index", None)
+        mean = np.asarray(mean).reshape(len(mean), -1)  # (H, targets) or (H, targets * Q), levels last
+        names = target_names(self.require_preprocessing("forecast()"), self.output_size)
         if levels:  # the quantile columns: every target's levels in the order asked
             names = [f"{n}_q{level:g}" for n in names for level in levels]
-        header = ["step", *names, *([f"{n}_std" for n in names] if std is not None else [])]
+        header = ["step", *(["date"] if dates is not None else []), *names,
+                  *([f"{n}_std" for n in names] if std is not None else [])]
         rows = [",".join(header)]
         for step in range(len(mean)):
-            values = [*mean[step], *(std.reshape(len(mean), -1)[step] if std is not None else [])]
-            rows.append(",".join([str(step + 1), *(f"{v:.6g}" for v in values)]))
+            values = [*mean[step], *(np.asarray(std).reshape(len(mean), -1)[step] if std is not None else [])]
+            when = [str(dates[step].date() if dates[step] == dates[step].normalize() else dates[step])] \
+                if dates is not None else []
+            rows.append(",".join([str(step + 1), *when, *(f"{v:.6g}" for v in values)]))
         return write_or_return("\n".join(rows), options.out)
 
     def _read_future(self, path: str | None, time_column: str | None) -> Any:
@@ -591,7 +629,9 @@ class Forecaster(TaskModel):
             return None
         import pandas as pd
 
-        frame = pd.read_csv(path) if path.lower().endswith(".csv") else pd.read_parquet(path)
+        from rnnzoo.data.timeseries.read_table import read_table
+
+        frame = read_table(path, "a CSV or Parquet table of the horizon's future-known covariates")
         if time_column is not None:
             if time_column not in frame.columns:
                 raise PreprocessingError(f"--future-time-column {time_column!r} is not a column of {path} (it has "
@@ -599,23 +639,24 @@ class Forecaster(TaskModel):
             frame = frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame.pop(time_column))))
         return frame
 
-    def _read_columns(self, path: str, columns: list[str] | None) -> np.ndarray:
-        """The value columns of a CSV/Parquet file: ``columns``, else those the model was trained on, else the
-        numeric ones when their count is the model's input width."""
-        from rnnzoo.data.timeseries.read_table import read_series_table
+    def _read_history_table(self, path: str, columns: list[str] | None) -> Any:
+        """A CSV/Parquet history: ``columns`` (in the model's order), else the table itself when the model knows
+        its column names (``forecast`` reads them by name, and the dates), else the numeric columns when their
+        count is the model's input width."""
+        from rnnzoo.data.timeseries.read_table import frame_values, read_table
 
         scaler = self.require_preprocessing("forecast()")
-        columns = columns or scaler.columns
-        if columns is None:
-            import pandas as pd
-
-            head = pd.read_csv(path, nrows=5) if path.lower().endswith(".csv") else pd.read_parquet(path)
-            numeric = list(head.select_dtypes("number").columns)
-            if len(numeric) != self.config["input_size"]:
-                raise PreprocessingError(
-                    f"{path} has numeric columns {numeric} (all columns: {list(head.columns)}); the model reads "
-                    f"{self.config['input_size']} per step: name them with --column")
-        return read_series_table(path, columns)
+        frame = read_table(path, "a CSV or Parquet table of the series up to the forecast origin")
+        if columns:
+            return frame_values(frame, columns, path)
+        if scaler.columns:
+            return frame
+        numeric = list(frame.select_dtypes("number").columns)
+        if len(numeric) != self.config["input_size"]:
+            raise PreprocessingError(
+                f"{path} has numeric columns {numeric} (all columns: {list(frame.columns)}); the model reads "
+                f"{self.config['input_size']} per step: name them with --column")
+        return frame_values(frame, None, path)
 
 
 def _last_values(window: Tensor, lengths: Tensor | Sequence[int] | None) -> Tensor:

@@ -16,6 +16,8 @@ class SeriesScaler(Preprocessing):
     windows the model was trained on. Written by :class:`~rnnzoo.data.TimeSeriesDataModule`.
 
     ``mean`` and ``std`` are ``[series][feature]``; ``series`` names them (a file, a built-in, ``series[i]``).
+    ``columns`` names the window's features in order (targets, past covariates, future covariates, calendar
+    features) when they were known; ``time_column`` and ``frequency`` the dates the rows had.
 
     A model with future-known covariates (``Forecaster(num_future=...)``) also carries ``future_columns``, the
     names of the last features of the window, which are given for the horizon too, and, when the last of them
@@ -37,9 +39,11 @@ class SeriesScaler(Preprocessing):
     proportions: list[float] | None = None
     future_columns: list[str] | None = None
     calendar: dict[str, Any] | None = None
+    time_column: str | None = None
+    frequency: str | None = None
 
     #: fields written to config.json only when set (older files lack them; their defaults reproduce them)
-    optional_fields: ClassVar[tuple[str, ...]] = ("future_columns", "calendar")
+    optional_fields: ClassVar[tuple[str, ...]] = ("future_columns", "calendar", "time_column", "frequency")
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, task: str = "") -> "SeriesScaler":

@@ -187,9 +187,27 @@ class LanguageModel(TaskModel):
         if len(inputs) == 1 and os.path.isfile(inputs[0]):
             with open(inputs[0], encoding="utf-8") as f:
                 text = f.read()
+        elif len(inputs) == 1 and _looks_like_a_path(inputs[0]):
+            raise PreprocessingError(f"{inputs[0]}: no such file. Give an existing text file, or the text itself "
+                                     f"in quotes (a single word that looks like a file name is taken for one)")
         else:
             text = " ".join(inputs)
         if options.perplexity:
             return write_or_return(f"perplexity {self.perplexity(text):.4f}", options.out)
         return write_or_return(self.generate(text, options.max_new_tokens, options.temperature, options.seed),
                                options.out)
+
+
+def _looks_like_a_path(text: str) -> bool:
+    """One word with a folder separator or a file suffix (``book.txt``, ``data/x``): a mistyped file name, not a
+    text to score (``rnnzoo predict MODEL boook.txt`` once scored the string "boook.txt")."""
+    import os
+
+    word = text.strip()
+    suffix = os.path.splitext(word)[1].lower()
+    return bool(word) and " " not in word and (os.sep in word or "/" in word or suffix in TEXT_FILE_SUFFIXES)
+
+
+#: suffixes of files a user would pass as text (a word ending in one is taken for a file name)
+TEXT_FILE_SUFFIXES = {".txt", ".text", ".md", ".rst", ".csv", ".tsv", ".json", ".log", ".html", ".xml", ".tex"}
+

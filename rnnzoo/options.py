@@ -1,0 +1,37 @@
+"""Numeric command-line options, checked when the arguments are parsed: a value below an option's minimum is
+refused there, with the allowed range, instead of quietly becoming a default (``--max-epochs 0`` was 100 epochs) or
+failing later with a traceback (``--horizon -3``). Plain argparse types; no heavy import."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (allowed: {minimum} or more)") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum: allowed {minimum} or more")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"  # argparse names the type in its messages
+    return parse
+
+
+def positive_number(text: str) -> float:
+    """An argparse ``type`` for a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: above 0)") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a finite number above 0")
+    return value
+
+
+AT_LEAST_0, AT_LEAST_1 = whole_number(0), whole_number(1)
