@@ -72,8 +72,8 @@ HUB_TIMEOUT_VARIABLE = "RNNZOO_HUB_TIMEOUT"
 
 
 def hub_timeout() -> float:
-    """``RNNZOO_HUB_TIMEOUT`` seconds (default 6: a silent endpoint failed a load in 11 s and a push in 8 s here, retries included), read
-    when a call starts."""
+    """``RNNZOO_HUB_TIMEOUT`` seconds, read when a call starts (default 6: against an endpoint that never answers,
+    a load failed in 11 s and a push in 8 s here, huggingface_hub's retries included)."""
     text = os.environ.get(HUB_TIMEOUT_VARIABLE, "").strip()
     try:
         value = float(text) if text else DEFAULT_HUB_TIMEOUT

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import torch
@@ -173,7 +174,6 @@ def _pickle_only(tmp: Path) -> Any:
 
 def _failed_save_keeps_the_old_model(tmp: Path) -> bool:
     """A save that dies part-way (here: the weights file hits a size limit) over an existing folder."""
-    from unittest import mock
 
     import rnnzoo
     import rnnzoo.hub
@@ -371,13 +371,8 @@ def _push_unreachable(tmp: Path) -> Any:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     folder = _saved(tmp)
-    saved = {k: os.environ.get(k) for k in ("HF_ENDPOINT", "HF_TOKEN")}
-    os.environ.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_TOKEN="dummy-token")
-    try:
+    with mock.patch.dict(os.environ, HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_TOKEN="dummy-token"):
         return _cli("push", str(folder), "me/x")
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 COMMAND_LINE = [
@@ -541,16 +536,12 @@ def _silent_hub_load(_: Path) -> Any:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(4)  # the kernel accepts the connections; nobody reads or answers
-    keys = ("HF_ENDPOINT", "HF_TOKEN", "RNNZOO_HUB_TIMEOUT")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update(HF_ENDPOINT=f"http://127.0.0.1:{server.getsockname()[1]}", HF_TOKEN="dummy-token",
-                      RNNZOO_HUB_TIMEOUT="2")
     try:
-        return rnnzoo.load("hf-hub:me/x")
+        with mock.patch.dict(os.environ, HF_ENDPOINT=f"http://127.0.0.1:{server.getsockname()[1]}",
+                             HF_TOKEN="dummy-token", RNNZOO_HUB_TIMEOUT="2"):
+            return rnnzoo.load("hf-hub:me/x")
     finally:
         server.close()
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 ROUND_2 = [
