@@ -144,9 +144,18 @@ def usage() -> str:
     )
 
 
+def _plain_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as a command's user reads it: what happened, without the Python file and line it came from."""
+    return f"rnnzoo: {category.__name__}: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rnnzoo`` console script."""
     from_command_line = argv is None
+    if from_command_line:  # the console script: the process is ours to format (a caller's main() call is not)
+        import warnings
+
+        warnings.formatwarning = _plain_warning
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())

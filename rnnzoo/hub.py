@@ -295,6 +295,10 @@ def _weights_file(folder: Path, where: str) -> Path:
     path = folder / WEIGHTS_NAME
     if path.is_file():
         return path
+    if path.exists() or path.is_symlink():  # there, but no regular file: a device, a folder, a dangling link
+        target = f" (a link to {os.readlink(path)})" if path.is_symlink() else ""
+        raise ModelFileError(f"{where}/{WEIGHTS_NAME} is not a regular file{target}; replace it with the weights "
+                             f"file itself (save the model again with rnnzoo.save_pretrained)")
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES) if folder.is_dir() else []
     if pickles:
         raise ModelFileError(

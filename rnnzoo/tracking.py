@@ -42,10 +42,32 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
     return uri
 
 
-def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
-    """Fail fast when the store cannot take runs: an HTTP server that does not answer its health check or whose
-    API fails (MLflow's client would retry such a server for about 4.5 minutes before giving up), or a SQLite
-    store a crashed migration left half-done. A new SQLite store is created here, under a file lock."""
+# MLflow's own defaults (7 retries, backoff factor 2, 120 s per request) spend about 4 minutes on a server that
+# fails, before a raw MlflowException; rnnzoo's runs give up after under 10 s of retrying 5xx replies instead. Set
+# only where the user has not set them, and read by MLflow at every request (mlflow/utils/rest_utils.py).
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+WRITE_CHECK_TAG = "rnnzoo.write_check"  # an experiment tag the probe sets: the cheapest real write MLflow offers
+
+
+def bound_mlflow_http() -> None:
+    """Give MLflow's HTTP client rnnzoo's retry and timeout bounds (:data:`HTTP_DEFAULTS`) where the environment
+    does not set its own."""
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def check_tracking_uri(uri: str, timeout: float = 5.0, experiment_name: str = "rnnzoo",
+                       artifact_location: str | None = None) -> None:
+    """Fail fast when the store cannot take runs: an HTTP server that does not answer its health check, whose API
+    fails, or that answers reads but fails writes (MLflow's client would retry such a server for about 4 minutes
+    before giving up), or a SQLite store a crashed migration left half-done. A new SQLite store is created here,
+    under a file lock.
+
+    On a server the probe writes: it creates ``experiment_name`` if it is missing (at ``artifact_location``, as the
+    run would a moment later) and sets the experiment tag ``rnnzoo.write_check``. A server that passes gets
+    MLflow's HTTP retries bounded for the runs that follow (:func:`bound_mlflow_http`).
+    """
     if uri.startswith("sqlite:///"):
         prepare_sqlite_store(uri)
         return
@@ -60,21 +82,74 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
     if problem is None:
         try:
             with urllib.request.urlopen(f"{base}/api/2.0/mlflow/experiments/search?max_results=1", timeout=timeout):
-                return
+                pass
         except urllib.error.HTTPError as err:
-            if err.code < 500:
-                return  # the API answers (an auth or usage reply is the client's business, not a dead server)
-            raise TrackingUnavailableError(
-                f"MLflow tracking server {uri} answers /health but its API fails (HTTP {err.code} on "
-                f"experiments/search); check the server's log (its backend store or artifact root), or log to "
-                f"another store") from None
+            if err.code >= 500:
+                raise TrackingUnavailableError(
+                    f"MLflow tracking server {uri} answers /health but its API fails (HTTP {err.code} on "
+                    f"experiments/search); check the server's log (its backend store or artifact root), or log to "
+                    f"another store") from None
+            # else the API answers (an auth or usage reply to this unauthenticated read is for the write check)
         except (urllib.error.URLError, OSError) as err:
             problem = str(getattr(err, "reason", err))
+    if problem is None:
+        _check_writes(uri, experiment_name, artifact_location, timeout)
+        bound_mlflow_http()  # for the runs on this server (a refused server changes nothing in the environment)
+        return
     raise TrackingUnavailableError(
         f"MLflow tracking server {uri} is unreachable ({problem}); start it (e.g. `mlflow server --host 127.0.0.1 "
         f"--port 5000 --backend-store-uri sqlite:///mlflow.db`), fix MLFLOW_TRACKING_URI, or unset it to log to "
         f"./{DEFAULT_STORE}"
     )
+
+
+def _check_writes(uri: str, experiment_name: str, artifact_location: str | None, timeout: float) -> None:
+    """One write through MLflow's own HTTP client (its credentials and TLS settings), without retries: a server
+    whose reads work but whose writes fail (a read-only or full backend store, a proxy refusing POST) is refused
+    in a second instead of after MLflow's retries."""
+    import json
+    import time
+
+    from mlflow.utils.credentials import get_default_host_creds
+    from mlflow.utils.rest_utils import http_request
+
+    creds = get_default_host_creds(uri)
+
+    def call(endpoint: str, method: str, **kwargs: Any) -> tuple[int, dict]:
+        try:
+            reply = http_request(creds, f"/api/2.0/mlflow/{endpoint}", method, max_retries=0, backoff_factor=0,
+                                 timeout=timeout, raise_on_status=False, **kwargs)
+        except Exception as err:  # MLflow wraps timeouts and connection errors in MlflowException
+            raise TrackingUnavailableError(
+                f"MLflow tracking server {uri} answers reads but a write did not get through ({method} {endpoint}: "
+                f"{err}); check the server and its log, or log to another store (--tracking-uri, "
+                f"MLFLOW_TRACKING_URI)") from None
+        try:
+            body = reply.json()
+        except ValueError:
+            body = {}
+        # 429 is not refused: a busy server is what MLflow's retries are for
+        if reply.status_code >= 500 or reply.status_code in (401, 403, 405):
+            detail = (body.get("message") if isinstance(body, dict) else None) or reply.text[:200]
+            fix = ("set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) to an "
+                   "account that may write" if reply.status_code in (401, 403) else
+                   "check the server's log (a read-only or full backend store?), or log to another store with "
+                   "--tracking-uri or MLFLOW_TRACKING_URI")
+            raise TrackingUnavailableError(
+                f"MLflow tracking server {uri} answers reads but fails writes (HTTP {reply.status_code} on {method} "
+                f"{endpoint}: {detail!r}); {fix}")
+        return reply.status_code, body if isinstance(body, dict) else {}
+
+    request = {"name": experiment_name, **({"artifact_location": artifact_location} if artifact_location else {})}
+    _, body = call("experiments/create", "POST", json=request)
+    experiment = body.get("experiment_id")
+    if experiment is None:  # it exists (RESOURCE_ALREADY_EXISTS), or the reply was not what MLflow sends
+        _, body = call("experiments/get-by-name", "GET", params={"experiment_name": experiment_name})
+        experiment = body.get("experiment", {}).get("experiment_id")
+    if experiment is None or body.get("experiment", {}).get("lifecycle_stage") == "deleted":
+        return  # nothing to write to here; the run's own lookup says what is wrong (see experiment_id)
+    call("experiments/set-experiment-tag", "POST",
+         json={"experiment_id": experiment, "key": WRITE_CHECK_TAG, "value": json.dumps(time.time())})
 
 
 def prepare_sqlite_store(uri: str) -> None:
@@ -182,8 +257,8 @@ class MLflowLogger(MLFlowLogger):
         synchronous: bool = False,
     ):
         uri = resolve_tracking_uri(tracking_uri)
-        check_tracking_uri(uri)
         artifact_location = artifact_location or sqlite_artifact_location(uri)
+        check_tracking_uri(uri, experiment_name=experiment_name, artifact_location=artifact_location)
         super().__init__(
             experiment_name=experiment_name, run_name=run_name, tracking_uri=uri, tags=tags, log_model=log_model,
             prefix=prefix, artifact_location=artifact_location, run_id=run_id, synchronous=synchronous,

@@ -506,6 +506,12 @@ def _semicolon_csv(tmp: Path) -> Any:
     return series.target_columns, series.arrays[0][:2, 0].tolist()
 
 
+def _user_series_time(path: Path) -> Any:
+    from rnnzoo.compare.user_series import read_user_series
+
+    return read_user_series(path, time_column="month")
+
+
 def _mismatched_ensemble(_: Path) -> Any:
     import rnnzoo
     from rnnzoo.tasks.forecaster import ForecastEnsemble
@@ -545,6 +551,45 @@ def _silent_hub_load(_: Path) -> Any:
 
 
 ROUND_2 = [
+    Case("one-wav-per-label", "data", "a WAV folder with one recording per label",
+         lambda tmp: (_wav(tmp / "audio" / "yes" / "0.wav", _tone()), _wav(tmp / "audio" / "no" / "0.wav", _tone(seed=1)),
+                      __import__("rnnzoo.data", fromlist=["SpeechFeaturesDataModule"])
+                      .SpeechFeaturesDataModule(tmp / "audio", cache_dir=False).setup()), ValueError,
+         r"2 recordings \(per label no: 1, yes: 1; .*\) cut 80%/10%/10% .* validation and test splits would be "
+         r"empty.*Add recordings: these proportions need at least 7 in all",
+         outcome="refused before training: recordings per label, the split's counts, how many it needs"),
+    Case("readme-in-wav-folder", "data", "a README.txt beside the label folders (`rnnzoo compare --data FOLDER`)",
+         lambda tmp: (_audio_folder(tmp), (tmp / "audio" / "README.txt").write_text("notes\n"),
+                      __import__("rnnzoo.compare.user_data", fromlist=["data_kind"]).data_kind(tmp / "audio"))[-1],
+         check=lambda kind: kind == "speech",
+         outcome="still recordings, not text; README.txt listed as not read (files_left_out, results.md)"),
+    Case("truncated-wav", "data", "a truncated WAV (its header counts more frames than the file holds)",
+         lambda tmp: (_wav(tmp / "x.wav", _tone()), (tmp / "x.wav").write_bytes((tmp / "x.wav").read_bytes()[:1044]),
+                      __import__("rnnzoo.data.speech.wav", fromlist=["read_wav"]).read_wav(tmp / "x.wav", 16000)),
+         ValueError, r"x.wav: truncated: its header says 4000 frames \(8000 bytes of samples\) but the file holds "
+                     r"1000 bytes.*Re-export or re-record"),
+    Case("classify-empty-list", "saved models", "`classify([])`",
+         lambda _: __import__("rnnzoo").load("vowels-lstm-20k.japanese-vowels").classify([]), ValueError,
+         r"no sequences given: pass one sequence .* or a list of them"),
+    Case("predict-proba-batch-zero", "saved models", "`predict_proba(x, batch_size=0)`",
+         lambda _: __import__("rnnzoo").load("vowels-lstm-20k.japanese-vowels").predict_proba(
+             np.zeros((20, 12)), batch_size=0), ValueError, r"batch_size must be a whole number >= 1, got 0"),
+    Case("generate-float-tokens", "saved models", "`generate('the', max_new_tokens=2.5)`",
+         lambda _: __import__("rnnzoo").load("wordlm-lstm-4600k.ptb").generate("the", 2.5), ValueError,
+         r"max_new_tokens must be a whole number >= 0, got 2.5 \(float\)"),
+    Case("weights-link-to-dev-zero", "saved models", "`model.safetensors` a link to /dev/zero",
+         lambda tmp: (os.remove(_saved(tmp) / "model.safetensors"),
+                      os.symlink("/dev/zero", tmp / "model" / "model.safetensors"),
+                      __import__("rnnzoo").load(str(tmp / "model")))[-1], ValueError,
+         r"model.safetensors is not a regular file \(a link to /dev/zero\)"),
+    Case("time-column-duplicates", "data", "a monthly table with one month twice",
+         lambda tmp: _user_series_time(_csv(tmp, "month,y\n" + "".join(
+             f"2001-{m:02d}-01,{(7 * m) % 5}\n" for m in [1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))), ValueError,
+         r"duplicated timestamps: row 3 repeats 2001-03-01 00:00:00 of row 2"),
+    Case("time-column-gap-february", "data", "a monthly table missing one month (after a 28-day February)",
+         lambda tmp: _user_series_time(_csv(tmp, "month,y\n" + "".join(
+             f"2001-{m:02d}-01,{(7 * m) % 5}\n" for m in [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]))), ValueError,
+         r"calendar step 'MS' the first missing timestamp is 2001-04-01 00:00:00.*asfreq\('MS'\)"),
     Case("hub-never-answers", "saved models", "`rnnzoo.load('hf-hub:...')` from an endpoint that never answers",
          _silent_hub_load, OSError, r"no answer within 2 s \(RNNZOO_HUB_TIMEOUT sets it\)"),
     Case("csv-target-bad-cell", "data", "`rnnzoo compare --data` a CSV `year,co2` where one co2 cell reads `12.3x`",

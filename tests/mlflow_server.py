@@ -60,3 +60,52 @@ class MlflowServer:
                 self.process.kill()
         if getattr(self, "log", None):
             self.log.close()
+
+
+class ReadOnlyServer:
+    """A stand-in MLflow server whose reads work and whose writes fail: ``/health`` and every GET answer as a
+    server with no experiments would, every POST is an HTTP 500 (a read-only or full backend store). A context
+    manager; ``uri`` is its tracking URI, ``posts`` the paths it was sent."""
+
+    def __init__(self):
+        import http.server
+        import json
+        import threading
+
+        posts = self.posts = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def reply(self, code: int, body) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):  # noqa: N802 - http.server's name
+                if self.path == "/health":
+                    self.reply(200, b"OK")
+                elif "experiments/get-by-name" in self.path:
+                    self.reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no such experiment"})
+                else:
+                    self.reply(200, {"experiments": []} if "experiments/search" in self.path else {})
+
+            def do_POST(self):  # noqa: N802
+                posts.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.reply(500, {"error_code": "INTERNAL_ERROR", "message": "attempt to write a readonly database"})
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "ReadOnlyServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -152,3 +152,22 @@ def test_model_registry_version_points_at_the_exported_model(mlflow_server, reci
     versions = client.search_model_versions("name = 'co2-gru'")
     assert len(versions) == 1 and versions[0].run_id == run.info.run_id
     assert versions[0].source.endswith("/model")
+
+
+def test_server_that_fails_writes_stops_fit_in_seconds(recipe, tmp_path, monkeypatch):
+    import time
+
+    from mlflow_server import ReadOnlyServer
+
+    for name in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+                 "MLFLOW_HTTP_REQUEST_TIMEOUT"):
+        monkeypatch.setenv(name, "")  # recorded, so the check's defaults are undone after the test
+        monkeypatch.delenv(name)
+    with ReadOnlyServer() as server:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+        started = time.perf_counter()
+        with pytest.raises(TrackingUnavailableError, match=f"MLflow tracking server {server.uri} answers reads but "
+                                                           f"fails writes"):
+            main(["fit", "-c", str(recipe)])
+        assert time.perf_counter() - started < 30  # was about 257 s of MLflow's retries, then a raw MlflowException
+    assert not (tmp_path / "run" / "checkpoints").exists()

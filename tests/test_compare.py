@@ -220,3 +220,25 @@ def test_models_are_parameter_matched_at_any_budget():
         assert rnnzoo.training.build_task_model(m.model).num_parameters == m.num_params
     with pytest.raises(ValueError, match="unknown cell"):
         resolve_models("pianoroll", cells=("lstmm",))
+
+
+def test_a_second_comparison_never_touches_the_first(co2_run, tmp_path, monkeypatch):
+    from rnnzoo.compare.comparison import CompareOptionError, default_out_dir
+
+    out, uri, _ = co2_run
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(CompareOptionError, match=r"already holds a comparison \(results.json, results.md, runs, "
+                                                 r"models\); nothing was changed.*--overwrite"):
+        compare("co2", cells=("gru",), seeds=(0,), max_epochs=1, out_dir=out, tracking_uri=uri, threads=1,
+                classical_baselines=False, log=lambda line: None)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    with pytest.raises(SystemExit):  # the command says the same and exits 2
+        compare_main(["--data", "co2", "--out", str(out), "--tracking-uri", uri])
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    monkeypatch.chdir(tmp_path)  # without --out: a new folder per comparison, even two in the same second
+    first = default_out_dir("co2", now=0)
+    first.mkdir(parents=True)
+    second = default_out_dir("co2", now=0)
+    assert first.parent == second.parent == Path("runs/compare") and first.name.startswith("co2-")
+    assert second.name == first.name + "-2"
+    assert default_out_dir(str(tmp_path / "my sales.csv")).name.startswith("my_sales.csv-")

@@ -152,3 +152,29 @@ def test_command_line_search_options(capsys):
     from rnnzoo.compare.search import public_url
 
     assert public_url("postgresql://u:secret@db/optuna") == "postgresql://u:***@db/optuna"
+
+
+@pytest.mark.parametrize("storage, message", [
+    ("foo://x", r"--study-storage 'foo://x' is not a database URL SQLAlchemy knows .*give sqlite:///PATH"),
+    ("sqlite:///optuna.db", r"the study database (?P<path>\S+optuna\.db) cannot be read as SQLite \(file is not a "
+                            r"database\).*move it aside \(`mv (?P=path) (?P=path)\.broken`\)"),
+    (None, r"the study database \S+/o/optuna\.db cannot be read as SQLite"),  # the default, in the output folder
+], ids=["unknown-scheme", "text-file", "text-file-default"])
+def test_a_storage_that_cannot_be_opened_exits_2_naming_it(storage, message, tmp_path, store, monkeypatch, capsys):
+    import re
+
+    from mlflow.tracking import MlflowClient
+
+    from rnnzoo.compare.command import compare_main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o").mkdir()
+    for text_file in (tmp_path / "optuna.db", tmp_path / "o" / "optuna.db"):  # a text file, not SQLite
+        text_file.write_text("trial,lr\n0,0.01\n")
+    argv = ["--data", "co2", "--cells", "gru", "--seeds", "0", "--lr-search", "1", "--out", "o",
+            "--tracking-uri", store, "--experiment", "bad-storage"]
+    with pytest.raises(SystemExit) as stopped:
+        compare_main(argv + (["--study-storage", storage] if storage else []))
+    assert stopped.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert MlflowClient(store).get_experiment_by_name("bad-storage") is None  # refused before the parent run

@@ -33,7 +33,8 @@ def monthly_csv(path, values, **columns):
 
 
 def check_verdict(results: dict) -> dict:
-    """Recompute the verdict's numbers from results.json's runs, items and baselines."""
+    """Recompute the verdict's numbers from results.json's runs, items and baselines: the choice from the
+    validation items only, the reported differences from the test items."""
     saved = json.loads(open(results["files"]["results_json"]).read())
     verdict = saved["verdict"]
     metric, mode = verdict["metric"], verdict["mode"]
@@ -41,41 +42,51 @@ def check_verdict(results: dict) -> dict:
     by_cell: dict[str, list] = {}
     for run in saved["runs"]:
         by_cell.setdefault(run["cell"], []).append(run)
-    means = {cell: np.mean([r["test"][metric] for r in rs]) for cell, rs in by_cell.items()}
-    assert [row["cell"] for row in verdict["ranking"]] == sorted(means, key=lambda c: sign * means[c])
+    transform = math.exp if metric == "ppl" else (lambda x: x)
+
+    def item_metric(run, key="items"):  # the run's metric from its per-item sums: what the bootstrap resamples
+        items = run[key][metric]
+        return transform(sum(items["num"]) / sum(items["den"]))
+
+    assert verdict["chosen_on"] == "validation"
+    val_means = {cell: np.mean([item_metric(r, "val_items") for r in rs]) for cell, rs in by_cell.items()}
+    assert [row["cell"] for row in verdict["ranking"]] == sorted(val_means, key=lambda c: sign * val_means[c])
     for row in verdict["ranking"]:
         values = [r["test"][metric] for r in by_cell[row["cell"]]]
         assert row["mean"] == pytest.approx(np.mean(values)) and row["std"] == pytest.approx(np.std(values, ddof=1))
-    transform = math.exp if metric == "ppl" else (lambda x: x)
-
-    def item_metric(run):  # the run's metric from its per-item sums: what the bootstrap resamples
-        items = run["items"][metric]
-        return transform(sum(items["num"]) / sum(items["den"]))
-
+        assert row["val_mean"] == pytest.approx(val_means[row["cell"]], rel=1e-12)
     for run in saved["runs"]:  # the items reproduce each run's Lightning test metric
         # float32 metric states against float64 sums of per-item float32 scores: 1e-4 relative
         assert item_metric(run) == pytest.approx(run["test"][metric], rel=1e-4)
     best = verdict["ranking"][0]["cell"]
+    seeds = len(by_cell[best])
     for c in verdict["comparisons"]:
         point = np.mean([item_metric(r) for r in by_cell[best]]) - np.mean([item_metric(r) for r in by_cell[c["other"]]])
         assert c["difference"] == pytest.approx(point, rel=1e-9, abs=1e-12)
         low, high = c["ci95"]
         assert low <= c["difference"] <= high
         excludes_zero = high < 0 if mode == "min" else low > 0
-        assert (c["conclusion"] == "better") == excludes_zero
+        assert (c["conclusion"] == "better") == (excludes_zero and seeds >= 2 and c["items"] >= 30)
     for cell, cost in verdict["cost"].items():
         assert cost["params"] == by_cell[cell][0]["num_params"] and cost["inference_ms_per_step"] > 0
         assert cost["train_seconds_per_epoch"] == pytest.approx(np.mean([r["seconds_per_epoch"] for r in by_cell[cell]]))
     if "best_baseline" in verdict:
         b = verdict["best_baseline"]
-        baselines = saved["baselines"]
-        assert b["other"] == min(baselines, key=lambda k: sign * baselines[k][metric])
+        val_scores = saved["baseline_val_scores"]
+        assert b["other"] == min(val_scores, key=lambda k: sign * val_scores[k][metric])  # chosen on validation
         items = saved["baseline_items"][b["other"]][metric]
         assert b["baseline_value"] == pytest.approx(sum(items["num"]) / sum(items["den"]), rel=1e-9)
         network = np.mean([item_metric(r) for r in by_cell[best]])
         assert b["difference"] == pytest.approx(network - b["baseline_value"], rel=1e-9, abs=1e-12)
+        val_items = saved["baseline_val_items"][b["other"]][metric]
+        val_network = np.mean([item_metric(r, "val_items") for r in by_cell[best]])
+        assert b["validation"]["difference"] == pytest.approx(
+            val_network - sum(val_items["num"]) / sum(val_items["den"]), rel=1e-9, abs=1e-12)
+        # a network is recommended only where it beats the baseline on validation by the interval
+        assert (verdict["recommended"]["kind"] == "cell") == (b["validation"]["conclusion"] == "better")
     text = open(results["files"]["results_md"]).read()
     assert text.startswith("## Verdict") and f"**Recommended: {verdict['recommended']['choice']}**" in text
+    assert "Chosen on the validation split; the test split reports and picked nothing." in text
     return verdict
 
 
@@ -117,6 +128,7 @@ def test_a_network_clearly_wins_on_nonlinear_dynamics(tmp_path, store):
                       tracking_uri=store, series_options=SeriesOptions(horizon=1, input_length=8), **FAST)
     verdict = check_verdict(results)
     assert verdict["recommended"]["kind"] == "cell", verdict["recommended"]
+    assert verdict["best_baseline"]["validation"]["conclusion"] == "better"
     assert verdict["best_baseline"]["conclusion"] == "better" and "beats the best statistical baseline" in \
         verdict["recommended"]["reason"]
 
@@ -232,6 +244,33 @@ def test_the_default_target_is_the_column_of_values_read_as_written(tmp_path):
     series = read_user_series(path)
     assert series.target_columns == ["price"] and series.arrays[0][:3, 0].tolist() == [1.5, 4.5, 9.5]
     assert series.notes == ["'day' left out: it counts time (dates); name it with --time-column"]
+
+
+def _monthly(path, months, values=None) -> None:
+    values = values if values is not None else [10 + (7 * i) % 5 for i in range(len(months))]
+    path.write_text("month,y\n" + "".join(f"{m},{v}\n" for m, v in zip(months, values)))
+
+
+def test_time_column_gaps_are_calendar_steps_and_duplicates_are_named(tmp_path):
+    import pandas as pd
+
+    from rnnzoo.compare.user_series import read_user_series
+
+    path = tmp_path / "monthly.csv"
+    months = [d.strftime("%Y-%m-%d") for d in pd.date_range("2001-01-01", periods=36, freq="MS")]
+    gapped = months[:13] + months[14:]  # 2002-02-01 missing; February's 28 days are not a gap
+    _monthly(path, gapped)
+    with pytest.raises(DataError, match=r"calendar step 'MS' the first missing timestamp is 2002-02-01 00:00:00 "
+                                        r"\(1 missing in all\).*asfreq\('MS'\)"):
+        read_user_series(path, time_column="month")
+    frame = pd.read_csv(path)  # the printed fix runs and fills the gap
+    frame["month"] = pd.to_datetime(frame["month"])
+    frame = frame.set_index("month").asfreq("MS").interpolate().reset_index()
+    frame.to_csv(path, index=False)
+    assert read_user_series(path, time_column="month").frequency == "MS"
+    _monthly(path, months[:5] + [months[4]] + months[5:])
+    with pytest.raises(DataError, match=r"duplicated timestamps: row 5 repeats 2001-05-01 00:00:00 of row 4.*groupby"):
+        read_user_series(path, time_column="month")
 
 
 def test_bad_folders_and_texts(tmp_path, store, capsys):

@@ -33,6 +33,21 @@ def test_chronological_split_is_ordered_and_contiguous():
     assert parts == [slice(0, 70), slice(70, 85), slice(85, 100)]
 
 
+def test_splits_never_leave_a_part_empty(tmp_path):
+    from rnnzoo.data import TextDataModule
+
+    with pytest.raises(DataError, match=r"3 pieces cut 60%/20%/20% into train/validation/test give 2/0/1: the "
+                                        r"validation split would be empty.*at least 4 in all"):
+        seeded_split(3, (229, 76, 77), what="pieces")
+    with pytest.raises(DataError, match=r"give the test split no share"):
+        chronological_split(100, (0.8, 0.2, 0.0))
+    with pytest.raises(DataError, match=r"the validation split would be empty"):
+        seeded_split(9, (0.95, 0.05))  # two parts: train and validation
+    (tmp_path / "t.txt").write_text("ab")  # a split test text is refused as such, not as "no tokens"
+    with pytest.raises(DataError, match=r"t.txt: 2 char tokens cut 90%/5%/5% .*test splits would be empty"):
+        TextDataModule(tmp_path / "t.txt", level="char", batch_size=1).setup()
+
+
 def test_pad_collate_pads_and_reports_lengths():
     samples = [{"x": torch.ones(3, 2), "y": torch.tensor(1)}, {"x": torch.ones(5, 2), "y": torch.tensor(0)}]
     batch = PadCollate(("x",))(samples)

@@ -2,6 +2,7 @@
 
 import math
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,94 @@ def test_front_end_on_real_speech(tmp_path):
                                   proportions=(0.6, 0.2, 0.2))
     dm.setup()
     assert sum(dm.split_sizes().values()) == 10 and dm.num_features == 13
+
+
+def _tone_folder(root, per_label, labels=("no", "yes")):
+    t = np.arange(4000) / 16000
+    for label in labels:
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for i in range(per_label):
+            _write_wav(root / label / f"{i}.wav", 0.5 * np.sin(2 * np.pi * (300 + 100 * i) * t))
+    return root
+
+
+def test_one_recording_per_label_is_refused_before_training(tmp_path):
+    from rnnzoo.compare.user_data import user_data_preset
+
+    root = _tone_folder(tmp_path / "audio", per_label=1)
+    message = (r"audio: 2 recordings \(per label no: 1, yes: 1; .*\) cut 80%/10%/10% into train/validation/test "
+               r"give 2/0/0: the validation and test splits would be empty.*Add recordings: these proportions need "
+               r"at least 7 in all")
+    with pytest.raises(DataError, match=message):
+        SpeechFeaturesDataModule(root, cache_dir=False).setup()
+    with pytest.raises(DataError, match=message):  # rnnzoo compare --data FOLDER: refused while planning
+        user_data_preset(root, loader={"cache_dir": False})
+    with pytest.raises(DataError, match=r"give the test split no share"):
+        SpeechFeaturesDataModule(_tone_folder(tmp_path / "more", per_label=5), cache_dir=False,
+                                 proportions=(0.8, 0.2, 0.0)).setup()
+
+
+def test_stray_files_beside_label_folders_are_left_out_not_text(tmp_path):
+    from rnnzoo.compare.user_data import data_kind
+    from rnnzoo.data.speech.audio_folder import stray_files
+
+    root = _tone_folder(tmp_path / "audio", per_label=4)
+    (root / "README.txt").write_text("recorded in my kitchen\n")
+    (root / "yes" / "notes.md").write_text("take 3 was noisy\n")
+    assert data_kind(root) == "speech"
+    assert stray_files(root) == ["README.txt", str(Path("yes") / "notes.md")]
+    dm = SpeechFeaturesDataModule(root, cache_dir=False, proportions=(0.5, 0.25, 0.25))
+    dm.setup()
+    assert sum(dm.split_sizes().values()) == 8
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "book.txt").write_text("a story\n")
+    assert data_kind(texts) == "text"  # no label folders of recordings: a folder of texts
+
+
+def test_truncated_wav_is_refused_with_both_lengths(tmp_path):
+    from rnnzoo.data.speech.wav import read_wav
+
+    path = tmp_path / "cut.wav"
+    _write_wav(path, np.zeros(4000))
+    data = path.read_bytes()
+    path.write_bytes(data[:44 + 1000])  # a 44-byte header and the first 500 of 4000 frames
+    with pytest.raises(DataError, match=r"cut.wav: truncated: its header says 4000 frames \(8000 bytes of samples\) "
+                                        r"but the file holds 1000 bytes of them \(500 frames\).*Re-export or "
+                                        r"re-record"):
+        read_wav(path, 16000)
+    # A streamed WAV (data size left at the 0xFFFFFFFF placeholder) has an unknown length, not a wrong one.
+    streamed = bytearray(data)
+    assert streamed[36:40] == b"data"
+    streamed[40:44] = (0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(streamed))
+    assert read_wav(path, 16000).shape == (4000,)
+
+
+def test_the_cache_sees_a_replacement_with_the_same_size_and_time(tmp_path):
+    # A copy that keeps size and modification time (cp -p, rsync -t, an archive) changed the recording but not
+    # the cache key, which was size + mtime; the key is the content now.
+    import os
+
+    from bad_input_corpus import _tone, _wav
+    from rnnzoo.data import SpeechFeaturesDataModule
+
+    for label in ("yes", "no"):
+        for i in range(6):
+            _wav(tmp_path / "audio" / label / f"{i}.wav", _tone(seed=i + (10 if label == "no" else 0)))
+
+    def features():
+        data = SpeechFeaturesDataModule(tmp_path / "audio", cache_dir=tmp_path / "cache", proportions=(0.5, 0.25, 0.25))
+        data.setup()
+        return data.info["from_cache"], data.info["content_sha256"]
+
+    assert features()[0] is False
+    from_cache, before = features()
+    assert from_cache is True
+    path = tmp_path / "audio" / "yes" / "0.wav"
+    stat = path.stat()
+    _wav(path, _tone(seed=99))  # same length, other samples
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    from_cache, after = features()
+    assert from_cache is False and after != before  # rebuilt from the new samples

@@ -274,6 +274,17 @@ def test_bad_sequences_and_labels():
         model.classify(np.zeros((0, 12)))
 
 
+def test_an_empty_batch_and_a_zero_batch_size_are_named():
+    model = rnnzoo.load("vowels-lstm-20k.japanese-vowels")
+    # An empty list is no sequences (not one sequence of no steps), however the batch comes
+    for empty in ([], (), np.zeros((0, 20, 12))):
+        with pytest.raises(PreprocessingError, match=r"no sequences given: pass one sequence .* or a list of them"):
+            model.classify(empty)
+    with pytest.raises(PreprocessingError, match=r"batch_size must be a whole number >= 1, got 0"):
+        model.predict_proba(np.zeros((20, 12)), batch_size=0)
+    assert model.predict_proba([np.zeros((20, 12))] * 3, batch_size=2).shape == (3, 9)
+
+
 def test_bad_pieces():
     model = rnnzoo.load("pianoroll-rnn-20k.jsb")
     with pytest.raises(PreprocessingError, match="frame 1: 200 is not a MIDI note number in 21..108"):

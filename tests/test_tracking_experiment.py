@@ -93,3 +93,74 @@ def test_a_version_is_registered_whether_or_not_the_model_exists(store, tmp_path
     assert (int(first.version), int(second.version)) == (1, 2)
     assert [v.run_id for v in client.search_model_versions("name = 'forecaster'", order_by=["version_number"])] \
         == runs
+
+
+# ------------------------------------------------------------------------- a server whose reads work, writes fail
+HTTP_VARIABLES = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+
+
+@pytest.fixture
+def read_only_server():
+    from mlflow_server import ReadOnlyServer
+
+    with ReadOnlyServer() as server:
+        yield server
+
+
+@pytest.fixture
+def http_environment():
+    """os.environ restored after the test (bound_mlflow_http sets MLflow's variables), without them at its start."""
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ):
+        for name in HTTP_VARIABLES:
+            os.environ.pop(name, None)
+        yield os.environ
+
+
+def test_a_server_that_answers_reads_but_fails_writes_is_refused_at_once(read_only_server, http_environment):
+    import time
+
+    from rnnzoo.tracking import check_tracking_uri
+
+    started = time.perf_counter()
+    with pytest.raises(TrackingUnavailableError, match=rf"{read_only_server.uri} answers reads but fails writes "
+                                                       r"\(HTTP 500 on POST experiments/create: 'attempt to write a "
+                                                       r"readonly database'\).*--tracking-uri or MLFLOW_TRACKING_URI"):
+        check_tracking_uri(read_only_server.uri, experiment_name="runs")
+    assert time.perf_counter() - started < 5  # MLflow's own client: about 4 minutes of retries
+    assert read_only_server.posts == ["/api/2.0/mlflow/experiments/create"]  # one try, no retries
+
+
+def test_compare_against_a_read_only_server_exits_2_in_seconds(read_only_server, http_environment, tmp_path, capsys):
+    import time
+
+    from rnnzoo.compare.command import compare_main
+
+    started = time.perf_counter()
+    with pytest.raises(SystemExit) as stopped:
+        compare_main(["--data", "co2", "--cells", "gru", "--seeds", "0", "--max-epochs", "1",
+                      "--out", str(tmp_path / "o"), "--tracking-uri", read_only_server.uri])
+    assert stopped.value.code == 2 and time.perf_counter() - started < 30
+    assert f"{read_only_server.uri} answers reads but fails writes (HTTP 500" in capsys.readouterr().err
+
+
+def test_runs_retry_a_failing_server_for_seconds_not_minutes(read_only_server, http_environment):
+    # After the check, MLflow's own client (what Lightning's logger and compare's writes go through) gives up on
+    # a failing server within seconds: the bounds are environment variables MLflow reads at every request.
+    import time
+
+    from mlflow.exceptions import MlflowException
+
+    from rnnzoo.tracking import HTTP_DEFAULTS, bound_mlflow_http
+
+    http_environment["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "7"  # the user's own setting is kept
+    bound_mlflow_http()
+    assert {name: http_environment[name] for name in HTTP_VARIABLES} == {**HTTP_DEFAULTS,
+                                                                          "MLFLOW_HTTP_REQUEST_TIMEOUT": "7"}
+    started = time.perf_counter()
+    with pytest.raises(MlflowException):
+        MlflowClient(read_only_server.uri).create_experiment("runs")
+    assert time.perf_counter() - started < 15  # measured 7.6 s; MLflow's defaults: about 250 s
+    assert len(read_only_server.posts) == 1 + int(HTTP_DEFAULTS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])

@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "study its own")
     p.add_argument("--batch-size", type=AT_LEAST_1, default=None)
     p.add_argument("--limit", type=AT_LEAST_1, default=None, help="jsb only: parse only the first N chorales (quick runs)")
-    p.add_argument("--out", default="compare", help="output folder")
+    p.add_argument("--out", default=None, help="output folder (default: a new runs/compare/<data>-<date>-<time>); "
+                                                 "one that holds a comparison is refused unless --overwrite")
+    p.add_argument("--overwrite", action="store_true", help="replace the comparison --out already holds")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
                                                         "sqlite:///mlflow.db)")
     p.add_argument("--experiment", default="rnnzoo-compare")
@@ -124,8 +126,8 @@ def compare_main(argv: list[str] | None = None) -> int:
             parse_budget(args.budget)
         except ValueError as err:
             build_parser().error(f"--budget: {err}")
-    from rnnzoo.compare.comparison import CompareOptionError, compare  # after parsing: --help needs no Lightning
-    from rnnzoo.compare.search import StudyMismatchError  # Optuna itself only when a search starts
+    from rnnzoo.compare.comparison import compare  # after parsing: --help needs no Lightning
+    from rnnzoo.errors import RnnzooError
 
     # Each run's own progress line says what happened; Lightning's per-Trainer notices (devices, tips, restored
     # checkpoints) would repeat for every one of the runs.
@@ -147,7 +149,6 @@ def compare_main(argv: list[str] | None = None) -> int:
             build_parser().error("--init-range applies to --data ptb only (the language models)")
         overrides = {**(overrides or {}), "init_range": args.init_range}
     from rnnzoo.compare.user_data import SeriesOptions
-    from rnnzoo.data.errors import DataError
 
     series_options = SeriesOptions(args.target, args.covariates, args.series_id, args.time_column, args.horizon,
                                    args.input_length, args.season, args.future_covariates, args.calendar)
@@ -167,13 +168,11 @@ def compare_main(argv: list[str] | None = None) -> int:
         build_parser().error(f"--lr-search {args.lr_search}: the number of trials must be >= 0")
     try:
         results = _run(compare, args, series_options, dm_options, overrides)
-    except (DataError, CompareOptionError) as err:
+    except RnnzooError as err:  # bad data or options, a study or its storage, an unusable tracking store
         build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
     except ImportError as err:  # the search without Optuna installed: say how to install it
         if "optuna" not in str(err).lower():
             raise
-        build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
-    except StudyMismatchError as err:
         build_parser().exit(2, f"rnnzoo compare: error: {err}\n")
     print()
     print(open(results["files"]["results_md"]).read())
@@ -192,7 +191,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         search_size=args.search_size, size_range=tuple(args.size_range), study_storage=args.study_storage,
         study_name=args.study_name, search_seed=args.search_seed,
-        datamodule_options=dm_options, out_dir=args.out, tracking_uri=args.tracking_uri,
+        datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, tracking_uri=args.tracking_uri,
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import lightning as L
 import numpy as np
 import torch
 
+from rnnzoo.compare.lifecycle import INTERRUPTS, end_killed, fail_abandoned_runs, owner_tags, sigterm_exits
 from rnnzoo.compare.models import resolve_models
 from rnnzoo.compare.plot import plot_curves
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
@@ -37,7 +39,9 @@ def _datamodule(data: DataSource, preset: DataPreset | None, options: dict[str, 
     return data(**options)
 
 
-def _parent_run(tracking_uri: str, experiment_name: str, run_name: str, params: dict[str, Any]):
+def _parent_run(tracking_uri: str, experiment_name: str, run_name: str, params: dict[str, Any], out: Path):
+    """The comparison's parent run, after marking FAILED the runs a dead process left RUNNING for ``out``; returns
+    the client, the run's id and a line per run so marked."""
     from mlflow.tracking import MlflowClient
 
     from rnnzoo.tracking import experiment_id, sqlite_artifact_location
@@ -45,12 +49,27 @@ def _parent_run(tracking_uri: str, experiment_name: str, run_name: str, params: 
     client = MlflowClient(tracking_uri=tracking_uri)
     # Artifacts next to a SQLite store, not in the working directory (see sqlite_artifact_location).
     experiment = experiment_id(client, experiment_name, sqlite_artifact_location(tracking_uri))
-    run = client.create_run(experiment, run_name=run_name, tags={ROLE_TAG: "compare"})
+    abandoned = fail_abandoned_runs(client, experiment, out)
+    # The owner's tags go in with the run, in one write: a run that exists always says whose it is.
+    run = client.create_run(experiment, run_name=run_name, tags={ROLE_TAG: "compare", **owner_tags(out)})
     for key, value in params.items():
         client.log_param(run.info.run_id, key, str(value)[:6000])  # MLflow's limit on a parameter value
-    return client, run.info.run_id
+    return client, run.info.run_id, abandoned
 
 
+def _stoppable(function: Callable) -> Callable:
+    """``function`` with SIGTERM turned into ``SystemExit(143)`` while it runs (see :func:`~rnnzoo.compare
+    .lifecycle.sigterm_exits`), so that a stopped comparison ends its MLflow runs as KILLED."""
+
+    @functools.wraps(function)
+    def stoppable(*args: Any, **kwargs: Any) -> Any:
+        with sigterm_exits():
+            return function(*args, **kwargs)
+
+    return stoppable
+
+
+@_stoppable
 def compare(
     data: DataSource,
     *,
@@ -77,7 +96,8 @@ def compare(
     study_name: str | None = None,
     search_seed: int | None = None,
     datamodule_options: dict[str, Any] | None = None,
-    out_dir: str | Path = "compare",
+    out_dir: str | Path | None = None,
+    overwrite: bool = False,
     tracking_uri: str | None = None,
     experiment_name: str = "rnnzoo-compare",
     threads: int | None = None,
@@ -122,7 +142,10 @@ def compare(
             database URL lets several machines add trials to the same studies) and the studies' name prefix
             (default ``<experiment_name>-<data>-<budget>``; one study per cell, ``<prefix>-<cell>``). A study
             that exists is continued: ``lr_search`` more trials, the best of all its trials chosen.
-        out_dir: where results.md, curves.png, results.json, runs/ (checkpoints) and models/ go.
+        out_dir: where results.md, curves.png, results.json, runs/ (checkpoints) and models/ go; None: a new
+            folder ``runs/compare/<data>-<date>-<time>`` (:func:`default_out_dir`).
+        overwrite: replace a comparison ``out_dir`` already holds; without it such a folder is refused, so a
+            second comparison never deletes or mixes with the first's checkpoints and models.
         tracking_uri: MLflow store (see :mod:`rnnzoo.tracking`); one parent run, a child run per trained run.
         threads: ``torch.set_num_threads`` during the comparison (tiny RNNs often run faster on one thread).
         classical_baselines: time-series data also score ETS, an automatic ARIMA and the airline seasonal ARIMA
@@ -160,7 +183,7 @@ def compare(
     from rnnzoo.compare.verdict import build_verdict, collect_item_scores, inference_ms_per_step, verdict_markdown
     from rnnzoo.hub import save_pretrained
     from rnnzoo.mlflow_export import git_commit
-    from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri
+    from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri, sqlite_artifact_location
     from rnnzoo.version import __version__
 
     preset, user_data = None, None
@@ -204,10 +227,11 @@ def compare(
         model_overrides=model_overrides, deterministic=deterministic, progress_bar=progress_bar,
         lr_scheduler=(preset.lr_scheduler if preset else None) if lr_scheduler == "preset" else lr_scheduler,
     )
-    out = Path(out_dir)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(data)
+    check_out_dir(out, overwrite)  # before anything is trained or written
     out.mkdir(parents=True, exist_ok=True)
     uri = resolve_tracking_uri(tracking_uri)
-    check_tracking_uri(uri)
+    check_tracking_uri(uri, experiment_name=experiment_name, artifact_location=sqlite_artifact_location(uri))
     dm = _datamodule(data, preset, {} if user_data else dict(datamodule_options or {}))
     dm.prepare_data()
     dm.setup("fit")
@@ -233,9 +257,9 @@ def compare(
         "rnnzoo_version": __version__, "torch_version": torch.__version__,
         "git_commit": git_commit(Path(__file__).resolve().parent),
     }
-    space = None
+    space, storage = None, None
     if lr_search:
-        from rnnzoo.compare.search import SearchSpace, import_optuna, public_url
+        from rnnzoo.compare.search import SearchSpace, import_optuna, open_storage, public_url
 
         import_optuna()  # before any training: a missing Optuna is an error at once
         space = SearchSpace(lr_search, tuple(lr_range), search_epochs, tuple(size_range) if search_size else None,
@@ -243,16 +267,20 @@ def compare(
                             study_name or f"{experiment_name}-{data_name}-{label}", search_seed)
         meta["lr_search"].update(storage=public_url(space.storage), study_prefix=space.study_name,
                                  search_seed=search_seed if search_seed is not None else seeds[0])
+        storage = open_storage(space.storage)  # a bad URL or a corrupt file is refused before the parent run
     elif search_size:
         raise ValueError("search_size needs a search: give lr_search=N (--lr-search N) trials")
-    client, parent_id = _parent_run(uri, experiment_name, f"compare-{data_name}-{label}",
+    client, parent_id, abandoned = _parent_run(uri, experiment_name, f"compare-{data_name}-{label}",
                                     {"data": data_name, "budget": label, "cells": meta["cells"], "seeds": list(seeds),
                                      **{f"settings.{k}": v for k, v in meta["settings"].items()},
                                      "lr_search": lr_search,
                                      **({"search.storage": meta["lr_search"]["storage"],
                                          "search.study_prefix": space.study_name,
-                                         "search.size_range": meta["lr_search"]["size_range"]} if space else {})})
+                                         "search.size_range": meta["lr_search"]["size_range"]} if space else {})},
+                                    out)
     log, progress = _progress(log, len(models) * len(seeds))
+    for line in abandoned:
+        log(line)
     meta["parent_run_id"] = parent_id
     status = "FAILED"
     old_threads = torch.get_num_threads()
@@ -267,9 +295,8 @@ def compare(
         searched: dict[str, Any] = {}
         lrs = {m.cell: settings.lr for m in models}
         if space is not None:
-            from rnnzoo.compare.search import open_storage, search_cell
+            from rnnzoo.compare.search import search_cell
 
-            storage = open_storage(space.storage)
             searched_models = []
             for m in models:
                 chosen, lrs[m.cell], searched[m.cell] = search_cell(
@@ -288,6 +315,7 @@ def compare(
         runs: list[RunResult] = []
         best_task: dict[str, tuple[RunResult, Any]] = {}
         point_forecasts: dict[tuple[str, int], dict[str, Any]] = {}  # (cell, seed) -> test forecasts (ensemble)
+        val_point_forecasts: dict[tuple[str, int], dict[str, Any]] = {}  # and validation ones (the choice)
         total, started = len(models) * len(seeds), time.perf_counter()
         for m in models:
             for seed in seeds:
@@ -297,8 +325,10 @@ def compare(
                 r, task = train_one(m, dm, seed, s, root, tracking_uri=uri, experiment_name=experiment_name,
                                     parent_run_id=parent_id, calibrate=calibrate)
                 r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
+                r.val_items = collect_item_scores(task, dm, "val")  # and validation scores: the verdict chooses there
                 if ensemble and task.model.task == "forecaster":
                     point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
+                    val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")
                 monitor, mode = r.monitor, r.mode
                 runs.append(r)
                 pick = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
@@ -333,7 +363,8 @@ def compare(
                  for cell, s in summary.items()}
         objective = best_task[models[0].cell][1].objective
         metric = _verdict_metric(objective, dm)
-        median_runs = ensemble_runs(point_forecasts, objective.metric_from_sums) if point_forecasts else []
+        median_runs = ensemble_runs(point_forecasts, objective.metric_from_sums, val_point_forecasts) \
+            if point_forecasts else []
         if median_runs:
             costs[ENSEMBLE] = ensemble_cost(costs)
             if save_models:  # the saved models' ensemble, ready to load: ForecastEnsemble.from_pretrained(path)
@@ -341,29 +372,39 @@ def compare(
 
                 members = [best_task[cell][1].model for cell in sorted(best_task)]
                 saved_ensemble = ForecastEnsemble(members).save_pretrained(out / "ensemble")
+        # overlapping forecast windows (horizon H, stride s) share targets with their H/s - 1 neighbours
+        block = max(1, -(-dm.horizon // dm.stride)) if hasattr(dm, "horizon") and hasattr(dm, "stride") else 1
         verdict = build_verdict([r.to_dict() for r in runs] + median_runs, metric, objective.item_metrics[metric],
                                 lambda num, den: objective.metric_from_sums(metric, num, den), costs,
-                                {k: v for k, v in baseline_runs.items() if metric in v["items"]}, seed=seeds[0])
+                                {k: v for k, v in baseline_runs.items() if metric in v["items"]}, seed=seeds[0],
+                                block=block)
         probabilistic = None
         if all("pinball" in r.items for r in runs):  # quantile or Gaussian forecasters: rank by the pinball loss too
             probabilistic = build_verdict(
                 [r.to_dict() for r in runs], "pinball", "min",
                 lambda num, den: objective.metric_from_sums("pinball", num, den), costs,
-                {k: v for k, v in baseline_runs.items() if "pinball" in v["items"]}, seed=seeds[0])
+                {k: v for k, v in baseline_runs.items() if "pinball" in v["items"]}, seed=seeds[0], block=block)
             probabilistic["levels"] = list(_scored_levels(best_task))
         title = f"{data_name}: {', '.join(summary)} at {label} parameters"
         results = {"meta": {**meta, "monitor": monitor, "mode": mode}, "verdict": verdict,
                    "verdict_probabilistic": probabilistic, "cells": summary,
                    "runs": [r.to_dict() for r in runs], "lr_search": searched, "baselines": baselines,
                    "baseline_items": {name: b["items"] for name, b in baseline_runs.items()},
+                   "baseline_val_scores": {name: b["val_scores"] for name, b in baseline_runs.items()},
+                   "baseline_val_items": {name: b["val_items"] for name, b in baseline_runs.items()},
                    "baseline_orders": {name: b["orders"] for name, b in baseline_runs.items() if "orders" in b},
                    "models": saved,
-                   "ensemble": [{k: v for k, v in row.items() if k != "items"} for row in median_runs]}
+                   "ensemble": [{k: v for k, v in row.items() if k not in ("items", "val_items")}
+                                for row in median_runs]}
         notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
                  f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
                                                     if settings.patience else "") + "."]
         if user_data and user_data.get("targets"):  # say which column was forecast and which were not read
             notes.append(_columns_note(user_data, data_name))
+        if user_data and user_data.get("files_left_out"):  # one of them may be a recording the user meant to use
+            left = user_data["files_left_out"]
+            notes.append(f"Files of {data_name} not read (only .wav files in label folders are): "
+                         f"{', '.join(left[:10])}" + (f" and {len(left) - 10} more" if len(left) > 10 else "") + ".")
         if settings.lr_scheduler:
             notes.append(f"Learning-rate schedule: `{json.dumps(settings.lr_scheduler)}`.")
         if model_overrides:
@@ -428,9 +469,15 @@ def compare(
             client.log_artifact(parent_id, path)
         status = "FINISHED"
         return results
+    except INTERRUPTS:  # Ctrl+C, or SIGTERM through sigterm_exits
+        status = "KILLED"
+        raise
     finally:
         context.close()
-        client.set_terminated(parent_id, status)
+        if status == "KILLED":
+            end_killed(client, parent_id)  # a failing store must not replace the interruption
+        else:
+            client.set_terminated(parent_id, status)
         torch.set_num_threads(old_threads)
 
 
@@ -463,6 +510,33 @@ def _columns_note(user_data: dict[str, Any], data_name: str) -> str:
     left = user_data.get("columns_left_out") or []
     return (f"Columns of {data_name}: forecast {user_data['targets']}" + "".join(f"; read {r}" for r in read)
             + (f"; {'; '.join(left)}" if left else "; no other column") + ".")
+
+
+#: what makes a folder a comparison's output (any of them): refused as ``out_dir`` without ``overwrite``
+COMPARISON_FILES = ("results.json", "results.md", "runs", "models", "ensemble")
+
+
+def default_out_dir(data: Any, now: float | None = None) -> Path:
+    """A new folder for a comparison: ``runs/compare/<data>-<YYYYmmdd-HHMMSS>`` (``-2``, ``-3`` ... when two
+    start in the same second)."""
+    name = data if isinstance(data, str) and data in PRESETS else (
+        Path(data).expanduser().resolve().name or "data" if isinstance(data, (str, os.PathLike)) else type(data).__name__)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    base = Path("runs") / "compare" / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    """Refuse an output folder that already holds a comparison, unless told to overwrite it."""
+    found = [name for name in COMPARISON_FILES if (out / name).exists()]
+    if found and not overwrite:
+        raise CompareOptionError(f"{out} already holds a comparison ({', '.join(found)}); nothing was changed. Give "
+                                 f"another --out (leave it out for a new folder per comparison), or --overwrite to "
+                                 f"replace it")
 
 
 def saved_model_name(run: RunResult) -> str:

@@ -35,6 +35,11 @@ class StudyMismatchError(RnnzooError, ValueError):
     """A stored study cannot take this search's trials (another search space, or another direction)."""
 
 
+class StudyStorageError(RnnzooError, ValueError):
+    """The study database cannot be opened: a URL SQLAlchemy does not know, a missing driver, a file that is not
+    an SQLite database, or a database server that does not answer."""
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """What to search and where the study lives.
@@ -137,18 +142,61 @@ def public_url(url: str) -> str:
 def open_storage(url: str):
     """Optuna's RDBStorage at ``url``. A new SQLite file is created under a lock beside it (two processes creating
     the same database at once race in its schema set-up, as MLflow's do), and SQLite waits for a busy database
-    instead of failing at once when several processes share it."""
+    instead of failing at once when several processes share it. A storage that cannot be opened is a
+    :class:`StudyStorageError` naming the URL (or the file) and the fix."""
     optuna = import_optuna()
     if not url.startswith("sqlite:///"):
-        return optuna.storages.RDBStorage(url)
+        with _storage_errors(url, None):
+            return optuna.storages.RDBStorage(url)
     path = Path(url.removeprefix("sqlite:///")).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        with contextlib.suppress(ImportError):
-            import fcntl
+    with _storage_errors(url, path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a") as lock:
+            with contextlib.suppress(ImportError):
+                import fcntl
 
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+
+
+@contextlib.contextmanager
+def _storage_errors(url: str, path: Path | None):
+    """SQLAlchemy's errors while opening the study storage (which name neither the option nor the file) as a
+    :class:`StudyStorageError` with the fix."""
+    from sqlalchemy import exc
+
+    shown = public_url(url) if "@" in url else url  # a password only after user:...@; else the URL as given
+    example = "sqlite:///PATH (e.g. sqlite:///optuna.db) or a database URL such as postgresql://user@host/db"
+    try:
+        yield
+    except (exc.NoSuchModuleError, exc.ArgumentError) as err:
+        raise StudyStorageError(f"--study-storage {shown!r} is not a database URL SQLAlchemy knows ({err}); give "
+                                f"{example}") from None
+    except ImportError as err:  # the URL's driver, e.g. psycopg for postgresql:// (Optuna re-raises it)
+        driver = getattr(err.__cause__, "name", None) or getattr(err, "name", None) or "its driver"
+        raise StudyStorageError(f"--study-storage {shown!r} needs the database driver module {driver!r}, which is "
+                                f"not installed here; install its package (e.g. `pip install psycopg` for "
+                                f"postgresql://, `pip install pymysql` with mysql+pymysql://), or give "
+                                f"sqlite:///PATH") from None
+    except exc.DatabaseError as err:
+        reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+        if path is None:
+            raise StudyStorageError(f"the study database {shown!r} could not be opened ({reason}); check that its "
+                                    f"server runs and the URL's host, name and credentials, or give "
+                                    f"sqlite:///PATH") from None
+        if path.is_dir():
+            raise StudyStorageError(f"--study-storage {shown!r} names the folder {path}, not a database file; give "
+                                    f"sqlite:///{path / 'optuna.db'}") from None
+        path = path.resolve()
+        raise StudyStorageError(
+            f"the study database {path} cannot be read as SQLite ({reason}): it is not an Optuna study database, "
+            f"or it is damaged; move it aside (`mv {path} {path}.broken`) and run again to start new studies, or "
+            f"give another --study-storage") from None
+    except OSError as err:  # the folder for a new SQLite file cannot be made, or its lock file written
+        if path is None:
+            raise
+        raise StudyStorageError(f"--study-storage {shown!r}: cannot create {path} ({err.strerror or err}); give "
+                                f"sqlite:///PATH in a folder you can write to") from None
 
 
 def open_study(storage: Any, name: str, direction: str, attrs: dict[str, Any], seed: int, n_trials: int):
@@ -244,10 +292,17 @@ def _optimize(optuna, study, model: CellModel, datamodule: L.LightningDataModule
         root = out / "runs" / "lr_search" / f"{model.cell}-trial{trial.number}"
         shutil.rmtree(root, ignore_errors=True)  # RecurrentTask's checkpoint folder must start empty
         pruning = PruneOnValidation(trial)
-        r, _ = train_one(trial_model, datamodule, seed, dataclasses.replace(trial_settings, lr=lr), root,
-                         tracking_uri=tracking_uri, experiment_name=experiment_name, parent_run_id=parent_run_id,
-                         role="lr_search", run_test=False, export_model=False, callbacks=[pruning],
-                         tags={STUDY_TAG: study_name, TRIAL_TAG: str(trial.number)})
+        try:
+            r, _ = train_one(trial_model, datamodule, seed, dataclasses.replace(trial_settings, lr=lr), root,
+                             tracking_uri=tracking_uri, experiment_name=experiment_name,
+                             parent_run_id=parent_run_id, role="lr_search", run_test=False, export_model=False,
+                             callbacks=[pruning], tags={STUDY_TAG: study_name, TRIAL_TAG: str(trial.number)})
+        except SystemExit:
+            # Optuna fails a trial on KeyboardInterrupt but leaves it RUNNING on SystemExit, which is what
+            # Lightning makes of Ctrl+C during fit (and sigterm_exits of SIGTERM).
+            with contextlib.suppress(Exception):
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
         runs[trial.number] = r
         trial.set_user_attr("mlflow_run_id", r.run_id)
         size = f", hidden {trial_model.hidden_size} ({trial_model.num_params:,} params)" if sizes else ""

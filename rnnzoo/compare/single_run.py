@@ -11,12 +11,10 @@ import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping
 
 from rnnzoo.compare.curves import ValidationCurve
+from rnnzoo.compare.lifecycle import INTERRUPTS, PARENT_TAG, ROLE_TAG, end_killed
 from rnnzoo.compare.models import CellModel
 from rnnzoo.training import RecurrentTask
 from rnnzoo.tracking import MLflowLogger
-
-PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for nested runs (the UI folds children under the parent)
-ROLE_TAG = "rnnzoo.compare.role"  # "run" (a compared run) or "lr_search" (a search trial)
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,7 @@ class RunResult:
     test: dict[str, float] = field(default_factory=dict)  # test metrics of the best checkpoint (empty: not tested)
     curve: dict[str, list] = field(default_factory=dict)  # ValidationCurve.as_dict()
     items: dict[str, dict[str, list]] = field(default_factory=dict)  # per-test-item scores (verdict.py)
+    val_items: dict[str, dict[str, list]] = field(default_factory=dict)  # per-validation-item scores: the choice
     calibration: dict[str, Any] = field(default_factory=dict)  # calibrate_intervals' summary (empty: none)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,62 +121,66 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         tags[PARENT_TAG] = parent_run_id
     logger = MLflowLogger(experiment_name=experiment_name, run_name=f"{cell_model.name}-seed{seed}-{role}",
                           tracking_uri=tracking_uri, tags=tags, log_model=False)
-    curve = ValidationCurve(monitor)
-    callbacks = [curve, *(callbacks or [])]
-    if settings.patience:
-        callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
-    calibration = CalibrateIntervals() if calibrate else None
-    if calibration is not None:  # before the export: it then exports the calibrated best checkpoint
-        callbacks.append(calibration)
-    if export_model:
-        callbacks.append(MLflowModelExport())
-    trainer = L.Trainer(
-        default_root_dir=str(root_dir), max_epochs=settings.max_epochs,
-        max_time={"seconds": settings.max_time} if settings.max_time else None,
-        logger=logger, callbacks=callbacks, gradient_clip_val=settings.gradient_clip_val,
-        enable_progress_bar=settings.progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
-        deterministic=settings.deterministic, accelerator=settings.accelerator, devices=1,
-        # Lightning's default of 50 skips every step of an epoch of fewer batches (and warns about it).
-        log_every_n_steps=max(1, min(50, _train_batches(datamodule))),
-    )
-    trainer.fit(task, datamodule=datamodule)
-    if not curve.values:
-        raise RuntimeError(f"{cell_model.name} seed {seed}: no validation ran; raise max_epochs or max_time")
-    checkpoint = trainer.checkpoint_callback
-    best_val = float(checkpoint.best_model_score)
-    pick = min if mode == "min" else max
-    # ModelCheckpoint keeps the first epoch that reached the best value (it saves on strict improvement only).
-    best_epoch = curve.epochs[curve.values.index(pick(curve.values))]
-    test: dict[str, float] = {}
-    raw: dict[str, float] = {}
-    if run_test:
-        if calibration is not None:  # the network's own intervals first: the best weights with zero offsets
-            task = _load_best(task, checkpoint.best_model_path)
-            offsets = task.model.interval_offsets
-            calibrated = offsets.detach().clone()
-            offsets.zero_()
-            scores = trainer.test(task, datamodule=datamodule, verbose=False)[0]
-            raw = {f"{k}_raw": float(scores[f"test/{k}"]) for k in ("coverage", "pinball")}
-            offsets.copy_(calibrated)
-        scores = trainer.test(task, datamodule=datamodule, ckpt_path=checkpoint.best_model_path, verbose=False)[0]
-        test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
-        test.update(raw)
-    result = RunResult(
-        cell=cell_model.cell, seed=seed, lr=settings.lr, role=role, model=cell_model.name,
-        hidden_size=cell_model.hidden_size, num_params=cell_model.num_params, run_id=logger.run_id,
-        monitor=monitor, mode=mode, best_val=best_val, best_epoch=best_epoch, epochs=len(curve.epochs),
-        seconds_per_epoch=curve.seconds[-1] / len(curve.epochs), fit_seconds=curve.fit_seconds,
-        best_checkpoint=str(checkpoint.best_model_path), test=test, curve=curve.as_dict(),
-        calibration=(calibration.checkpoint_summary or {}) if calibration is not None else {},
-    )
-    # The summary numbers go to the run as well, so results.json and the tracking server never disagree.
-    client = logger.experiment
-    for key, value in (("best_val", best_val), ("best_epoch", best_epoch), ("epochs", result.epochs),
-                       ("seconds_per_epoch", result.seconds_per_epoch)):
-        client.log_metric(logger.run_id, f"compare/{key}", float(value))
-    for key, value in raw.items():  # the second test's metrics replaced the first's; these keep the raw ones
-        client.log_metric(logger.run_id, f"test/{key}", value)
-    return result, task
+    try:
+        curve = ValidationCurve(monitor)
+        callbacks = [curve, *(callbacks or [])]
+        if settings.patience:
+            callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
+        calibration = CalibrateIntervals() if calibrate else None
+        if calibration is not None:  # before the export: it then exports the calibrated best checkpoint
+            callbacks.append(calibration)
+        if export_model:
+            callbacks.append(MLflowModelExport())
+        trainer = L.Trainer(
+            default_root_dir=str(root_dir), max_epochs=settings.max_epochs,
+            max_time={"seconds": settings.max_time} if settings.max_time else None,
+            logger=logger, callbacks=callbacks, gradient_clip_val=settings.gradient_clip_val,
+            enable_progress_bar=settings.progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
+            deterministic=settings.deterministic, accelerator=settings.accelerator, devices=1,
+            # Lightning's default of 50 skips every step of an epoch of fewer batches (and warns about it).
+            log_every_n_steps=max(1, min(50, _train_batches(datamodule))),
+        )
+        trainer.fit(task, datamodule=datamodule)
+        if not curve.values:
+            raise RuntimeError(f"{cell_model.name} seed {seed}: no validation ran; raise max_epochs or max_time")
+        checkpoint = trainer.checkpoint_callback
+        best_val = float(checkpoint.best_model_score)
+        pick = min if mode == "min" else max
+        # ModelCheckpoint keeps the first epoch that reached the best value (it saves on strict improvement only).
+        best_epoch = curve.epochs[curve.values.index(pick(curve.values))]
+        test: dict[str, float] = {}
+        raw: dict[str, float] = {}
+        if run_test:
+            if calibration is not None:  # the network's own intervals first: the best weights with zero offsets
+                task = _load_best(task, checkpoint.best_model_path)
+                offsets = task.model.interval_offsets
+                calibrated = offsets.detach().clone()
+                offsets.zero_()
+                scores = trainer.test(task, datamodule=datamodule, verbose=False)[0]
+                raw = {f"{k}_raw": float(scores[f"test/{k}"]) for k in ("coverage", "pinball")}
+                offsets.copy_(calibrated)
+            scores = trainer.test(task, datamodule=datamodule, ckpt_path=checkpoint.best_model_path, verbose=False)[0]
+            test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
+            test.update(raw)
+        result = RunResult(
+            cell=cell_model.cell, seed=seed, lr=settings.lr, role=role, model=cell_model.name,
+            hidden_size=cell_model.hidden_size, num_params=cell_model.num_params, run_id=logger.run_id,
+            monitor=monitor, mode=mode, best_val=best_val, best_epoch=best_epoch, epochs=len(curve.epochs),
+            seconds_per_epoch=curve.seconds[-1] / len(curve.epochs), fit_seconds=curve.fit_seconds,
+            best_checkpoint=str(checkpoint.best_model_path), test=test, curve=curve.as_dict(),
+            calibration=(calibration.checkpoint_summary or {}) if calibration is not None else {},
+        )
+        # The summary numbers go to the run as well, so results.json and the tracking server never disagree.
+        client = logger.experiment
+        for key, value in (("best_val", best_val), ("best_epoch", best_epoch), ("epochs", result.epochs),
+                           ("seconds_per_epoch", result.seconds_per_epoch)):
+            client.log_metric(logger.run_id, f"compare/{key}", float(value))
+        for key, value in raw.items():  # the second test's metrics replaced the first's; these keep the raw ones
+            client.log_metric(logger.run_id, f"test/{key}", value)
+        return result, task
+    except INTERRUPTS:  # Ctrl+C or SIGTERM: Lightning marked the run FAILED (or it is still RUNNING)
+        end_killed(logger._mlflow_client, logger._run_id)
+        raise
 
 
 def _load_best(task: RecurrentTask, path: str) -> RecurrentTask:

@@ -18,15 +18,20 @@ from typing import Any
 import numpy as np
 
 
-def test_origins(length: int, proportions, input_length: int, horizon: int, stride: int) -> list[int]:
-    """Forecast origins of the test windows, as :class:`~rnnzoo.data.TimeSeriesDataModule` cuts them: a window
-    whose targets are ``values[o : o + horizon]`` has origin ``o`` (the number of values observed)."""
+def split_origins(length: int, proportions, horizon: int, stride: int, split: str = "test") -> list[int]:
+    """Forecast origins of the ``split`` ("val" or "test") windows, as :class:`~rnnzoo.data.TimeSeriesDataModule`
+    cuts them: a window whose targets are ``values[o : o + horizon]`` has origin ``o`` (values observed)."""
     from rnnzoo.data.splits import chronological_split
 
-    _, _, test = chronological_split(length, proportions)
-    # The DataModule's test segment starts input_length before the test range; its window i covers inputs
-    # segment[i*stride : i*stride + input_length], so its first target is at test.start + i*stride.
-    return [o for o in range(test.start, test.stop - horizon + 1, stride)]
+    _, val, test = chronological_split(length, proportions)
+    part = {"val": val, "test": test}[split]
+    # The DataModule's segment starts input_length before the range; its window i covers inputs
+    # segment[i*stride : i*stride + input_length], so its first target is at part.start + i*stride.
+    return [o for o in range(part.start, part.stop - horizon + 1, stride)]
+
+
+#: the splits every baseline is scored on: validation (where the verdict chooses) and test (where it reports)
+SPLITS = ("val", "test")
 
 
 def seasonal_differences(y: np.ndarray, season: int) -> int:
@@ -130,7 +135,9 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
                           stride: int, season: int, *, num_targets: int | None = None,
                           classical: bool = True,
                           quantiles: Sequence[float] | None = None) -> dict[str, dict[str, Any]]:
-    """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}, "orders": ...}``.
+    """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}, "orders": ...}`` on
+    the test windows, and ``"val_scores"`` / ``"val_items"`` alike on the validation windows (the parameters are
+    estimated once, on the training range, for both).
 
     ``series``: one ``(T,)``/``(T, F)`` array or a list of them (raw units; the first ``num_targets`` columns are
     forecast, each univariately, covariates are not used). Items are the test windows in the DataModule's order
@@ -150,59 +157,67 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     arrays = [np.asarray(a, dtype=np.float64).reshape(len(a), -1) for a in arrays]
     targets = num_targets or arrays[0].shape[1]
     names = [f"seasonal naive (m={season})", *(_methods(season) if classical else {})]
-    errors: dict[str, list[np.ndarray]] = {n: [] for n in names}  # per window: (H, targets) absolute errors
-    scaled: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    # split -> method -> per window: (H, targets) absolute errors, scaled errors, (H, targets, Q) pinball losses
+    errors = {split: {n: [] for n in names} for split in SPLITS}
+    scaled = {split: {n: [] for n in names} for split in SPLITS}
+    pinball = {split: {n: [] for n in names[1:]} for split in SPLITS}
+    inside = {split: {n: [] for n in names[1:]} for split in SPLITS}
     orders: dict[str, list] = {n: [] for n in names}
+    fits: dict[tuple, Any] = {}
     levels = None if quantiles is None else np.asarray(sorted(quantiles), dtype=np.float64)
-    pinball: dict[str, list[np.ndarray]] = {n: [] for n in names[1:]}  # per window: (H, targets, Q)
-    inside: dict[str, list[np.ndarray]] = {n: [] for n in names[1:]}
     steps = np.arange(horizon)
-    for values in arrays:
-        train, _, _ = chronological_split(len(values), proportions)
-        origins = test_origins(len(values), proportions, input_length, horizon, stride)
-        scale = seasonal_naive_mae(values[train].astype(np.float32), season)[:targets].astype(np.float64)
-        per_method = {n: np.zeros((len(origins), horizon, targets)) for n in names}
-        spread = {n: np.zeros((len(origins), horizon, targets)) for n in names}  # forecast standard errors
-        truths = np.stack([values[o:o + horizon, :targets] for o in origins])  # (W, H, targets)
-        lag = season if season <= input_length else 1
-        per_method[names[0]] = np.stack([values[o - lag + (steps % lag), :targets] for o in origins])
-        for k in range(targets):
-            y = values[:, k]
-            for name, fit in (_methods(season) if classical else {}).items():
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # optimiser chatter; the scores speak for the fit
-                    fitted = fit(y[train])
-                    for w, o in enumerate(origins):
-                        forecast = fitted.apply(y[:o]).get_forecast(horizon)
-                        per_method[name][w, :, k] = np.asarray(forecast.predicted_mean)
-                        spread[name][w, :, k] = np.asarray(forecast.se_mean)
-                orders[name].append(getattr(fitted.model, "order", None) and
-                                    [list(fitted.model.order), list(fitted.model.seasonal_order)])
-        for name in names:
-            err = np.abs(per_method[name] - truths)
-            errors[name] += list(err)
-            scaled[name] += list(err / scale)
-            if levels is not None and name in pinball:
-                from scipy.stats import norm
+    for split in SPLITS:
+        for values in arrays:
+            train, _, _ = chronological_split(len(values), proportions)
+            origins = split_origins(len(values), proportions, horizon, stride, split)
+            scale = seasonal_naive_mae(values[train].astype(np.float32), season)[:targets].astype(np.float64)
+            per_method = {n: np.zeros((len(origins), horizon, targets)) for n in names}
+            spread = {n: np.zeros((len(origins), horizon, targets)) for n in names}  # forecast standard errors
+            truths = np.stack([values[o:o + horizon, :targets] for o in origins])  # (W, H, targets)
+            lag = season if season <= input_length else 1
+            per_method[names[0]] = np.stack([values[o - lag + (steps % lag), :targets] for o in origins])
+            for k in range(targets):
+                y = values[:, k]
+                for name, fit in (_methods(season) if classical else {}).items():
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # optimiser chatter; the scores speak for the fit
+                        fitted = fits.get((id(values), k, name)) or fit(y[train])  # once per series, both splits
+                        fits[(id(values), k, name)] = fitted
+                        for w, o in enumerate(origins):
+                            forecast = fitted.apply(y[:o]).get_forecast(horizon)
+                            per_method[name][w, :, k] = np.asarray(forecast.predicted_mean)
+                            spread[name][w, :, k] = np.asarray(forecast.se_mean)
+                    if split == "test":
+                        orders[name].append(getattr(fitted.model, "order", None) and
+                                            [list(fitted.model.order), list(fitted.model.seasonal_order)])
+            for name in names:
+                err = np.abs(per_method[name] - truths)
+                errors[split][name] += list(err)
+                scaled[split][name] += list(err / scale)
+                if levels is not None and name in pinball[split]:
+                    from scipy.stats import norm
 
-                q = per_method[name][..., None] + spread[name][..., None] * norm.ppf(levels)  # (W, H, targets, Q)
-                diff = truths[..., None] - q
-                pinball[name] += list(np.maximum(levels * diff, (levels - 1) * diff))
-                inside[name] += list((q[..., 0] <= truths) & (truths <= q[..., -1]))
+                    q = per_method[name][..., None] + spread[name][..., None] * norm.ppf(levels)  # (W, H, targets, Q)
+                    diff = truths[..., None] - q
+                    pinball[split][name] += list(np.maximum(levels * diff, (levels - 1) * diff))
+                    inside[split][name] += list((q[..., 0] <= truths) & (truths <= q[..., -1]))
     out = {}
     for name in names:
-        err, sc = np.stack(errors[name]), np.stack(scaled[name])  # (W, H, targets)
-        count = [float(err[0].size)] * len(err)
-        out[name] = {
-            "scores": {"mae": float(err.mean()), "rmse": float(np.sqrt((err ** 2).mean())), "mase": float(sc.mean())},
-            "items": {"mae": {"num": err.sum((1, 2)).tolist(), "den": count},
-                      "mase": {"num": sc.sum((1, 2)).tolist(), "den": count}},
-        }
-        if pinball.get(name):
-            loss = np.stack(pinball[name])  # (W, H, targets, Q)
-            out[name]["scores"].update(pinball=float(loss.mean()), coverage=float(np.mean(inside[name])))
-            out[name]["items"]["pinball"] = {"num": loss.sum((1, 2, 3)).tolist(),
-                                             "den": [float(loss[0].size)] * len(loss)}
+        out[name] = {}
+        for split in SPLITS:
+            prefix = "" if split == "test" else "val_"
+            err, sc = np.stack(errors[split][name]), np.stack(scaled[split][name])  # (W, H, targets)
+            count = [float(err[0].size)] * len(err)
+            out[name][f"{prefix}scores"] = {"mae": float(err.mean()), "rmse": float(np.sqrt((err ** 2).mean())),
+                                            "mase": float(sc.mean())}
+            out[name][f"{prefix}items"] = {"mae": {"num": err.sum((1, 2)).tolist(), "den": count},
+                                           "mase": {"num": sc.sum((1, 2)).tolist(), "den": count}}
+            if pinball[split].get(name):
+                loss = np.stack(pinball[split][name])  # (W, H, targets, Q)
+                out[name][f"{prefix}scores"].update(pinball=float(loss.mean()),
+                                                    coverage=float(np.mean(inside[split][name])))
+                out[name][f"{prefix}items"]["pinball"] = {"num": loss.sum((1, 2, 3)).tolist(),
+                                                          "den": [float(loss[0].size)] * len(loss)}
         if any(orders[name]):
             out[name]["orders"] = orders[name]
     return out

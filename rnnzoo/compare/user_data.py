@@ -4,7 +4,8 @@ parameter budget, chosen from the data by stated rules (every one overridable).
 What a path is:
 
 * a ``.csv`` / ``.parquet`` table -> forecasting (:mod:`rnnzoo.compare.user_series` reads it);
-* a folder with one subfolder of ``.wav`` files per label -> sequence classification through the log-mel front end;
+* a folder with one subfolder of ``.wav`` files per label -> sequence classification through the log-mel front end
+  (other files in it, such as a README.txt, are left out and listed in the summary's ``files_left_out``);
 * a ``.txt`` file, or a folder of them -> language modelling (``level`` "char" or "word").
 
 Budget rule (parameters per model, so that a small data set does not get a model that only memorises it): the
@@ -55,6 +56,11 @@ def data_kind(path: str | os.PathLike) -> str:
         raise DataError(f"{path}: rnnzoo compare reads .csv/.parquet tables (forecasting), .txt files (language "
                         f"modelling) or folders of label/*.wav (classification); got a {suffix or 'suffix-less'} file")
     if path.is_dir():
+        from rnnzoo.data.speech.audio_folder import label_folders
+
+        # Label folders of recordings decide it: a README.txt beside them is a stray file, not a corpus to model.
+        if label_folders(path):
+            return "speech"
         if any(p.suffix.lower() == ".txt" for p in path.iterdir() if p.is_file()):
             return "text"
         return "speech"  # the audio-folder reader says what is missing when it finds no labelled WAVs
@@ -84,7 +90,7 @@ def fitting_budget(task_config: dict[str, Any], budget: str) -> str:
 def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> tuple[DataPreset, dict[str, Any]]:
     from rnnzoo.compare.user_series import default_input_length, describe, read_user_series
     from rnnzoo.data import TimeSeriesDataModule
-    from rnnzoo.data.splits import chronological_split
+    from rnnzoo.data.splits import split_counts
 
     series = read_user_series(path, options.target, options.covariates, options.series_id, options.time_column,
                               options.future_covariates, bool(options.calendar))
@@ -92,15 +98,16 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
     horizon = options.horizon or (season if season > 1 else 1)
     proportions = (0.7, 0.15, 0.15)
     shortest = min(len(a) for a in series.arrays)
-    train, val, test = chronological_split(shortest, proportions)
-    if min(val.stop - val.start, test.stop - test.start) < horizon:
+    train, val, test = split_counts(shortest, proportions)  # the horizon rule below implies non-empty ranges
+    if min(val, test) < horizon:
         raise DataError(
             f"{path}: the shortest series has {shortest} steps, so its validation and test ranges (15% each) hold "
-            f"{test.stop - test.start} steps, fewer than the horizon {horizon}. Use --horizon "
-            f"{max(1, (test.stop - test.start))} or less, or a longer series (at least {int(horizon / 0.15) + 1} steps)")
-    input_length = options.input_length or default_input_length(train.stop, horizon, season)
-    if train.stop < input_length + horizon:
-        raise DataError(f"{path}: the shortest series' training range has {train.stop} steps, fewer than "
+            f"{min(val, test)} steps, fewer than the horizon {horizon}. "
+            + (f"Use --horizon {min(val, test)} or less, or a longer series" if min(val, test) >= 1
+               else "Use a longer series") + f" (at least {int(horizon / 0.15) + 1} steps for horizon {horizon})")
+    input_length = options.input_length or default_input_length(train, horizon, season)
+    if train < input_length + horizon:
+        raise DataError(f"{path}: the shortest series' training range has {train} steps, fewer than "
                         f"input_length {input_length} + horizon {horizon}; use a shorter --input-length or --horizon")
     datamodule = TimeSeriesDataModule(series.arrays, input_length=input_length, horizon=horizon, season=season,
                                       proportions=proportions, num_targets=series.num_targets,
@@ -131,6 +138,7 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
 
 def _speech_plan(path: Path, loader: dict[str, Any]) -> tuple[DataPreset, dict[str, Any]]:
     from rnnzoo.data import SpeechFeaturesDataModule
+    from rnnzoo.data.speech.audio_folder import stray_files
 
     datamodule = SpeechFeaturesDataModule(path, **{"batch_size": 16, "bucket_by_length": True, **loader})
     datamodule.setup("fit")
@@ -141,6 +149,7 @@ def _speech_plan(path: Path, loader: dict[str, Any]) -> tuple[DataPreset, dict[s
     preset = DataPreset(path.name, lambda **_: datamodule, None, task_config, budget, lr=1e-2,
                         max_epochs=60, patience=15)
     info = {"classes": datamodule.preprocessing["speech"]["classes"], "split_sizes": datamodule.split_sizes(),
+            "files_left_out": stray_files(path),
             "rules": {"budget": "20k below 2,000 training recordings, else 100k"}}
     return preset, info
 

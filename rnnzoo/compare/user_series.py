@@ -83,22 +83,59 @@ def _frequency(frame, time_column: str, path: Path, where: str) -> str | None:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{path}: time column {time_column!r}{where}, row {row}: {frame[time_column].iloc[row]!r} "
                         f"does not parse as a date/time. Use ISO dates (2024-01-31) or drop --time-column")
+    repeated = times.duplicated()
+    if repeated.any():
+        row = int(np.flatnonzero(repeated.to_numpy())[0])
+        first = int(np.flatnonzero((times == times.iloc[row]).to_numpy())[0])
+        raise DataError(f"{path}: time column {time_column!r}{where} has duplicated timestamps: row {row} repeats "
+                        f"{times.iloc[row]} of row {first} ({int(repeated.sum())} repeated in all); keep one row per "
+                        f"step, e.g. df = df.groupby({time_column!r}, as_index=False).mean(numeric_only=True)")
     if not times.is_monotonic_increasing:
-        row = int(np.flatnonzero(np.diff(times.to_numpy()) <= np.timedelta64(0))[0]) + 1
-        raise DataError(f"{path}: time column {time_column!r}{where} goes back or repeats at row {row} "
-                        f"({times.iloc[row - 1]} then {times.iloc[row]}); sort the rows by time, one row per step")
+        row = int(np.flatnonzero(np.diff(times.to_numpy()) < np.timedelta64(0))[0]) + 1
+        raise DataError(f"{path}: time column {time_column!r}{where} goes back at row {row} "
+                        f"({times.iloc[row - 1]} then {times.iloc[row]}); sort the rows by time, e.g. "
+                        f"df = df.sort_values({time_column!r})")
     if len(times) < 3:
         return None
-    frequency = _inferred_frequency(pd.DatetimeIndex(times))
+    index = pd.DatetimeIndex(times)
+    frequency = _inferred_frequency(index)
     if frequency is None:
-        steps = np.diff(times.to_numpy())
-        usual = np.median(steps)
-        row = int(np.flatnonzero(steps != usual)[0]) + 1
+        step, missing = _calendar_gaps(index)
+        fix = (f"df[{time_column!r}] = pd.to_datetime(df[{time_column!r}]); "
+               f"df = df.set_index({time_column!r}).asfreq({step!r}).interpolate().reset_index()")
+        if step is None:
+            raise DataError(f"{path}: time column {time_column!r}{where} is not evenly spaced in any calendar step "
+                            f"(days, weeks, months, quarters, years, hours, minutes); resample it to one, e.g. "
+                            f"df.set_index({time_column!r}).resample('D').mean()")
         raise DataError(
-            f"{path}: time column {time_column!r}{where} is not evenly spaced: after row {row - 1} "
-            f"({times.iloc[row - 1]}) comes {times.iloc[row]}, where the usual step is {pd.Timedelta(usual)}. Fill "
-            f"the missing steps, e.g. df.set_index({time_column!r}).asfreq(FREQ).interpolate()")
+            f"{path}: time column {time_column!r}{where} is not evenly spaced: at its calendar step {step!r} the "
+            f"first missing timestamp is {missing[0]} ({len(missing)} missing in all). Fill the missing steps, "
+            f"e.g. {fix}")
     return frequency
+
+
+#: calendar steps a table's dates are tried against, most common first
+CALENDAR_STEPS = ("MS", "ME", "QS", "QE", "YS", "YE", "D", "B", "h", "W-SUN", "W-MON", "W-TUE", "W-WED", "W-THU",
+                  "W-FRI", "W-SAT", "min", "30min", "15min", "10min", "5min", "s")
+
+
+def _calendar_gaps(index: Any) -> tuple[str | None, Any]:
+    """The calendar step whose grid holds every timestamp with the fewest missing (a month is a calendar step, so
+    a 28-day February is no gap), and the timestamps missing from that grid; (None, []) when no step holds them."""
+    import pandas as pd
+
+    best = None
+    for step in CALENDAR_STEPS:
+        try:
+            grid = pd.date_range(index[0], index[-1], freq=step)
+        except ValueError:
+            continue
+        if len(grid) > 2 * len(index) or not index.isin(grid).all():
+            continue
+        missing = grid.difference(index)
+        if best is None or len(missing) < len(best[1]):
+            best = (step, missing)
+    return best if best is not None else (None, [])
 
 
 def season_of(frequency: str | None) -> int | None:

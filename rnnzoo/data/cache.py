@@ -36,6 +36,16 @@ def recipe_key(recipe: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def file_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes: what a cache entry built from the file is keyed on (a replacement of the same
+    size and modification time, as a copy with preserved times makes, still changes the key)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def content_hash(arrays: Arrays) -> str:
     """sha256 over the arrays' names, dtypes, shapes and bytes (in name order): the dataset's identity."""
     digest = hashlib.sha256()

@@ -14,22 +14,29 @@ from rnnzoo.tasks.base import PreprocessingError
 
 def is_one_sequence(value: Any, paths: bool = True) -> bool:
     """Whether ``value`` is a single sequence (an array of rank 1 or 2, or a file path when ``paths``) rather
-    than a batch of them. Without ``paths`` a list of strings is one sequence (of badly typed numbers)."""
+    than a batch of them. Without ``paths`` a list of strings is one sequence (of badly typed numbers). An empty
+    list or tuple is an empty batch: ``classify([])`` was given no sequences, not one sequence of no steps."""
     if isinstance(value, (str, os.PathLike)):
         return True
     if isinstance(value, (list, tuple)):
         items = (np.ndarray, list, tuple, str, os.PathLike) if paths else (np.ndarray, list, tuple)
-        return not value or not isinstance(value[0], items) and not hasattr(value[0], "__array__")
+        return bool(value) and not isinstance(value[0], items) and not hasattr(value[0], "__array__")
     return np.ndim(value) <= 2
 
 
-def as_batch(values: Any, paths: bool = True) -> list[Any]:
-    """One sequence -> ``[it]``; a list/tuple of sequences or a rank-3 array -> a list of them."""
+def as_batch(values: Any, paths: bool = True, what: str = "sequences",
+             one: str = "sequence (a (steps, features) array)") -> list[Any]:
+    """One sequence -> ``[it]``; a list/tuple of sequences or a rank-3 array -> a list of them. An empty batch
+    is a :class:`PreprocessingError` (``what`` names the items, ``one`` what one of them is)."""
     if is_one_sequence(values, paths):
         return [values]
     if isinstance(values, np.ndarray) or hasattr(values, "__array__") and not isinstance(values, (list, tuple)):
-        return list(np.asarray(values))
-    return list(values)
+        batch = list(np.asarray(values))
+    else:
+        batch = list(values)
+    if not batch:
+        raise PreprocessingError(f"no {what} given: pass one {one} or a list of them")
+    return batch
 
 
 def as_sequence(value: Any, features: int, what: str) -> np.ndarray:
@@ -73,9 +80,7 @@ def as_sequence(value: Any, features: int, what: str) -> np.ndarray:
 
 def as_sequences(values: Any, features: int, what: str) -> list[np.ndarray]:
     """:func:`as_sequence` over a batch (see :func:`as_batch`); each error names its item."""
-    batch = as_batch(values, paths=False)
-    if not batch:
-        raise PreprocessingError(f"no {what} given: pass one array (steps, features) or a list of them")
+    batch = as_batch(values, paths=False, what=what, one="array (steps, features)")
     many = len(batch) > 1 or not is_one_sequence(values, paths=False)
     return [as_sequence(v, features, f"{what}[{i}]" if many else what) for i, v in enumerate(batch)]
 
@@ -106,3 +111,14 @@ def write_or_return(text: str, out: str | None) -> str:
     with open(out, "w", encoding="utf-8") as f:
         f.write(text + "\n")
     return f"wrote {out}"
+
+
+def whole_number(value: Any, name: str, minimum: int) -> int:
+    """``value`` as an int when it is a whole number >= ``minimum`` (``2.0`` passes, ``2.5``, ``"8"`` and ``True``
+    do not), else a :class:`PreprocessingError` naming the argument and the allowed range."""
+    whole = isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer())
+    if isinstance(value, bool) or not whole or value < minimum:
+        raise PreprocessingError(f"{name} must be a whole number >= {minimum}, got {value!r} "
+                                 f"({type(value).__name__})")
+    return int(value)
+

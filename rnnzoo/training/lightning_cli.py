@@ -13,7 +13,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 import rnnzoo.data  # noqa: F401  (imports the DataModules so that --data accepts their short names)
 from rnnzoo.mlflow_export import MLflowModelExport, resume_mlflow_run
 from rnnzoo.training.checkpoints import check_checkpoint_file
-from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri
+from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri, sqlite_artifact_location
 from rnnzoo.training.module import RecurrentTask
 
 
@@ -54,7 +54,10 @@ class RnnzooCLI(LightningCLI):
         loggers = self.config[self.subcommand].trainer.logger if self.subcommand else self.config.trainer.logger
         for logger in loggers if isinstance(loggers, list) else [loggers]:
             if getattr(logger, "class_path", None) == "rnnzoo.tracking.MLflowLogger":
-                check_tracking_uri(resolve_tracking_uri(logger.init_args.get("tracking_uri")))
+                args = logger.init_args
+                uri = resolve_tracking_uri(args.get("tracking_uri"))
+                check_tracking_uri(uri, experiment_name=args.get("experiment_name") or "rnnzoo",
+                                   artifact_location=args.get("artifact_location") or sqlite_artifact_location(uri))
 
     def _parse_ckpt_path(self) -> None:
         # Lightning reads a checkpoint file's hyperparameters here, before any hook: check the file first, so a

@@ -12,6 +12,7 @@ import torch
 from rnnzoo.data.base import SequenceDataModule
 from rnnzoo.data.batching import PadCollate, SequenceDataset
 from rnnzoo.data.cache import load_or_build, pack_ragged, unpack_ragged
+from rnnzoo.data.errors import DataError
 from rnnzoo.data.music.boulanger_pickle import read_boulanger_pickle
 from rnnzoo.data.music.jsb_music21 import NUM_KEYS, chorale_names, parse_chorale
 from rnnzoo.data.progress import progress
@@ -41,7 +42,8 @@ def build_music21_chorales(step: float = 1.0, transpose: bool = True, limit: int
         rolls.append(roll)
         kept.append(info)
     split_of = np.zeros(len(rolls), dtype=np.int8)
-    for split_id, index in enumerate(seeded_split(len(rolls), JSB_PROPORTIONS, seed)):
+    for split_id, index in enumerate(seeded_split(len(rolls), JSB_PROPORTIONS, seed, what="distinct chorales",
+                                                  where=f"music21's chorales (limit={limit})")):
         split_of[index] = split_id
     values, offsets = pack_ragged(rolls)
     meta = {"pieces": kept, "duplicates": duplicates, "parsed": len(names)}
@@ -103,6 +105,12 @@ class PianoRollDataModule(SequenceDataModule):
         if self.datasets:
             return
         for split, rolls in self._rolls_by_split().items():
+            if not rolls:  # a B-L pickle is split as its file says (a fresh music21 build is refused by its split)
+                fix = (f"Parse more chorales than limit={self.limit}." if str(self.source) == "jsb_music21" else
+                       "Pass a file whose 'train', 'valid' and 'test' lists all hold pieces.")
+                raise DataError(f"{self.source}: the {split} split holds no pieces; every split needs at least one "
+                                f"(validation picks the best epoch and stops training early; test gives the score). "
+                                f"{fix}")
             self.datasets[split] = SequenceDataset([{"roll": torch.from_numpy(r.astype(np.float32))} for r in rolls])
             self.lengths[split] = [len(r) for r in rolls]
         self.preprocessing["piano_roll"]["data_sha256"] = self.info.get("content_sha256")

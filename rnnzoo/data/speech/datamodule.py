@@ -10,7 +10,7 @@ import torch
 
 from rnnzoo.data.base import SequenceDataModule
 from rnnzoo.data.batching import PadCollate, SequenceDataset
-from rnnzoo.data.cache import load_or_build, pack_ragged, unpack_ragged
+from rnnzoo.data.cache import file_digest, load_or_build, pack_ragged, unpack_ragged
 from rnnzoo.data.errors import DataError
 from rnnzoo.data.progress import progress
 from rnnzoo.data.speech.audio_folder import list_audio_folder
@@ -50,19 +50,22 @@ class SpeechFeaturesDataModule(SequenceDataModule):
     def _japanese_vowels(self):
         data = load_japanese_vowels()
         cases, labels = data["train"]
-        train_idx, val_idx = seeded_split(len(cases), (1 - self.val_fraction, self.val_fraction), self.seed)
+        train_idx, val_idx = seeded_split(len(cases), (1 - self.val_fraction, self.val_fraction), self.seed,
+                                          what="utterances", where="JapaneseVowels' training set (val_fraction)")
         splits = {"train": ([cases[i] for i in train_idx], [labels[i] for i in train_idx]),
                   "val": ([cases[i] for i in val_idx], [labels[i] for i in val_idx]), "test": data["test"]}
         return splits, [str(i) for i in range(1, 10)], None
 
     def _folder(self):
         files, labels, classes = list_audio_folder(self.source)
-        stamp = [[str(f.relative_to(self.source)), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+        stamp = [[str(f.relative_to(self.source)), file_digest(f)] for f in files]  # content, not size + mtime
         recipe = {"source": "audio_folder", "files": stamp, "settings": asdict(self.settings)}
 
         def features(path):
             try:
                 return compute_features(read_wav(path, self.settings.sample_rate), self.settings).numpy()
+            except DataError:
+                raise  # the reader's errors name the file already
             except ValueError as err:  # name the file: one bad recording among thousands must be findable
                 raise DataError(f"{path}: {err}. Remove or replace this file") from None
 
@@ -74,7 +77,9 @@ class SpeechFeaturesDataModule(SequenceDataModule):
         arrays, meta = load_or_build("audio_folder", recipe, build, self.cache_dir)
         self.info = {"content_sha256": meta["content_sha256"], "from_cache": meta["from_cache"]}
         feats = unpack_ragged(arrays["features"], arrays["offsets"])
-        parts = seeded_split(len(feats), self.proportions, self.seed)
+        per_label = ", ".join(f"{name}: {labels.count(i)}" for i, name in enumerate(classes))
+        parts = seeded_split(len(feats), self.proportions, self.seed, what="recordings", where=str(self.source),
+                             detail=f"per label {per_label}; the cut is random over all of them, not per label")
         splits = {name: ([feats[i] for i in idx], [labels[i] for i in idx])
                   for name, idx in zip(("train", "val", "test"), parts)}
         return splits, classes, asdict(self.settings)

@@ -25,6 +25,14 @@ def read_wav(path: str | os.PathLike, sample_rate: int) -> Tensor:
             raw = w.readframes(frames)
     except (wave.Error, EOFError) as err:
         raise DataError(f"{path}: not a PCM WAV file ({err}). Convert it, e.g. `ffmpeg -i IN -ac 1 OUT.wav`.") from err
+    expected = frames * width * channels
+    # A writer that could not seek back (streaming to a pipe) leaves the data size at its 0xFFFFFFFF placeholder:
+    # the length is unknown, not wrong, so what is there is read.
+    unknown_length = frames == 0xFFFFFFFF // (width * channels)
+    if len(raw) < expected and not unknown_length:
+        raise DataError(f"{path}: truncated: its header says {frames} frames ({expected} bytes of samples) but the "
+                        f"file holds {len(raw)} bytes of them ({len(raw) // (width * channels)} frames), as after an "
+                        f"interrupted copy or recording. Re-export or re-record the file (or copy it again).")
     if width not in _DTYPES:
         raise DataError(f"{path}: {8 * width}-bit samples are not supported; convert to 16-bit PCM")
     samples = np.frombuffer(raw, dtype=_DTYPES[width]).astype(np.float32)

@@ -94,7 +94,7 @@ class TextDataModule(SequenceDataModule):
             tokens = tokenize(text, self.level)
             if not tokens:
                 raise DataError(f"{self.source}: no {self.level} tokens. Pass a file with text in it.")
-            parts = chronological_split(len(tokens), self.proportions)
+            parts = chronological_split(len(tokens), self.proportions, what=f"{self.level} tokens", where=str(source))
             return ({k: tokens[p] for k, p in zip(("train", "val", "test"), parts)},
                     {k: str(self.source) for k in ("train", "val", "test")})
         splits = {}

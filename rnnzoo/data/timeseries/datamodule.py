@@ -13,7 +13,7 @@ from rnnzoo.data.cache import content_hash
 from rnnzoo.data.batching import PadCollate, SequenceDataset
 from rnnzoo.data.checks import check_finite
 from rnnzoo.data.errors import DataError
-from rnnzoo.data.splits import chronological_split
+from rnnzoo.data.splits import chronological_split, split_counts
 from rnnzoo.data.timeseries.builtin_series import BUILTIN_SERIES, load_builtin_series
 from rnnzoo.data.timeseries.read_table import frame_values, read_series_table
 from rnnzoo.data.timeseries.windows import make_windows, seasonal_naive_mae
@@ -133,16 +133,17 @@ class TimeSeriesDataModule(SequenceDataModule):
                             f"future-known ones are the last features, after the targets")
         first_future = series[0].shape[1] - self.num_future
         for index, (values, name) in enumerate(zip(series, names)):
-            train_range, val_range, test_range = chronological_split(len(values), self.proportions)
-            train = values[train_range]
-            need = self.input_length + self.horizon
-            if len(train) < need or min(r.stop - r.start for r in (val_range, test_range)) < self.horizon:
+            # Checked on the counts first: this message (the windows' needs) says more than the split's own refusal
+            # of an empty range, which it implies.
+            train_steps, val_steps, test_steps = split_counts(len(values), self.proportions)
+            if train_steps < self.input_length + self.horizon or min(val_steps, test_steps) < self.horizon:
                 raise DataError(
-                    f"{name}: {len(values)} steps give a training range of {len(train)} and validation/test ranges "
-                    f"of {val_range.stop - val_range.start}/{test_range.stop - test_range.start} steps, too short "
-                    f"for windows of input_length={self.input_length} + horizon={self.horizon}. Use a shorter "
-                    f"input_length or horizon, or a longer series."
+                    f"{name}: {len(values)} steps give a training range of {train_steps} and validation/test ranges "
+                    f"of {val_steps}/{test_steps} steps, too short for windows of input_length={self.input_length} "
+                    f"+ horizon={self.horizon}. Use a shorter input_length or horizon, or a longer series."
                 )
+            train_range, val_range, test_range = chronological_split(len(values), self.proportions, where=name)
+            train = values[train_range]
             mean, std = train.mean(axis=0), train.std(axis=0)
             std = np.where(std > 0, std, 1.0)  # a constant training range: centre only
             means.append(mean.tolist())

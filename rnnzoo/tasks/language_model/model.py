@@ -14,7 +14,7 @@ from rnnzoo.tasks.base import PreprocessingError, TaskModel
 from rnnzoo.tasks.language_model.objective import LanguageModelObjective
 from rnnzoo.tasks.language_model.preprocessing import TextVocabulary
 from rnnzoo.tasks.layers import build_layer
-from rnnzoo.tasks.raw_input import write_or_return
+from rnnzoo.tasks.raw_input import whole_number, write_or_return
 
 _SYNTHETIC_TEXT = b"the forget gate decides what the cell keeps; the input gate what it writes. "
 
@@ -158,8 +158,7 @@ class LanguageModel(TaskModel):
         Word-level models write ``<eos>`` as a line break.
         """
         vocab = self.require_preprocessing("generate()")
-        if max_new_tokens < 0:
-            raise PreprocessingError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+        max_new_tokens = whole_number(max_new_tokens, "max_new_tokens", 0)
         if not temperature >= 0:
             raise PreprocessingError(f"temperature must be >= 0 (0: greedy), got {temperature}")
         ids = torch.from_numpy(vocab.encode(prompt, "prompt"))
@@ -193,7 +192,11 @@ class LanguageModel(TaskModel):
         else:
             text = " ".join(inputs)
         if options.perplexity:
-            return write_or_return(f"perplexity {self.perplexity(text):.4f}", options.out)
+            vocab = self.require_preprocessing("perplexity()")
+            unknown, total = vocab.unknown_rate(text)
+            how = f", text normalised as the training text ({vocab.normalize})" if vocab.normalize else ""
+            return write_or_return(f"perplexity {self.perplexity(text):.4f} ({unknown} of {total} {vocab.level} "
+                                   f"tokens, {unknown / max(total, 1):.1%}, read as {vocab.unk}{how})", options.out)
         return write_or_return(self.generate(text, options.max_new_tokens, options.temperature, options.seed),
                                options.out)
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -29,6 +30,38 @@ def tokenize(text: str, level: str) -> list[str]:
         if words:
             tokens += words + [EOS]
     return tokens
+
+
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*(\.\d+)?|\.\d+)(st|nd|rd|th|s)?$")
+_CLITICS = re.compile(r"^(.+?)(n't|'s|'re|'ve|'ll|'m|'d)$")
+_PUNCTUATION = ".,;:!?()[]{}\"`"
+
+
+def normalize_ptb(text: str, known: Container[str] = ()) -> str:
+    """Raw English text written the way Mikolov's Penn Treebank text is: lower case, numbers as ``N``, clitics
+    split off (``company's`` -> ``company 's``, ``don't`` -> ``do n't``), ``$``/``%`` apart, and the punctuation
+    PTB removed dropped, except where the word with it is ``known`` (abbreviations such as ``mr.`` and ``u.s.``
+    keep their period, as PTB's do). Lines stay lines."""
+    lines = []
+    for line in text.splitlines():
+        words = []
+        for raw in line.split():
+            if raw == "N" or raw in known or raw.lower() in known:  # already PTB's (N, <unk>, mr., us$)
+                words.append(raw if raw == "N" or raw in known else raw.lower())
+                continue
+            for part in raw.lower().replace("%", " % ").replace("$", " $ ").split():
+                word = part if part in known else part.strip(_PUNCTUATION)
+                if not word:
+                    continue
+                clitic = _CLITICS.match(word)
+                pieces = [clitic.group(1), clitic.group(2)] if clitic else [word]
+                words += ["N" if _NUMBER.match(piece) else piece for piece in pieces]
+        lines.append(" ".join(words))
+    return "\n".join(lines)
+
+
+#: how a raw text is rewritten before tokenising, by the ``normalize`` name a vocabulary records
+NORMALIZERS = {"ptb": normalize_ptb}
 
 
 class Vocabulary:
@@ -70,18 +103,35 @@ class TextVocabulary(Preprocessing):
     unk: str = UNK
     eos: str | None = None
     source: str = ""
+    normalize: str | None = None  # a NORMALIZERS name; None: the text is read as it is (PTB's files imply "ptb")
 
     def __post_init__(self) -> None:
         if self.level not in ("word", "char"):
             raise PreprocessingError(f"preprocessing['text']['level'] must be 'word' or 'char', got {self.level!r}")
+        if self.normalize is None and self.source == "ptb" and self.level == "word":
+            self.normalize = "ptb"  # written before the field existed: the training text was PTB's normalised one
+        if self.normalize is not None and self.normalize not in NORMALIZERS:
+            raise PreprocessingError(f"preprocessing['text']['normalize'] is {self.normalize!r}; known: "
+                                     f"{sorted(NORMALIZERS)} (or null)")
         self._vocabulary = Vocabulary(self.vocab)
+
+    def tokens(self, text: str) -> list[str]:
+        """``text`` rewritten as the training text was (:attr:`normalize`) and tokenised as in training."""
+        if self.normalize:
+            text = NORMALIZERS[self.normalize](text, self._vocabulary.stoi)
+        return tokenize(text, self.level)
+
+    def unknown_rate(self, text: str) -> tuple[int, int]:
+        """(tokens of ``text`` outside the vocabulary, all tokens), after normalising as in training."""
+        tokens = self.tokens(text)
+        return sum(t not in self._vocabulary.stoi for t in tokens), len(tokens)
 
     def encode(self, text: str, what: str = "text") -> np.ndarray:
         """Token ids of ``text`` (tokenised as in training); unknown tokens become ``<unk>``, with one warning
         per call that counts them and shows a few."""
         if not isinstance(text, str):
             raise PreprocessingError(f"{what} must be a str, got {type(text).__name__}")
-        tokens = tokenize(text, self.level)
+        tokens = self.tokens(text)
         if not tokens:
             raise PreprocessingError(f"{what} is empty (no {self.level}s in it); give at least one {self.level}")
         unknown = [t for t in tokens if t not in self._vocabulary.stoi]

@@ -16,7 +16,7 @@ from rnnzoo.tasks.base import PreprocessingError, TaskModel
 from rnnzoo.tasks.layers import build_layer
 from rnnzoo.tasks.piano_roll.objective import PianoRollObjective
 from rnnzoo.tasks.piano_roll.preprocessing import KeyRange
-from rnnzoo.tasks.raw_input import load_array, pad, write_or_return
+from rnnzoo.tasks.raw_input import load_array, pad, whole_number, write_or_return
 
 
 class PianoRollModel(TaskModel):
@@ -108,8 +108,7 @@ class PianoRollModel(TaskModel):
         ``temperature`` divides the logits (lower: fewer, surer notes); ``seed`` makes it repeatable;
         ``midi_path`` also writes it as a MIDI file (:meth:`to_midi`). Returns the 0/1 roll ``(steps, keys)``.
         """
-        if steps < 1:
-            raise PreprocessingError(f"steps must be >= 1, got {steps}")
+        steps = whole_number(steps, "steps", 1)
         if not temperature > 0:
             raise PreprocessingError(f"temperature must be > 0, got {temperature}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None

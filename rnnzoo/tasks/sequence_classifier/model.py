@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from rnnzoo.tasks.base import PreprocessingError, TaskModel
 from rnnzoo.tasks.layers import build_layer, last_layer_state
-from rnnzoo.tasks.raw_input import as_batch, load_array, pad, write_or_return
+from rnnzoo.tasks.raw_input import as_batch, load_array, pad, whole_number, write_or_return
 from rnnzoo.tasks.sequence_classifier.objective import ClassificationObjective
 from rnnzoo.tasks.sequence_classifier.preprocessing import FeatureFrontEnd
 
@@ -80,9 +80,8 @@ class SequenceClassifier(TaskModel):
         model trained on audio through the front end (they are read and featurised as in training).
         """
         front_end = self.require_preprocessing("predict_proba()")
-        items = as_batch(sequences)
-        if not items:
-            raise PreprocessingError("no sequences given: pass one (steps, features) array, a WAV path or a list")
+        batch_size = whole_number(batch_size, "batch_size", 1)
+        items = as_batch(sequences, what="sequences", one="sequence (a (steps, features) array or a WAV path)")
         many = len(items) > 1
         features = [front_end.encode(x, f"sequences[{i}]" if many else "sequence") for i, x in enumerate(items)]
         out = []
