@@ -24,6 +24,12 @@ Choices made on the way, and why:
   out. Columns that count time (dates, years, a row number) are never picked as the values to forecast.
 - **Value checks run after the cast to float32**, the dtype the model computes in: 1e39 is an error, not NaN.
 - **Numeric options are checked when parsed**: below their minimum they are refused with the allowed range.
+- **Every network call has a bound**: Hub reads and writes wait at most `RNNZOO_HUB_TIMEOUT` seconds (6) for a
+  connection or the next bytes; the MLflow probe makes one real write with a 5 s timeout and no retries, and
+  MLflow's own retries are bounded (`MLFLOW_HTTP_REQUEST_MAX_RETRIES` 3, timeout 30 s) unless the user set them.
+- **A comparison never replaces another**: without `--out` each gets a new folder; an `--out` holding a
+  comparison is refused unless `--overwrite`. SIGINT/SIGTERM end its MLflow runs as KILLED, and a RUNNING run a
+  killed process left behind for the same folder is marked FAILED at the next start.
 - **Saves go through a staging folder.** A save that fails part-way leaves an existing model whole.
 - **A new SQLite MLflow store is created under a file lock** (`mlflow.db.lock`): concurrent first runs raced in
   MLflow's schema migration and could leave the store broken; a store a crash left half-migrated is reported

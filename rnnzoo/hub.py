@@ -171,7 +171,7 @@ def save_pretrained(
         save_directory: created if missing; the three files are overwritten.
         preprocessing: the model's typed preprocessing (or its config dict); defaults to ``model.preprocessing``
             (what a trained or loaded model carries).
-        pretrained_info: a :class:`rnnzoo.registry.PretrainedInfo` of the run that trained these weights; its
+        pretrained_info: a :class:`rnnzoo.pretrained.PretrainedInfo` of the run that trained these weights; its
             metrics go into the card's model-index. Leave it out for anything not trained and measured.
         repo_id: the Hub repo the folder is for, used in the model card's loading example.
         training_run: what the run that trained these weights recorded (``rnnzoo compare`` passes its data, seed,

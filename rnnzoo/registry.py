@@ -2,8 +2,9 @@
 
 Naming scheme, one for the whole zoo:
 
-* architecture ``{task}-{cell}-{budget}``: ``pianoroll-gru-20k`` is the piano-roll model with a GRU sized to
-  20k parameters; its three siblings differ only in the cell (``pianoroll-*-20k``: ``rnn``, ``lstm``,
+* architecture ``{family}-{cell}-{budget}``: ``pianoroll-gru-20k`` is the piano-roll family's model with a GRU
+  sized to 20k parameters (a family is a task with its settings: ``forecaster``, ``sdiff-quantile-forecaster``
+  ... all forecasting, see :mod:`rnnzoo.families`); its three siblings differ only in the cell (``pianoroll-*-20k``: ``rnn``, ``lstm``,
   ``peephole-lstm``, ``gru``) and have the same parameter budget within 2%;
 * pretrained weights ``{architecture}.{dataset}``: ``pianoroll-gru-20k.jsb`` is that architecture trained on
   JSB Chorales; ``list_pretrained()`` lists only weights that were actually trained and measured (each with a

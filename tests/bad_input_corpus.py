@@ -506,6 +506,32 @@ def _semicolon_csv(tmp: Path) -> Any:
     return series.target_columns, series.arrays[0][:2, 0].tolist()
 
 
+def _server_fails_writes(_: Path) -> Any:
+    from mlflow_server import ReadOnlyServer
+    from rnnzoo.tracking import check_tracking_uri
+
+    with ReadOnlyServer() as server:  # GETs answer, every POST is an HTTP 500
+        check_tracking_uri(server.uri)
+
+
+def _abandoned_run(tmp: Path) -> Any:
+    import subprocess
+    import sys
+
+    from mlflow.tracking import MlflowClient
+    from rnnzoo.compare.lifecycle import PID_TAG, ROLE_TAG, fail_abandoned_runs, owner_tags
+    from rnnzoo.tracking import prepare_sqlite_store
+
+    uri = f"sqlite:///{tmp / 'm.db'}"
+    prepare_sqlite_store(uri)
+    client, dead = MlflowClient(uri), subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid is now no process's: the comparison "was killed"
+    experiment = client.create_experiment("c")
+    run = client.create_run(experiment, tags={ROLE_TAG: "compare", **owner_tags(tmp / "o"), PID_TAG: str(dead.pid)})
+    return client.get_run(run.info.run_id).info.status, fail_abandoned_runs(client, experiment, tmp / "o"), \
+        client.get_run(run.info.run_id).info.status
+
+
 def _user_series_time(path: Path) -> Any:
     from rnnzoo.compare.user_series import read_user_series
 
@@ -551,6 +577,30 @@ def _silent_hub_load(_: Path) -> Any:
 
 
 ROUND_2 = [
+    Case("server-fails-writes", "tracking", "a server that answers reads but fails every write (HTTP 500 on POST)",
+         _server_fails_writes, RuntimeError, r"answers reads but fails writes \(HTTP 500 on POST experiments/create",
+         outcome="refused in about a second, before training (MLflow's client retried ~257 s); names the server, "
+                 "the failed write, and --tracking-uri / MLFLOW_TRACKING_URI"),
+    Case("study-storage-unknown-scheme", "command line", "`rnnzoo compare --lr-search 2 --study-storage foo://x`",
+         lambda tmp: _cli("compare", "--data", "co2", "--lr-search", "2", "--study-storage", "foo://x",
+                          "--out", str(tmp / "o"), "--tracking-uri", f"sqlite:///{tmp / 'm.db'}"), SystemExit, r"^2$",
+         outcome="exit 2: \"--study-storage 'foo://x' is not a database URL SQLAlchemy knows (...); give "
+                 "sqlite:///PATH (e.g. sqlite:///optuna.db) or a database URL such as postgresql://user@host/db\""),
+    Case("study-storage-text-file", "command line", "`--study-storage sqlite:///optuna.db`, a text file named optuna.db",
+         lambda tmp: (tmp / "optuna.db").write_text("trial,lr\n") and _cli(
+             "compare", "--data", "co2", "--lr-search", "2", "--study-storage", f"sqlite:///{tmp / 'optuna.db'}",
+             "--out", str(tmp / "o"), "--tracking-uri", f"sqlite:///{tmp / 'm.db'}"), SystemExit, r"^2$",
+         outcome="exit 2: 'the study database /abs/optuna.db cannot be read as SQLite (file is not a database): ... "
+                 "move it aside (`mv ... .broken`) and run again ..., or give another --study-storage'"),
+    Case("compare-killed-run-left-running", "tracking", "a `rnnzoo compare` killed (SIGKILL) left its run RUNNING",
+         _abandoned_run, check=lambda r: r[0] == "RUNNING" and r[2] == "FAILED" and "is gone" in r[1][0],
+         outcome="the next comparison into that folder marks it (and its RUNNING children) FAILED and says so; "
+                 "SIGTERM and Ctrl+C end the runs as KILLED"),
+    Case("compare-out-holds-a-comparison", "command line", "a second `rnnzoo compare` into a folder holding one",
+         lambda tmp: ((tmp / "o").mkdir(), (tmp / "o" / "results.json").write_text("{}"),
+                      _cli("compare", "--data", "co2", "--out", str(tmp / "o"))), SystemExit, r"^2$",
+         outcome="exit 2, nothing changed: 'already holds a comparison (results.json); ... another --out (leave it "
+                 "out for a new folder per comparison), or --overwrite to replace it'"),
     Case("one-wav-per-label", "data", "a WAV folder with one recording per label",
          lambda tmp: (_wav(tmp / "audio" / "yes" / "0.wav", _tone()), _wav(tmp / "audio" / "no" / "0.wav", _tone(seed=1)),
                       __import__("rnnzoo.data", fromlist=["SpeechFeaturesDataModule"])

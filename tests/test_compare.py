@@ -49,6 +49,9 @@ def test_writes_table_figure_and_json(co2_run):
     for run in saved["runs"]:
         assert run["curve"]["epoch"] == [1, 2] and run["epochs"] == 2 and 1 <= run["best_epoch"] <= 2
         assert run["best_val"] == min(run["curve"]["value"])  # val/mae: lower is better
+    # runs still improving when their epochs ran out are named in results.md (2 epochs: at least one is)
+    unfinished = [f"{r['cell']} seed {r['seed']} (2/2)" for r in saved["runs"] if r["best_epoch"] == 2]
+    assert unfinished and f"Still improving when stopped (best epoch = last epoch): {', '.join(unfinished)}." in table
 
 
 def test_seasonal_naive_baseline_is_scored_like_the_networks(co2_run):

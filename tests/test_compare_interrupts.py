@@ -73,8 +73,7 @@ def test_sigterm_ends_parent_and_child_runs_as_killed(tmp_path):
     assert child.data.tags[PARENT_TAG] == parent.info.run_id
     assert parent.data.tags[OUT_TAG] == str((tmp_path / "out").resolve())
     assert parent.data.tags[PID_TAG] == str(process.pid) and parent.data.tags[HOST_TAG] == socket.gethostname()
-    assert seconds < 20
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # this process's handler untouched
+    assert seconds < 20  # measured about 3.5 s
 
 
 def test_a_run_left_running_by_a_dead_process_is_marked_failed_at_the_next_start(tmp_path):
@@ -100,6 +99,7 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed_at_the_next_start
     (note,) = [line for line in lines if dead.info.run_id in line]
     assert "FAILED" in note and f"process {pid}" in note and "1 child run" in note
     assert client.get_run(results["meta"]["parent_run_id"]).info.status == "FINISHED"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # compare's own handler is gone again
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc for the process's start time")

@@ -101,6 +101,13 @@ def test_a_seasonal_csv_with_a_trend_gets_a_verdict_and_a_baseline_recommendatio
     user = results["meta"]["user_data"]
     assert user["kind"] == "timeseries" and user["frequency"] == "MS" and user["season"] == 12
     assert user["horizon"] == 12 and user["input_length"] == 24  # max(2 x 12, 2 x 12, 8)
+    plan = results["meta"]["plan"]  # every choice, with its rule, printed before training and in results.md
+    for line in ("forecast: ['y']", "time column: month; frequency MS",
+                 "season: 12 (from --season, else the time column's frequency, else 1)", "horizon: 12 (from --horizon",
+                 "input length: 24 (max(2 season", "cells: rnn, gru; seeds: 0, 1",
+                 "choice: on the validation split; the test split only reports"):
+        assert any(entry.startswith(line) for entry in plan), line
+    assert "## Plan\n\n" + "\n".join(f"- {entry}" for entry in plan) in (tmp_path / "out" / "results.md").read_text()
     verdict = check_verdict(results)
     assert verdict["metric"] == "mae"
     assert {"seasonal naive (m=12)", "ETS (A,A,A)", "AutoARIMA (stepwise AIC)"} <= set(results["baselines"])

@@ -21,6 +21,7 @@ import torch
 
 from rnnzoo.compare.lifecycle import INTERRUPTS, end_killed, fail_abandoned_runs, owner_tags, sigterm_exits
 from rnnzoo.compare.models import resolve_models
+from rnnzoo.compare.plan import plan_lines, plan_markdown
 from rnnzoo.compare.plot import plot_curves
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
 from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings, train_one
@@ -281,6 +282,8 @@ def compare(
     log, progress = _progress(log, len(models) * len(seeds))
     for line in abandoned:
         log(line)
+    meta["plan"] = plan_lines(meta, out)  # every choice made for the user, said before anything is trained
+    log("Plan:\n" + "\n".join(f"  {line}" for line in meta["plan"]))
     meta["parent_run_id"] = parent_id
     status = "FAILED"
     old_threads = torch.get_num_threads()
@@ -399,6 +402,13 @@ def compare(
         notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
                  f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
                                                     if settings.patience else "") + "."]
+        unfinished = [r for r in runs if r.best_epoch == r.epochs]
+        if unfinished:  # their best epoch was their last: still improving when the epoch budget ended
+            listing = ", ".join(f"{r.cell} seed {r.seed} ({r.best_epoch}/{r.epochs})" for r in unfinished)
+            line = (f"Still improving when stopped (best epoch = last epoch): {listing}. Their scores may be short "
+                    f"of what the cell reaches; rerun with a larger --max-epochs (or --max-time).")
+            log(f"warning: {line}")
+            notes.append(line)
         if user_data and user_data.get("targets"):  # say which column was forecast and which were not read
             notes.append(_columns_note(user_data, data_name))
         if user_data and user_data.get("files_left_out"):  # one of them may be a recording the user meant to use
@@ -453,7 +463,7 @@ def compare(
             verdicts += "\n" + verdict_markdown(probabilistic, title=(
                 f"Probabilistic verdict (mean pinball loss at levels {probabilistic['levels']}; interval coverage "
                 f"in the table below)"))
-        (out / "results.md").write_text(verdicts + "\n" + results_markdown(
+        (out / "results.md").write_text(verdicts + "\n" + plan_markdown(meta["plan"]) + "\n" + results_markdown(
             summary, monitor=monitor, mode=mode, test_metrics=test_metrics, title=title, notes=notes,
             baselines=baselines))
         levels = _scored_levels(best_task)

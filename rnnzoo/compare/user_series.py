@@ -281,5 +281,6 @@ def describe(series: UserSeries) -> dict[str, Any]:
     """A JSON-able summary for results.json."""
     return {"series": series.names, "num_targets": series.num_targets, "targets": series.target_columns,
             "covariates": series.covariate_columns, "future_covariates": series.future_columns,
-            "calendar": series.calendar, "frequency": series.frequency, "season": series.season,
+            "calendar": series.calendar, "time_column": series.time_column, "frequency": series.frequency,
+            "season": series.season,
             "lengths": [len(a) for a in series.arrays], "columns_left_out": series.notes}

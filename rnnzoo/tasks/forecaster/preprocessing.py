@@ -13,7 +13,8 @@ from rnnzoo.tasks.base import Preprocessing, PreprocessingError
 @dataclasses.dataclass
 class SeriesScaler(Preprocessing):
     """Standardisation with each series' training-range mean and std (``scaled = (x - mean) / std``), and the
-    windows the model was trained on. Written by :class:`~rnnzoo.data.TimeSeriesDataModule`.
+    windows the model was trained on. Written by :class:`~rnnzoo.data.TimeSeriesDataModule` (for a user's table
+    ``rnnzoo compare`` builds that DataModule with the table's column names, time column and frequency).
 
     ``mean`` and ``std`` are ``[series][feature]``; ``series`` names them (a file, a built-in, ``series[i]``).
     ``columns`` names the window's features in order (targets, past covariates, future covariates, calendar

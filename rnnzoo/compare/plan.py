@@ -1,0 +1,48 @@
+"""The plan of a comparison: every choice made for the user, and how it was made, said before any training.
+
+The same lines are printed before the first run, written under the verdict in results.md, and kept in
+results.json["plan"], so a reader can see what rnnzoo decided (and which option changes it) without reading code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
+    """``meta`` (what :func:`~rnnzoo.compare.comparison.compare` records) -> the plan, one choice per line."""
+    settings, user = meta["settings"], meta.get("user_data") or {}
+    rules = user.get("rules", {})
+
+    def rule(key: str) -> str:
+        return f" ({rules[key]})" if key in rules else ""
+
+    lines = [f"data: {meta['data']} ({meta['datamodule']})"]
+    if user.get("kind") == "timeseries":
+        lines += [f"forecast: {user.get('targets')}" + (f"; covariates {user['covariates']}" if user.get("covariates")
+                                                       else ""),
+                  *[f"column left out: {note}" for note in user.get("columns_left_out") or []],
+                  f"time column: {user.get('time_column') or 'none (--time-column to give one)'}; frequency "
+                  f"{user.get('frequency') or 'unknown'}",
+                  f"season: {user.get('season')}{rule('season')}",
+                  f"horizon: {user.get('horizon')}{rule('horizon')}",
+                  f"input length: {user.get('input_length')}{rule('input_length')}"]
+    elif user:
+        lines += [f"task: {user.get('kind')}"]
+    config = meta.get("task_config") or {}
+    if config.get("normalization"):
+        lines.append(f"normalization: {config['normalization']} (--normalization to change)")
+    lines += [f"budget: {meta['budget']} parameters per model{rule('budget')}",
+              f"cells: {', '.join(meta['cells'])}; seeds: {', '.join(map(str, meta['seeds']))}",
+              f"training: {settings.get('optimizer')}, lr {settings.get('lr')}, at most {settings.get('max_epochs')} "
+              f"epochs, " + (f"early stopping after {settings['patience']} epochs without improvement on validation"
+                             if settings.get("patience") else "no early stopping"),
+              f"splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
+              "choice: on the validation split; the test split only reports",
+              f"output: {out} (MLflow: {meta.get('tracking_uri')})"]
+    return lines
+
+
+def plan_markdown(lines: list[str]) -> str:
+    """The plan as a results.md section."""
+    return "## Plan\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
