@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 
@@ -56,9 +57,10 @@ def test_writes_table_figure_and_json(co2_run):
 
 def test_seasonal_naive_baseline_is_scored_like_the_networks(co2_run):
     _, _, results = co2_run
-    (name, naive), = results["baselines"].items()
+    assert set(results["baselines"]) == {"naive", "drift", "seasonal naive (m=12)"}  # CO2's season is found
+    naive = results["baselines"]["seasonal naive (m=12)"]
     # MASE divides by the training range's seasonal naive MAE; CO2's trend makes the test range's larger.
-    assert name == "seasonal naive (m=12)" and naive["mase"] > 1 and naive["rmse"] >= naive["mae"] > 0
+    assert naive["mase"] > 1 and naive["rmse"] >= naive["mae"] > 0
 
 
 def seasonal_naive_scores(datamodule, season: int) -> dict[str, float]:
@@ -94,6 +96,18 @@ def test_classical_baselines_on_the_same_test_windows():
     # Two independent paths (raw series and origins here, the DataModule's scaled windows there) agree.
     naive = scores.pop("seasonal naive (m=12)")
     assert naive["scores"] == pytest.approx(seasonal_naive_scores(dm, 12), rel=1e-5)
+    assert naive["season_strength"][0] > 0.64  # why it is there: STL finds the yearly cycle
+    # naive and drift by hand from the raw series at the test origins (the DataModule's test windows)
+    values = load_builtin_series("co2")[:, 0].astype(np.float64)
+    from rnnzoo.compare.statistical_baselines import split_origins
+
+    origins = split_origins(len(values), dm.proportions, 24, 6)
+    truth = np.stack([values[o:o + 24] for o in origins])
+    last = values[[o - 1 for o in origins]][:, None]
+    slope = np.array([(values[o - 1] - values[0]) / (o - 1) for o in origins])[:, None]
+    by_hand = {"naive": np.abs(last - truth).mean(), "drift": np.abs(last + np.arange(1, 25) * slope - truth).mean()}
+    for name in ("naive", "drift"):
+        assert scores.pop(name)["scores"]["mae"] == pytest.approx(by_hand[name], rel=1e-9)
     assert set(scores) == {"ETS (A,A,A)", "AutoARIMA (stepwise AIC)", "SARIMA(0,1,1)(0,1,1)12"}
     for name, s in scores.items():  # all model CO2's trend, which the seasonal naive forecast cannot
         assert s["scores"]["mase"] < naive["scores"]["mase"] / 2, name

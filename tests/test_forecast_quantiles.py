@@ -166,7 +166,8 @@ def test_baselines_give_quantiles_from_their_forecast_distributions():
     half = statistical_baselines(*args, quantiles=[0.5])
     ets = half["ETS (A,A,N)"]
     assert ets["scores"]["pinball"] == pytest.approx(ets["scores"]["mae"] / 2, rel=1e-9)
-    assert "pinball" not in half["seasonal naive (m=1)"]["scores"]  # no distribution, no quantiles
+    assert "seasonal naive (m=1)" not in half  # no season: the naive forecast and the drift stand instead
+    assert "pinball" not in half["naive"]["scores"] and "pinball" not in half["drift"]["scores"]  # no distribution
     wide = statistical_baselines(*args, quantiles=[0.1, 0.5, 0.9])
     for name, b in wide.items():
         if "pinball" in b["scores"]:

@@ -37,7 +37,7 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
               f"training: {settings.get('optimizer')}, lr {settings.get('lr')}, at most {settings.get('max_epochs')} "
               f"epochs, " + (f"early stopping after {settings['patience']} epochs without improvement on validation"
                              if settings.get("patience") else "no early stopping"),
-              f"splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
+              "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]
     return lines

@@ -1,5 +1,6 @@
-"""Statistical forecasters fitted on the training range of each series and scored on the same test windows as the
-networks, in the same units: the seasonal naive forecast, ETS (additive trend and season, statsmodels' state-space
+"""Statistical forecasters fitted on the training range of each series and scored on the same validation and test
+windows as the networks, in the same units: the naive forecast (the last value), the random walk with drift, the
+seasonal naive forecast where a season is found (STL seasonal strength above 0.64), ETS (additive trend and season, statsmodels' state-space
 form), an automatic ARIMA (a stepwise AIC search in the manner of Hyndman & Khandakar 2008, on statsmodels'
 SARIMAX) and, for seasonal data, the "airline" seasonal ARIMA(0,1,1)(0,1,1)_m.
 
@@ -34,16 +35,24 @@ def split_origins(length: int, proportions, horizon: int, stride: int, split: st
 SPLITS = ("val", "test")
 
 
-def seasonal_differences(y: np.ndarray, season: int) -> int:
-    """0 or 1 seasonal difference: 1 when the STL seasonal strength ``max(0, 1 - var(R) / var(S + R))`` exceeds
-    0.64 (the threshold of Hyndman's ``nsdiffs``) and there are at least two full seasons."""
+SEASON_THRESHOLD = 0.64  # the STL seasonal strength above which a season counts (Hyndman's nsdiffs)
+
+
+def seasonal_strength(y: np.ndarray, season: int) -> float:
+    """STL seasonal strength ``max(0, 1 - var(R) / var(S + R))`` of ``y`` at period ``season``; 0 without two
+    full seasons."""
     if season < 2 or len(y) < 2 * season + 1:
-        return 0
+        return 0.0
     from statsmodels.tsa.seasonal import STL
 
-    fit = STL(y, period=season, robust=True).fit()
-    strength = max(0.0, 1.0 - np.var(fit.resid) / max(np.var(fit.seasonal + fit.resid), 1e-12))
-    return int(strength > 0.64)
+    fit = STL(np.asarray(y, dtype=np.float64), period=season, robust=True).fit()
+    return float(max(0.0, 1.0 - np.var(fit.resid) / max(np.var(fit.seasonal + fit.resid), 1e-12)))
+
+
+def seasonal_differences(y: np.ndarray, season: int) -> int:
+    """0 or 1 seasonal difference: 1 when the seasonal strength exceeds :data:`SEASON_THRESHOLD` (with at least
+    two full seasons)."""
+    return int(seasonal_strength(y, season) > SEASON_THRESHOLD)
 
 
 def differences(y: np.ndarray, max_d: int = 2) -> int:
@@ -156,12 +165,18 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     arrays = [series] if isinstance(series, np.ndarray) else list(series)
     arrays = [np.asarray(a, dtype=np.float64).reshape(len(a), -1) for a in arrays]
     targets = num_targets or arrays[0].shape[1]
-    names = [f"seasonal naive (m={season})", *(_methods(season) if classical else {})]
+    # The seasonal naive forecast only where a season is found in the training data (STL seasonal strength above
+    # Hyndman's 0.64, as seasonal_differences decides): elsewhere it is a strawman beside the naive forecast.
+    strength = {k: seasonal_strength(a[:chronological_split(len(a), proportions)[0].stop, 0], season)
+                for k, a in enumerate(arrays)}
+    seasonal = season > 1 and max(strength.values()) > SEASON_THRESHOLD
+    simple = ["naive", "drift", *([f"seasonal naive (m={season})"] if seasonal else [])]
+    names = [*simple, *(_methods(season) if classical else {})]
     # split -> method -> per window: (H, targets) absolute errors, scaled errors, (H, targets, Q) pinball losses
     errors = {split: {n: [] for n in names} for split in SPLITS}
     scaled = {split: {n: [] for n in names} for split in SPLITS}
-    pinball = {split: {n: [] for n in names[1:]} for split in SPLITS}
-    inside = {split: {n: [] for n in names[1:]} for split in SPLITS}
+    pinball = {split: {n: [] for n in names[len(simple):]} for split in SPLITS}  # models with a distribution
+    inside = {split: {n: [] for n in names[len(simple):]} for split in SPLITS}
     orders: dict[str, list] = {n: [] for n in names}
     fits: dict[tuple, Any] = {}
     levels = None if quantiles is None else np.asarray(sorted(quantiles), dtype=np.float64)
@@ -174,8 +189,15 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
             per_method = {n: np.zeros((len(origins), horizon, targets)) for n in names}
             spread = {n: np.zeros((len(origins), horizon, targets)) for n in names}  # forecast standard errors
             truths = np.stack([values[o:o + horizon, :targets] for o in origins])  # (W, H, targets)
-            lag = season if season <= input_length else 1
-            per_method[names[0]] = np.stack([values[o - lag + (steps % lag), :targets] for o in origins])
+            last = np.stack([values[o - 1, :targets] for o in origins])  # (W, targets)
+            per_method["naive"] = np.repeat(last[:, None], horizon, axis=1)
+            # random walk with drift: the mean step of everything observed up to the origin, carried on
+            slope = np.stack([(values[o - 1, :targets] - values[0, :targets]) / max(o - 1, 1) for o in origins])
+            per_method["drift"] = last[:, None] + (steps[None, :, None] + 1) * slope[:, None]
+            if seasonal:
+                lag = season if season <= input_length else 1
+                per_method[f"seasonal naive (m={season})"] = np.stack(
+                    [values[o - lag + (steps % lag), :targets] for o in origins])
             for k in range(targets):
                 y = values[:, k]
                 for name, fit in (_methods(season) if classical else {}).items():
@@ -220,4 +242,6 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
                                                           "den": [float(loss[0].size)] * len(loss)}
         if any(orders[name]):
             out[name]["orders"] = orders[name]
+    if seasonal:
+        out[f"seasonal naive (m={season})"]["season_strength"] = [strength[k] for k in sorted(strength)]
     return out
