@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add sin/cos calendar features of --time-column (month for monthly data, weekday and "
                              "day of year for daily, hour and weekday for hourly), known ahead")
     series.add_argument("--no-classical-baselines", dest="classical_baselines", action="store_false",
-                        help="score only the seasonal naive forecast, not ETS and the ARIMAs (their refits at every "
-                             "test origin take minutes on long series)")
+                        help="score only the naive, drift and (where a season is found) seasonal naive forecasts, "
+                             "not ETS and the ARIMAs (re-filtered at every validation and test origin: minutes on "
+                             "long series)")
     series.add_argument("--series-id", help="long format: the column that tells the series apart")
     series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season")
     series.add_argument("--horizon", type=AT_LEAST_1, help="steps to forecast (default: one season, else 1)")

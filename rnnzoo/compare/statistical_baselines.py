@@ -143,7 +143,8 @@ def _methods(season: int) -> dict[str, Callable[[np.ndarray], Any]]:
 def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions, input_length: int, horizon: int,
                           stride: int, season: int, *, num_targets: int | None = None,
                           classical: bool = True,
-                          quantiles: Sequence[float] | None = None) -> dict[str, dict[str, Any]]:
+                          quantiles: Sequence[float] | None = None,
+                          seasonal_naive: bool | None = None) -> dict[str, dict[str, Any]]:
     """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}, "orders": ...}`` on
     the test windows, and ``"val_scores"`` / ``"val_items"`` alike on the validation windows (the parameters are
     estimated once, on the training range, for both).
@@ -152,7 +153,9 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     forecast, each univariately, covariates are not used). Items are the test windows in the DataModule's order
     (series by series, origins ascending), each summing over its horizon and targets, so they pair with a
     network's per-window errors. MASE divides by each series' training-range seasonal naive MAE, as the
-    DataModule does. ``classical=False`` scores the seasonal naive forecast only.
+    DataModule does. ``classical=False`` scores the simple forecasts only. ``seasonal_naive``: None (default)
+    includes the seasonal naive forecast where a season is found; True/False always/never (the forecasting suite
+    ranks it on every series, a fixed protocol).
 
     ``quantiles``: levels in (0, 1) at which ETS and the ARIMAs also forecast quantiles, from their Gaussian
     forecast distributions (``mean + se * Phi^-1(level)``, statsmodels' ``get_forecast``), scored as the networks'
@@ -169,7 +172,7 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     # Hyndman's 0.64, as seasonal_differences decides): elsewhere it is a strawman beside the naive forecast.
     strength = {k: seasonal_strength(a[:chronological_split(len(a), proportions)[0].stop, 0], season)
                 for k, a in enumerate(arrays)}
-    seasonal = season > 1 and max(strength.values()) > SEASON_THRESHOLD
+    seasonal = (season > 1 and max(strength.values()) > SEASON_THRESHOLD) if seasonal_naive is None else seasonal_naive
     simple = ["naive", "drift", *([f"seasonal naive (m={season})"] if seasonal else [])]
     names = [*simple, *(_methods(season) if classical else {})]
     # split -> method -> per window: (H, targets) absolute errors, scaled errors, (H, targets, Q) pinball losses
