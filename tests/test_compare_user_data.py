@@ -184,8 +184,11 @@ def test_a_folder_of_recordings(tmp_path, store):
                       tracking_uri=store, **FAST)
     assert results["meta"]["user_data"]["classes"] == ["high", "low"]
     verdict = check_verdict(results)
-    assert verdict["metric"] == "acc" and verdict["mode"] == "max" and "best_baseline" not in verdict
-    assert verdict["recommended"]["kind"] == "cell"
+    assert verdict["metric"] == "acc" and verdict["mode"] == "max"
+    assert set(results["baselines"]) == {"majority class", "logistic regression on pooled features"}
+    # 30 recordings leave 3 validation and 3 test items: too few for any claim, so no network is recommended
+    assert verdict["best_baseline"]["validation"]["conclusion"] == "no claim: 3 items (at least 30 needed; more data)"
+    assert verdict["recommended"]["kind"] == "baseline"
 
 
 def test_a_text_file(tmp_path, store):

@@ -38,6 +38,13 @@ class SequenceClassifier(TaskModel):
     input_kind = "features"
     card_usage = "labels = model.classify([sequence])  # (steps, features) arrays or WAV paths -> class names"
 
+    @staticmethod
+    def baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
+        """The majority class and a non-recurrent classifier on the same items (``rnnzoo compare``'s verdict)."""
+        from rnnzoo.tasks.sequence_classifier.baselines import classification_baselines
+
+        return classification_baselines(datamodule)
+
     def __init__(
         self,
         cell: str = "lstm",
