@@ -75,13 +75,13 @@ def check_verdict(results: dict) -> dict:
         val_scores = saved["baseline_val_scores"]
         assert b["other"] == min(val_scores, key=lambda k: sign * val_scores[k][metric])  # chosen on validation
         items = saved["baseline_items"][b["other"]][metric]
-        assert b["baseline_value"] == pytest.approx(sum(items["num"]) / sum(items["den"]), rel=1e-9)
+        assert b["baseline_value"] == pytest.approx(transform(sum(items["num"]) / sum(items["den"])), rel=1e-9)
         network = np.mean([item_metric(r) for r in by_cell[best]])
         assert b["difference"] == pytest.approx(network - b["baseline_value"], rel=1e-9, abs=1e-12)
         val_items = saved["baseline_val_items"][b["other"]][metric]
         val_network = np.mean([item_metric(r, "val_items") for r in by_cell[best]])
         assert b["validation"]["difference"] == pytest.approx(
-            val_network - sum(val_items["num"]) / sum(val_items["den"]), rel=1e-9, abs=1e-12)
+            val_network - transform(sum(val_items["num"]) / sum(val_items["den"])), rel=1e-9, abs=1e-12)
         # a network is recommended only where it beats the baseline on validation by the interval
         assert (verdict["recommended"]["kind"] == "cell") == (b["validation"]["conclusion"] == "better")
     text = open(results["files"]["results_md"]).read()
@@ -201,6 +201,7 @@ def test_a_text_file(tmp_path, store):
     assert results["meta"]["user_data"]["level"] == "char"
     verdict = check_verdict(results)
     assert verdict["metric"] == "ppl"
+    assert set(results["baselines"]) == {"Kneser-Ney bigram (counts)", "unigram (add-one counts)"}
 
 
 # --------------------------------------------------------------------------------------------------- bad input

@@ -48,6 +48,13 @@ class LanguageModel(TaskModel):
     input_kind = "tokens"
     card_usage = ('print(model.perplexity("some text"), model.generate("the", max_new_tokens=20, seed=0))')
 
+    @staticmethod
+    def baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
+        """Kneser-Ney bigram and unigram counts on the same items (``rnnzoo compare``'s verdict)."""
+        from rnnzoo.tasks.language_model.baselines import language_model_baselines
+
+        return language_model_baselines(datamodule)
+
     def __init__(
         self,
         cell: str = "lstm",
