@@ -43,6 +43,13 @@ class PianoRollModel(TaskModel):
     input_kind = "roll"
     card_usage = "roll = model.sample(64, seed=0, midi_path=\"sample.mid\")  # or model.nll(pieces)"
 
+    @staticmethod
+    def baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
+        """Independent note frequencies on the same pieces (``rnnzoo compare``'s verdict)."""
+        from rnnzoo.tasks.piano_roll.baselines import piano_roll_baselines
+
+        return piano_roll_baselines(datamodule)
+
     def __init__(
         self,
         cell: str = "lstm",
