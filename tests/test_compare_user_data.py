@@ -136,7 +136,7 @@ def test_a_network_clearly_wins_on_nonlinear_dynamics(tmp_path, store):
     verdict = check_verdict(results)
     assert verdict["recommended"]["kind"] == "cell", verdict["recommended"]
     assert verdict["best_baseline"]["validation"]["conclusion"] == "better"
-    assert verdict["best_baseline"]["conclusion"] == "better" and "beats the best statistical baseline" in \
+    assert verdict["best_baseline"]["conclusion"] == "better" and "beats the best baseline" in \
         verdict["recommended"]["reason"]
 
 

@@ -207,14 +207,14 @@ def build_verdict(runs: Sequence[dict[str, Any]], metric: str, mode: str, from_s
         decided = test.get("validation", test)
         verdict["best_baseline"] = test
         if decided["conclusion"] == "better":
-            recommended["reason"] += (f"; beats the best statistical baseline, {name}, on validation by "
+            recommended["reason"] += (f"; beats the best baseline, {name}, on validation by "
                                       f"{abs(decided['difference']):.4g} (test: {test['difference']:+.4g}, "
                                       f"{test['conclusion']})")
         else:
             recommended = {"choice": name, "kind": "baseline", "reason": (
                 f"no network beats {name} on {'validation' if by_val else 'test'} ({metric} "
                 f"{decided['baseline_value']:.4g}; chosen network {best}, {decided['conclusion']}): use the "
-                f"statistical model, simpler and cheaper (test {metric} {value:.4g})")}
+                f"baseline, simpler and cheaper (test {metric} {value:.4g})")}
     verdict["recommended"] = recommended
     return verdict
 
@@ -243,11 +243,11 @@ def verdict_markdown(verdict: dict[str, Any], digits: int = 4, title: str = "Ver
     if b:
         val = b.get("validation")
         if val:
-            lines += ["", f"Best statistical baseline on validation: {b['other']}, {metric} "
+            lines += ["", f"Best baseline on validation: {b['other']}, {metric} "
                           f"{val['baseline_value']:.{digits}g}; chosen network − baseline on validation "
                           f"{val['difference']:+.{digits}g} [{val['ci95'][0]:+.{digits}g}, "
                           f"{val['ci95'][1]:+.{digits}g}]: {val['conclusion']} (this decides)."]
-        lines += ["", f"On the same test windows: {b['other']} {metric} {b['baseline_value']:.{digits}g}; chosen "
+        lines += ["", f"On the same test items: {b['other']} {metric} {b['baseline_value']:.{digits}g}; chosen "
                       f"network − baseline {b['difference']:+.{digits}g} [{b['ci95'][0]:+.{digits}g}, "
                       f"{b['ci95'][1]:+.{digits}g}]: {b['conclusion']} (reported, not chosen on)."]
     lines += ["", f"Intervals: {verdict['method']}."]
