@@ -270,3 +270,17 @@ def test_a_calendar_only_model_forecasts_from_a_dated_history(tmp_path):
     by_hand = model.forecast(internal, future=calendar_features(horizon, ["month"]))
     np.testing.assert_allclose(by_dates.to_numpy(), by_hand, rtol=1e-6)
     assert list(by_dates.index) == list(horizon)
+
+
+def test_a_history_table_reads_numbers_as_spreadsheets_write_them():
+    from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
+
+    torch.manual_seed(0)
+    model = Forecaster("gru", input_size=1, output_size=1, horizon=3, hidden_size=4).eval()
+    model.preprocessing = SeriesScaler(mean=[[1500.0]], std=[[300.0]], input_length=6, horizon=3, columns=["sales"])
+    values = np.array([1234.5, 1300.0, 1420.25, 1510.0, 1600.5, 1702.0])
+    written = pd.DataFrame({"sales": [f"{v:,.2f}" for v in values], "note": list("abcdef")})  # "1,234.50", text
+    np.testing.assert_allclose(model.forecast(written), model.forecast(values), rtol=1e-6)
+    written.loc[2, "sales"] = "1,420.2x"
+    with pytest.raises(PreprocessingError, match=r"column 'sales' is numbers except row 2, '1,420.2x'"):
+        model.forecast(written)

@@ -21,7 +21,7 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
     if user.get("kind") == "timeseries":
         lines += [f"forecast: {user.get('targets')}" + (f"; covariates {user['covariates']}" if user.get("covariates")
                                                        else ""),
-                  *[f"column left out: {note}" for note in user.get("columns_left_out") or []],
+                  *(user.get("columns_left_out") or []),
                   f"time column: {user.get('time_column') or 'none (--time-column to give one)'}; frequency "
                   f"{user.get('frequency') or 'unknown'}",
                   f"season: {user.get('season')}{rule('season')}",

@@ -60,7 +60,7 @@ def read_history(history: Any, scaler: SeriesScaler, input_size: int) -> History
         frame = frame.drop(columns=[scaler.time_column]).set_index(dates)
     dates = frame.index if isinstance(frame.index, pd.DatetimeIndex) else None
     if not scaler.columns:  # a model that never knew its column names reads the frame's columns as they are
-        return History(frame, dates)
+        return History(_numbers(frame, list(frame.columns)), dates)
     calendar = [c for c in scaler.calendar_columns if c not in frame.columns]
     if calendar:
         if dates is None:
@@ -78,7 +78,19 @@ def read_history(history: Any, scaler: SeriesScaler, input_size: int) -> History
     if len(scaler.columns) != input_size:  # a preprocessing written for another model
         raise PreprocessingError(f"the model's preprocessing names {len(scaler.columns)} columns but the model reads "
                                  f"{input_size} features per step; re-save the model with its own DataModule")
-    return History(frame[list(scaler.columns)].to_numpy(), dates)
+    return History(_numbers(frame, list(scaler.columns)), dates)
+
+
+def _numbers(frame: Any, columns: list[str]) -> np.ndarray:
+    """``(T, len(columns))`` float64 of a table's columns, numbers read as the training table's were (thousands
+    separators, decimal commas: :mod:`rnnzoo.codecs.numbers`); a bad cell is an error naming it."""
+    from rnnzoo.codecs.numbers import parse_numbers
+    from rnnzoo.errors import DataError
+
+    try:
+        return np.stack([parse_numbers(frame[c], f"the history's column {c!r}") for c in columns], 1)
+    except DataError as err:
+        raise PreprocessingError(str(err)) from None
 
 
 def forecast_dates(history: History, scaler: SeriesScaler, steps: int) -> Any:
