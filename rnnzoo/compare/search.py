@@ -139,6 +139,9 @@ def public_url(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
+STORAGE_CONNECT_TIMEOUT = 10  # seconds to reach a study database server
+
+
 def open_storage(url: str):
     """Optuna's RDBStorage at ``url``. A new SQLite file is created under a lock beside it (two processes creating
     the same database at once race in its schema set-up, as MLflow's do), and SQLite waits for a busy database
@@ -147,7 +150,12 @@ def open_storage(url: str):
     optuna = import_optuna()
     if not url.startswith("sqlite:///"):
         with _storage_errors(url, None):
-            return optuna.storages.RDBStorage(url)
+            # A database server that accepts and never answers would hold the search at the driver's default (often
+            # none): PostgreSQL and MySQL drivers take connect_timeout in seconds.
+            dialect = url.split(":", 1)[0].split("+", 1)[0]
+            connect = {"connect_timeout": STORAGE_CONNECT_TIMEOUT} if dialect in ("postgresql", "mysql", "mariadb") \
+                else {}
+            return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect} if connect else None)
     path = Path(url.removeprefix("sqlite:///")).expanduser()
     with _storage_errors(url, path):
         path.parent.mkdir(parents=True, exist_ok=True)
