@@ -254,12 +254,31 @@ def test_the_default_target_is_the_column_of_values_read_as_written(tmp_path):
     path.write_text("day;price\n" + "".join(f"2024-01-{d:02d};{d * d},5\n" for d in range(1, 29)))
     series = read_user_series(path)
     assert series.target_columns == ["price"] and series.arrays[0][:3, 0].tolist() == [1.5, 4.5, 9.5]
-    assert series.notes == ["'day' left out: it counts time (dates); name it with --time-column"]
+    assert series.time_column == "day" and series.frequency == "D"  # found: the table's one column of dates
 
 
 def _monthly(path, months, values=None) -> None:
     values = values if values is not None else [10 + (7 * i) % 5 for i in range(len(months))]
     path.write_text("month,y\n" + "".join(f"{m},{v}\n" for m, v in zip(months, values)))
+
+
+def test_a_date_column_is_found_and_used_unless_told_not_to(tmp_path):
+    from rnnzoo.compare.user_series import read_user_series
+
+    path = tmp_path / "sales.csv"
+    months = pd.date_range("2010-01-01", periods=48, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"month": months, "sales": np.sin(np.arange(48)) + 10.0}).to_csv(path, index=False)
+    found = read_user_series(path)
+    assert found.time_column == "month" and found.frequency == "MS" and found.season == 12
+    assert found.notes[0].startswith("'month' used as the time column: the table's one column of dates")
+    ignored = read_user_series(path, find_time_column=False)  # --no-time-column
+    assert ignored.time_column is None and ignored.season is None and "'month' left out: it counts time (dates)" \
+        in ignored.notes[0]
+    pd.DataFrame({"month": months, "shipped": months, "sales": np.arange(48.0) ** 2}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"several columns hold dates \['month', 'shipped'\].*--time-column.*"
+                                        r"--no-time-column"):
+        read_user_series(path)
+    assert read_user_series(path, time_column="shipped").time_column == "shipped"
 
 
 def test_time_column_gaps_are_calendar_steps_and_duplicates_are_named(tmp_path):

@@ -197,7 +197,8 @@ def test_user_table_with_future_covariates_and_calendar(tmp_path):
     np.testing.assert_allclose(values[:, 1], price, rtol=1e-6)
     np.testing.assert_allclose(values[3, 2:], [1.0, 0.0], atol=1e-6)  # April
     with pytest.raises(DataError, match="--time-column"):
-        read_user_series(path, ["sales"], calendar=True)
+        read_user_series(path, ["sales"], calendar=True, find_time_column=False)  # --no-time-column
+    assert read_user_series(path, ["sales"], calendar=True).time_column == "month"  # else the date column is found
     with pytest.raises(DataError, match="future covariate and as a target or past covariate"):
         read_user_series(path, ["sales"], ["price"], future_covariates=["price"])
 

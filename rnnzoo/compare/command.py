@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "not ETS and the ARIMAs (re-filtered at every validation and test origin: minutes on "
                              "long series)")
     series.add_argument("--series-id", help="long format: the column that tells the series apart")
-    series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season")
+    series.add_argument("--time-column", help="parsed as dates; its frequency gives the default season (default: "
+                                              "the table's one column of dates, found)")
+    series.add_argument("--no-time-column", action="store_true",
+                        help="do not look for a date column: the rows are evenly spaced steps")
     series.add_argument("--horizon", type=AT_LEAST_1, help="steps to forecast (default: one season, else 1)")
     series.add_argument("--input-length", type=AT_LEAST_1, help="window length (default: max(2 season, 2 horizon, 8))")
     series.add_argument("--season", type=AT_LEAST_1, help="seasonal period (default: from --time-column, else 1)")
@@ -152,7 +155,8 @@ def compare_main(argv: list[str] | None = None) -> int:
     from rnnzoo.compare.user_data import SeriesOptions
 
     series_options = SeriesOptions(args.target, args.covariates, args.series_id, args.time_column, args.horizon,
-                                   args.input_length, args.season, args.future_covariates, args.calendar)
+                                   args.input_length, args.season, args.future_covariates, args.calendar,
+                                   args.no_time_column)
     if args.quantiles is not None:
         from rnnzoo.tasks.forecaster.model import check_levels
 
@@ -160,7 +164,7 @@ def compare_main(argv: list[str] | None = None) -> int:
             check_levels(args.quantiles, "--quantiles")
         except ValueError as err:
             build_parser().error(str(err))
-    if args.data in PRESETS and any(v is not None for v in vars(series_options).values()):
+    if args.data in PRESETS and any(v not in (None, False) for v in vars(series_options).values()):
         build_parser().error(f"--target, --horizon and the other series options are for your own files; "
                              f"{args.data!r} is a built-in dataset with its own settings")
     if args.search_size and not args.lr_search:

@@ -42,6 +42,7 @@ class SeriesOptions:
     season: int | None = None
     future_covariates: list[str] | None = None
     calendar: bool | None = None
+    no_time_column: bool = False  # --no-time-column: do not look for a date column
 
 
 def data_kind(path: str | os.PathLike) -> str:
@@ -93,7 +94,8 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
     from rnnzoo.data.splits import split_counts
 
     series = read_user_series(path, options.target, options.covariates, options.series_id, options.time_column,
-                              options.future_covariates, bool(options.calendar))
+                              options.future_covariates, bool(options.calendar),
+                              find_time_column=not options.no_time_column)
     season = options.season or series.season or 1
     horizon = options.horizon or (season if season > 1 else 1)
     proportions = (0.7, 0.15, 0.15)

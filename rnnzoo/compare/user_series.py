@@ -151,6 +151,21 @@ def season_of(frequency: str | None) -> int | None:
     return None
 
 
+def _find_time_column(frame, path: Path, reserved: set) -> tuple[str | None, list[str]]:
+    """The table's one column of dates (and a note saying it was found), None when it has none; several are an
+    error that names them."""
+    from rnnzoo.codecs.numbers import time_like
+
+    dates = [c for c in frame.columns if c not in reserved and time_like(frame[c]) == "dates"]
+    if len(dates) > 1:
+        raise DataError(f"{path}: several columns hold dates {dates}; name the one the rows are indexed by with "
+                        f"--time-column, or pass --no-time-column to read the rows as evenly spaced steps")
+    if not dates:
+        return None, []
+    return dates[0], [f"{dates[0]!r} used as the time column: the table's one column of dates (--time-column to "
+                      f"name another, --no-time-column to read the rows without dates)"]
+
+
 def _default_target(frame, path: Path, reserved: set) -> tuple[list[str], list[str]]:
     """The one column to forecast when the user named none, and a note on each column left out and why.
 
@@ -190,17 +205,24 @@ def _default_target(frame, path: Path, reserved: set) -> tuple[list[str], list[s
 
 def read_user_series(path: str | os.PathLike, target: list[str] | None = None, covariates: list[str] | None = None,
                      series_id: str | None = None, time_column: str | None = None,
-                     future_covariates: list[str] | None = None, calendar: bool = False) -> UserSeries:
-    """Read and check a user's series table (see the module docstring for the layouts)."""
-    if calendar and not time_column:
-        raise DataError(f"{path}: --calendar derives calendar features from dates: name the date column with "
-                        f"--time-column")
+                     future_covariates: list[str] | None = None, calendar: bool = False,
+                     find_time_column: bool = True) -> UserSeries:
+    """Read and check a user's series table (see the module docstring for the layouts). Without ``time_column``,
+    the table's one column of dates is found and used (several are refused as ambiguous); ``find_time_column=False``
+    (``--no-time-column``) reads the rows as evenly spaced steps without dates."""
     path = Path(path).expanduser()
     frame = read_table(path)
     if frame.empty:
         raise DataError(f"{path}: the table has no rows")
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
+    found = []
+    if time_column is None and find_time_column:
+        time_column, found = _find_time_column(frame, path, {series_id, *(target or []), *(covariates or []),
+                                                              *(future_covariates or [])})
+    if calendar and not time_column:
+        raise DataError(f"{path}: --calendar derives calendar features from dates: name the date column with "
+                        f"--time-column")
     covariates = list(covariates or [])
     future_covariates = list(future_covariates or [])
     named = [c for c in [*(target or []), *covariates, *future_covariates, series_id, time_column] if c]
@@ -208,9 +230,10 @@ def read_user_series(path: str | os.PathLike, target: list[str] | None = None, c
     if missing:
         raise DataError(f"{path}: no column(s) {missing}; the table has {columns}. Name columns that exist "
                         f"(--target, --covariates, --series-id, --time-column)")
-    notes = []
+    notes = list(found)
     if target is None:
-        target, notes = _default_target(frame, path, {series_id, time_column, *covariates, *future_covariates})
+        target, left_out = _default_target(frame, path, {series_id, time_column, *covariates, *future_covariates})
+        notes += left_out
     overlap = sorted(set(target) & set(covariates))
     if overlap:
         raise DataError(f"{path}: {overlap} given as both target and covariate; a column is one or the other")
