@@ -1,8 +1,9 @@
 """The forecasting suite: many small real series that ship inside installable packages (statsmodels' datasets, and
 pmdarima's when it is installed), every method on the same rolling-origin test windows of each series.
 
-Methods: the seasonal naive forecast, ETS and the automatic ARIMA (rnnzoo.compare.statistical_baselines, fitted on
-each series' training range), and each of the four cells in the plain forecaster (``normalization="last_value"``)
+Methods: the naive, drift and seasonal naive forecasts, and statsforecast's AutoETS, AutoARIMA and AutoTheta with
+their median, refitted with model selection at every validation and test origin (rnnzoo.compare.statistical_baselines),
+and each of the four cells in the plain forecaster (``normalization="last_value"``)
 the ES-RNN-style hybrid (``normalization="es"``) and the seasonal-difference forecaster
 (``normalization="seasonal_difference"``, drift by :mod:`rnnzoo.compare.trend`'s rule), trained by
 ``rnnzoo.compare.compare`` on a TimeSeriesDataModule per series (one model per series, as the statistical models
@@ -24,6 +25,12 @@ sees a difference).
     python benchmarks/forecasting_suite.py --budget 10k --seeds 0 --max-epochs 40 --patience 10 --threads 1 \
         --out runs/forecasting-suite
     python benchmarks/forecasting_suite.py --series nile lynx --cells gru --max-epochs 1   # a quick look
+    python benchmarks/forecasting_suite.py --networks-from docs/results/forecasting-suite-10k-three/suite.json \
+        --out runs/forecasting-suite-auto    # new baselines beside an earlier run's networks (same windows)
+
+Besides the mean MASE and rank, suite.md compares per series the network chosen on validation, and the median
+ensemble (fixed in advance), with the baseline chosen on validation (95% circular block bootstrap over test windows;
+no claim below 30 windows).
 """
 
 from __future__ import annotations
@@ -40,8 +47,9 @@ import numpy as np
 #: family key -> (label in the tables, the forecaster's normalisation)
 FAMILIES = {"forecaster": ("plain", "last_value"), "esrnn": ("hybrid", "es"),
             "sdiff": ("sdiff", "seasonal_difference")}
-BASELINES = ("seasonal naive", "ETS", "AutoARIMA")
-PROPORTIONS = (0.7, 0.15, 0.15)  # chronological train / validation / test shares of every series  # the statistical methods ranked (the airline SARIMA is not)
+#: the statistical methods ranked (rnnzoo.compare.statistical_baselines; the automatic ones refitted at every origin)
+BASELINES = ("naive", "drift", "seasonal naive", "AutoETS", "AutoARIMA", "AutoTheta", "statistical median")
+PROPORTIONS = (0.7, 0.15, 0.15)  # chronological train / validation / test shares of every series
 
 
 @dataclass(frozen=True)
@@ -140,21 +148,21 @@ def mean_ranks(table: dict[str, dict[str, float]]) -> dict[str, float]:
     return {m: totals[m] / len(table) for m in methods}
 
 
-def _baseline_label(name: str) -> str | None:
-    for label, prefix in (("seasonal naive", "seasonal naive"), ("ETS", "ETS"), ("AutoARIMA", "AutoARIMA")):
-        if name.startswith(prefix):
-            return label
-    return None  # the airline SARIMA: scored by statistical_baselines, not ranked here
+def _baseline_label(name: str) -> str:
+    """The suite's column for a statistical_baselines method ("seasonal naive (m=12)" -> "seasonal naive")."""
+    return "seasonal naive" if name.startswith("seasonal naive") else name
 
 
 def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, cells: tuple[str, ...],
                seeds: tuple[int, ...], families: tuple[str, ...], max_epochs: int, patience: int, lr: float,
                quantiles: list[float] | None = None,
                batch_size: int, threads: int, classical: bool, tracking_uri: str,
-               reuse: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+               reuse: dict[str, Any] | None = None, networks: dict[str, Any] | None = None,
+               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method on one series' test windows: ``{"mase": {method: test MASE}, "items": {method: per-window
-    MASE sums}, "val": {method: best validation MAE}, "setup": ...}``. ``reuse``: this series' entry of an
-    earlier suite.json whose baselines are taken instead of fitted again (its windows must be these)."""
+    MASE sums}, "val": {method: validation MAE (networks: their best epoch's)}, "setup": ...}``. ``reuse``: this
+    series' entry of an earlier suite.json whose baselines are taken instead of fitted again; ``networks``: one
+    whose networks (and their ensembles) are taken instead of trained again (its windows must be these)."""
     from rnnzoo.compare import compare
     from rnnzoo.compare.statistical_baselines import statistical_baselines
     from rnnzoo.compare.trend import drifts
@@ -174,7 +182,7 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
     result: dict[str, Any] = {"mase": {}, "items": {}, "val": {}, "models": {}}
     quantiles = sorted(quantiles) if quantiles else None
     budgets: dict[str, str] = {}
-    for family in families:
+    for family in families if networks is None else ():
         label, normalization = FAMILIES[family]
         config = {"task": "forecaster", "input_size": 1, "horizon": spec.horizon, "normalization": normalization}
         if quantiles:  # the quantile head (the budget rule below sizes it: the head is Q times wider)
@@ -208,6 +216,16 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
     started = time.perf_counter()
     setup = {"horizon": spec.horizon, "season": spec.season, "input_length": input_length, "shift": shift,
              "test_windows": dm.split_sizes()["test"], "length": len(values)}
+    if networks is not None:  # an earlier suite's networks and ensembles on these very windows
+        differs = {k: (v, networks["setup"].get(k)) for k, v in setup.items() if networks["setup"].get(k) != v}
+        if differs:
+            raise ValueError(f"{spec.name}: --networks-from was run on other windows {differs}; rerun them")
+        old_baselines = {"seasonal naive", "ETS", "AutoARIMA", *BASELINES}
+        for key in ("mase", "items", "val", "models", "coverage", "pinball"):
+            kept = {m: v for m, v in networks.get(key, {}).items() if m not in old_baselines}
+            if kept:
+                result[key] = kept
+        budgets = networks["setup"].get("budgets", {})
     if reuse is not None:  # a previous suite's baselines on these very windows (they are deterministic)
         differs = {k: (v, reuse["setup"].get(k)) for k, v in setup.items() if reuse["setup"].get(k) != v}
         if differs:
@@ -222,16 +240,16 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                                           seasonal_naive=True)  # the suite ranks it on every series
     for name, b in baselines.items():
         label = _baseline_label(name)
-        if label:
-            result["mase"][label] = b["scores"]["mase"]
-            result["items"][label] = b["items"]["mase"]
+        result["mase"][label] = b["scores"]["mase"]
+        result["items"][label] = b["items"]["mase"]
+        result["val"][label] = b["val_scores"]["mae"]  # chosen on validation like the networks
+        result["val_items"] = {**result.get("val_items", {}), label: b["val_items"]["mase"]}
     log(f"  {spec.name} baselines: " + ", ".join(f"{m} {result['mase'][m]:.3f}" for m in BASELINES
                                                  if m in result["mase"]) + f" ({time.perf_counter() - started:.0f} s)")
     result["setup"] = {**asdict(spec), "length": len(values), "shift": shift, "input_length": input_length,
                        "budgets": budgets, "test_windows": dm.split_sizes()["test"], "train_windows": dm.split_sizes()["train"],
-                       "orders": reuse["setup"].get("orders", {}) if reuse is not None else
-                       {_baseline_label(n): b["orders"] for n, b in baselines.items()
-                        if "orders" in b and _baseline_label(n)}}
+                       "chosen": reuse["setup"].get("chosen", {}) if reuse is not None else
+                       {_baseline_label(n): b["chosen"][0] for n, b in baselines.items() if "chosen" in b}}
     return result
 
 
@@ -280,6 +298,19 @@ def summarise(per_series: dict[str, dict[str, Any]]) -> dict[str, Any]:
     val_pick = {s: min((m for m in networks if m in per_series[s]["val"]), key=lambda m: per_series[s]["val"][m])
                 for s in table} if networks else {}
     picked = {s: table[s][m] for s, m in val_pick.items()}
+    # The statistical method chosen the same way: per series, the baseline with the best validation MAE.
+    baselines = [m for m in methods if m in BASELINES]
+    base_pick = {s: min((m for m in baselines if m in per_series[s]["val"]), key=lambda m: per_series[s]["val"][m])
+                 for s in table if any(m in per_series[s]["val"] for m in baselines)}
+    # per series: the network chosen on validation against the baseline chosen on validation, and the ensemble
+    # (a method fixed in advance, so no choice to make) against it; the difference's 95% block-bootstrap interval
+    # over the test windows (blocks of one horizon: overlapping windows share targets)
+    duels = {}
+    for s in base_pick:
+        for challenger in (val_pick.get(s), "ensemble" if "ensemble" in table[s] else None):
+            if challenger:
+                duels.setdefault(s, {})[challenger if challenger == "ensemble" else "network"] = _duel(
+                    per_series[s], challenger, base_pick[s])
     coverage = None
     if all("coverage" in r for r in per_series.values()):
         covered = [m for m in networks if all(m in r["coverage"] for r in per_series.values())]  # quantile networks: mean over series, and pooled over
@@ -292,7 +323,26 @@ def summarise(per_series: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"table": table, "methods": methods, "mean_mase": mean_mase, "mean_rank": ranks, "best_network": best,
             "coverage": coverage,
             "validation_pick": {"per_series": val_pick,
-                                "mean_mase": float(np.mean(list(picked.values()))) if picked else None}}
+                                "mean_mase": float(np.mean(list(picked.values()))) if picked else None},
+            "baseline_pick": {"per_series": base_pick,
+                              "mean_mase": float(np.mean([table[s][m] for s, m in base_pick.items()]))
+                              if base_pick else None},
+            "duels": duels}
+
+
+def _duel(result: dict[str, Any], challenger: str, baseline: str) -> dict[str, Any]:
+    """Test MASE of ``challenger`` minus ``baseline`` on one series, its 95% circular block-bootstrap interval
+    over the test windows (block = the horizon: windows of stride 1 overlapping by H - 1 share targets), and the
+    outcome: "wins"/"loses" where the interval excludes 0, else "tie"; "few windows" below the verdict's
+    MIN_ITEMS test windows, where no claim is made (a block as long as the series resamples nothing)."""
+    from rnnzoo.compare.verdict import MIN_ITEMS, paired_difference
+
+    diff = paired_difference([result["items"][challenger]], [result["items"][baseline]], lambda n, d: n / d,
+                             block=int(result["setup"]["horizon"]))
+    low, high = diff["ci95"]
+    return {"method": challenger, "baseline": baseline, "difference": diff["difference"], "ci95": diff["ci95"],
+            "outcome": "few windows" if diff["items"] < MIN_ITEMS else "wins" if high < 0 else "loses" if low > 0
+            else "tie"}
 
 
 def markdown(summary: dict[str, Any], per_series: dict[str, dict[str, Any]], header: str) -> str:
@@ -322,12 +372,41 @@ def markdown(summary: dict[str, Any], per_series: dict[str, dict[str, Any]], hea
     if summary["best_network"]:
         best = summary["best_network"]
         lines += ["", f"Best zoo forecaster by mean MASE: **{best}** ({summary['mean_mase'][best]:.3f}, mean rank "
-                      f"{summary['mean_rank'][best]:.2f}); ETS {summary['mean_mase'].get('ETS', float('nan')):.3f} "
-                      f"(rank {summary['mean_rank'].get('ETS', float('nan')):.2f}), AutoARIMA "
-                      f"{summary['mean_mase'].get('AutoARIMA', float('nan')):.3f} (rank "
-                      f"{summary['mean_rank'].get('AutoARIMA', float('nan')):.2f}).",
+                      f"{summary['mean_rank'][best]:.2f}); " + ", ".join(
+                          f"{m} {summary['mean_mase'][m]:.3f} (rank {summary['mean_rank'][m]:.2f})"
+                          for m in ("AutoETS", "AutoARIMA", "AutoTheta", "statistical median")
+                          if m in summary["mean_mase"]) + ".",
                   f"Network chosen per series by validation MAE (no test data): mean MASE "
                   f"{summary['validation_pick']['mean_mase']:.3f}."]
+    if summary.get("duels"):
+        lines += ["", f"By validation choice, per series: the network with the best validation MAE and the median "
+                      f"ensemble of all networks (fixed in advance) against the statistical method with the best "
+                      f"validation MAE (mean test MASE of that choice: "
+                      f"{summary['baseline_pick']['mean_mase']:.3f}). Test MASE difference (negative: the network "
+                      f"side is better) with its 95% circular block-bootstrap interval (blocks of one horizon):", "",
+                  "| series | baseline chosen | network chosen | network - baseline | ensemble - baseline |",
+                  "|---|---|---|---|---|"]
+        tally = {"network": {}, "ensemble": {}}
+        for name, duel in summary["duels"].items():
+            cells = []
+            for side in ("network", "ensemble"):
+                d = duel.get(side)
+                if d is None:
+                    cells.append("–")
+                    continue
+                tally[side][d["outcome"]] = tally[side].get(d["outcome"], 0) + 1
+                cells.append(f"{d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] {d['outcome']}")
+            base = next(iter(duel.values()))["baseline"]
+            lines.append(f"| {name} | {base} | {duel.get('network', {}).get('method', '–')} | " + " | ".join(cells)
+                         + " |")
+        for side, counts in tally.items():
+            if counts:
+                lines.append("")
+                lines.append(f"The {'network chosen this way' if side == 'network' else 'median ensemble'} wins "
+                             f"on {counts.get('wins', 0)}, ties on {counts.get('tie', 0)} and loses on "
+                             f"{counts.get('loses', 0)} of the {sum(counts.values()) - counts.get('few windows', 0)} "
+                             f"series with at least 30 test windows; {counts.get('few windows', 0)} series have fewer, "
+                             f"where no claim is made. One seed: the intervals resample windows, not training runs.")
     return "\n".join(lines) + "\n"
 
 
@@ -335,10 +414,16 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
               seeds=(0,), families=("forecaster", "esrnn"), max_epochs: int = 40, patience: int = 10,
               lr: float = 3e-3, batch_size: int = 16, threads: int = 1, classical: bool = True,
               baselines_from: Path | None = None, quantiles: list[float] | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              networks_from: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``.
-    ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again)."""
+    ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again);
+    ``networks_from``: one whose networks and ensembles are reused (not trained again)."""
     earlier = json.loads(Path(baselines_from).read_text())["series"] if baselines_from else {}
+    trained = json.loads(Path(networks_from).read_text()) if networks_from else None
+    if trained is not None:  # the settings that made those networks are the suite's settings
+        budget, cells, seeds, families = (trained["settings"][k] for k in ("budget", "cells", "seeds", "families"))
+        max_epochs, patience, lr, batch_size, threads = (trained["settings"][k] for k in (
+            "max_epochs", "patience", "lr", "batch_size", "threads"))
     out.mkdir(parents=True, exist_ok=True)
     tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
     started = time.perf_counter()
@@ -355,6 +440,7 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
                                            patience=patience, lr=lr, batch_size=batch_size, threads=threads,
                                            classical=classical, tracking_uri=tracking_uri,
                                            reuse=earlier.get(spec.name) if baselines_from else None,
+                                           networks=trained["series"][spec.name] if trained else None,
                                            quantiles=quantiles, log=log)
         # written after every series, so that a long run can be read (and resumed from the log) as it goes
         summary = summarise(per_series)
@@ -362,7 +448,8 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
         settings = {"budget": budget, "cells": list(cells), "seeds": list(seeds), "families": list(families),
                     "max_epochs": max_epochs, "patience": patience, "lr": lr, "batch_size": batch_size,
                     "threads": threads, "classical": classical, "quantiles": quantiles,
-                    "baselines_from": str(baselines_from) if baselines_from else None}
+                    "baselines_from": str(baselines_from) if baselines_from else None,
+                    "networks_from": str(networks_from) if networks_from else None}
         write_suite(out, per_series, summary, settings, seconds)
     return json.loads((out / "suite.json").read_text())
 
@@ -407,9 +494,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--no-classical", action="store_true", help="seasonal naive only (no ETS, no ARIMA)")
+    parser.add_argument("--no-classical", action="store_true",
+                        help="naive, drift and seasonal naive only (no AutoETS, AutoARIMA, AutoTheta)")
     parser.add_argument("--baselines-from", type=Path, default=None,
-                        help="an earlier suite.json: reuse its ETS/ARIMA/seasonal naive scores on the same windows")
+                        help="an earlier suite.json: reuse its statistical baselines' scores on the same windows")
+    parser.add_argument("--networks-from", type=Path, default=None, metavar="SUITE_JSON",
+                        help="an earlier suite.json: reuse its networks' and ensembles' scores on the same windows "
+                             "(and its training settings); only the statistical baselines are fitted")
     parser.add_argument("--quantiles", nargs="+", type=float, default=None, metavar="LEVEL",
                         help="train quantile forecasters at these levels (e.g. 0.1 0.5 0.9): adds each network's "
                              "interval coverage (lowest..highest level) and pinball loss per series")
@@ -425,7 +516,7 @@ def main(argv: list[str] | None = None) -> None:
                        seeds=args.seeds, families=args.families, max_epochs=args.max_epochs, patience=args.patience,
                        lr=args.lr, batch_size=args.batch_size, threads=args.threads,
                        classical=not args.no_classical, baselines_from=args.baselines_from,
-                       quantiles=args.quantiles)
+                       quantiles=args.quantiles, networks_from=args.networks_from)
     print((args.out / "suite.md").read_text())
     print(f"{result['seconds'] / 60:.1f} min; {args.out / 'suite.json'}")
 

@@ -220,8 +220,20 @@ def load(name_or_uri: str | os.PathLike, **overrides: Any) -> nn.Module:
             ``rnnzoo compare`` or ``model.save_pretrained``). A bare ``org/repo`` that is no folder is refused:
             prefix it with ``hf-hub:``.
         **overrides: init arguments to replace (e.g. ``dropout=0.0``).
+
+    A folder ``rnnzoo compare`` saved a baseline in (``<out>/baselines/<name>``) loads as that baseline
+    (:mod:`rnnzoo.baselines`): it forecasts like a network, refitted on the history it is given.
     """
-    return _load_source(parse_model_source(name_or_uri), **overrides)
+    source = parse_model_source(name_or_uri)
+    if source.kind == "folder":
+        from rnnzoo.baselines import is_baseline, load_baseline
+
+        if is_baseline(source.name):
+            if overrides:
+                raise ModelFileError(f"{source.name} is a saved baseline, which has no init arguments to "
+                                     f"override ({sorted(overrides)}); load it without them")
+            return load_baseline(source.name)
+    return _load_source(source, **overrides)
 
 
 def push_to_hub(

@@ -61,6 +61,7 @@ def render_model_card(config: dict[str, Any], card_tags: tuple[str, str], repo_i
             f"- weights sha256: `{info['weights_sha256']}`", "",
             "| metric | value |", "|---|---|", *[f"| {k} | {v} |" for k, v in info["metrics"].items()],
         ]
+        lines += interval_lines(config)
     elif config.get("training_run"):
         run = config["training_run"]
         lines += [f"- {key.replace('_', ' ')}: {value}" for key, value in run.items() if not isinstance(value, dict)]
@@ -71,3 +72,29 @@ def render_model_card(config: dict[str, Any], card_tags: tuple[str, str], repo_i
     else:
         lines.append("No training run or metrics are recorded with these weights.")
     return "\n".join(lines) + "\n"
+
+
+def interval_lines(config: dict[str, Any]) -> list[str]:
+    """A quantile forecaster's card section on its intervals: how they were calibrated and what they cover on
+    test against their nominal coverage (nothing for other models or weights without measured coverage)."""
+    levels = config["init_args"].get("quantiles")
+    info = config.get("pretrained") or {}
+    coverage = (info.get("metrics") or {}).get("coverage")
+    if not levels or coverage is None:
+        return []
+    low, high = min(levels), max(levels)
+    nominal = high - low
+    extra = info.get("extra") or {}
+    calibration = extra.get("calibration")
+    if config["init_args"].get("calibrated") and calibration:
+        how = (f"calibrated after training by conformalized quantile regression (Romano et al. 2019) on the "
+               f"{calibration.get('n_windows', '?')} {calibration.get('split', 'val')} windows of the run that "
+               f"trained them")
+        raw = (extra.get("uncalibrated") or {}).get("coverage")
+        before = f"; before calibration it was {raw:.3f}" if raw is not None else ""
+    else:
+        how, before = "not calibrated (the network's own quantiles)", ""
+    verdict = "close to" if abs(coverage - nominal) <= 0.05 else ("below" if coverage < nominal else "above")
+    return ["", "## Intervals", "",
+            f"The {low:g}..{high:g} interval (nominal coverage {nominal:.0%}) is {how}. On the test split it covers "
+            f"{coverage:.3f} of the true values{before}: {verdict} nominal."]

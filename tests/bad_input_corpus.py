@@ -692,4 +692,45 @@ ROUND_2 = [
          r"^2$", outcome="exit 2, before forecasting: 'the folder missing does not exist; create it first'"),
 ]
 
-CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING, *ROUND_2]
+
+# ------------------------------------------------------------------------------------ round 3 (issue 25)
+def _baseline_folder(tmp: Path, text: str | None = None) -> str:
+    """A saved statistical baseline, as compare writes it (or with a baseline.json of ``text``)."""
+    from rnnzoo.baselines import save_baseline
+    from rnnzoo.baselines.forecast import StatisticalForecaster
+
+    model = StatisticalForecaster("naive", 12, 6, 24)
+    folder = save_baseline(tmp / "baselines" / "naive", model.to_spec(), model.card(str(tmp), {}))
+    if text is not None:
+        (folder / "baseline.json").write_text(text)
+    return str(folder)
+
+
+def _resume_elsewhere(tmp: Path):
+    from rnnzoo.compare import compare
+
+    return compare("co2", cells=("rnn",), seeds=(0,), out_dir=tmp / "out", resume=True, max_epochs=1,
+                   tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}", classical_baselines=False, save_models=False)
+
+
+ROUND_3 = [
+    Case("baseline-json-cut", "saved models", "a saved baseline whose `baseline.json` was cut short",
+         lambda tmp: __import__("rnnzoo").load(_baseline_folder(tmp, '{"format": "rnnzoo-b')), ValueError,
+         r"baseline.json is not JSON .*run the comparison again"),
+    Case("baseline-overrides", "saved models", "`rnnzoo.load(<out>/baselines/naive, dropout=0.1)`",
+         lambda tmp: __import__("rnnzoo").load(_baseline_folder(tmp), dropout=0.1), ValueError,
+         r"is a saved baseline, which has no init arguments to override \(\['dropout'\]\)"),
+    Case("baseline-quantiles", "command line", "`rnnzoo predict <out>/baselines/naive s.npy --quantiles 0.1 0.9`",
+         lambda tmp: _cli("predict", _baseline_folder(tmp), _co2_npy(tmp), "--quantiles", "0.1", "0.9"),
+         SystemExit, r"^2$", outcome="exit 2: '--quantiles: the saved naive baseline gives point forecasts only "
+                                     "...; leave --quantiles out'"),
+    Case("baseline-short-history", "models", "a saved seasonal naive baseline given 5 values (season 12)",
+         lambda tmp: __import__("rnnzoo.baselines.forecast", fromlist=["x"]).StatisticalForecaster(
+             "seasonal naive (m=12)", 12, 6, 24).forecast(np.arange(5.0)), ValueError,
+         r"repeats the last season \(12 values\); the history has 5"),
+    Case("compare-resume-nothing", "command line", "`rnnzoo compare --resume --out new_folder` (nothing to resume)",
+         _resume_elsewhere, ValueError, r"holds no interrupted comparison \(comparison.json is missing\); start one "
+                                        r"without --resume"),
+]
+
+CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING, *ROUND_2, *ROUND_3]

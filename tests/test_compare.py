@@ -85,14 +85,14 @@ def seasonal_naive_scores(datamodule, season: int) -> dict[str, float]:
 
 
 def test_classical_baselines_on_the_same_test_windows():
-    from rnnzoo.compare.statistical_baselines import statistical_baselines
+    from rnnzoo.compare.statistical_baselines import AUTO_MODELS, MEDIAN, statistical_baselines
     from rnnzoo.data import TimeSeriesDataModule
     from rnnzoo.data.timeseries.builtin_series import load_builtin_series
 
-    # stride 6 keeps the ETS/ARIMA re-filtering to 10 origins (a few seconds)
-    dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, stride=6, batch_size=64)
+    # stride 12 keeps the per-origin refits to 5 validation + 5 test origins (~15 s)
+    dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, stride=12, batch_size=64)
     dm.setup()
-    scores = statistical_baselines(load_builtin_series("co2"), dm.proportions, 48, 24, 6, 12)
+    scores = statistical_baselines(load_builtin_series("co2"), dm.proportions, 48, 24, 12, 12)
     # Two independent paths (raw series and origins here, the DataModule's scaled windows there) agree.
     naive = scores.pop("seasonal naive (m=12)")
     assert naive["scores"] == pytest.approx(seasonal_naive_scores(dm, 12), rel=1e-5)
@@ -101,22 +101,40 @@ def test_classical_baselines_on_the_same_test_windows():
     values = load_builtin_series("co2")[:, 0].astype(np.float64)
     from rnnzoo.compare.statistical_baselines import split_origins
 
-    origins = split_origins(len(values), dm.proportions, 24, 6)
+    origins = split_origins(len(values), dm.proportions, 24, 12)
     truth = np.stack([values[o:o + 24] for o in origins])
     last = values[[o - 1 for o in origins]][:, None]
     slope = np.array([(values[o - 1] - values[0]) / (o - 1) for o in origins])[:, None]
     by_hand = {"naive": np.abs(last - truth).mean(), "drift": np.abs(last + np.arange(1, 25) * slope - truth).mean()}
     for name in ("naive", "drift"):
         assert scores.pop(name)["scores"]["mae"] == pytest.approx(by_hand[name], rel=1e-9)
-    assert set(scores) == {"ETS (A,A,A)", "AutoARIMA (stepwise AIC)", "SARIMA(0,1,1)(0,1,1)12"}
+    assert set(scores) == {*AUTO_MODELS, MEDIAN}
     for name, s in scores.items():  # all model CO2's trend, which the seasonal naive forecast cannot
         assert s["scores"]["mase"] < naive["scores"]["mase"] / 2, name
         # Per-window items: one per test window, summing to the score.
         items = s["items"]["mae"]
         assert len(items["num"]) == len(dm.datasets["test"])
         assert sum(items["num"]) / sum(items["den"]) == pytest.approx(s["scores"]["mae"], rel=1e-9)
-    (order, seasonal), = scores["AutoARIMA (stepwise AIC)"]["orders"]
-    assert seasonal[1] == 1 and seasonal[3] == 12  # CO2's strong yearly cycle: one seasonal difference
+    # refitted at every origin: one selection per test origin, none fell back to the naive forecast
+    (chosen,) = scores["AutoARIMA"]["chosen"]
+    assert sum(chosen.values()) == len(origins) and scores["AutoARIMA"]["fallbacks"] == 0
+    assert all(model.endswith("[12]") and ",1)(" in model for model in chosen), chosen  # CO2's cycle: seasonal
+    # The median: at the last test origin, by hand from the three models' own forecasts there.
+    from rnnzoo.compare.statistical_baselines import fit_and_forecast
+
+    o = origins[-1]
+    forecasts = [fit_and_forecast(name, values[:o], 12, 24)[0] for name in AUTO_MODELS]
+    by_hand = np.abs(np.median(np.stack(forecasts), axis=0) - values[o:o + 24]).sum()
+    assert scores[MEDIAN]["items"]["mae"]["num"][-1] == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_too_short_a_history_falls_back_to_the_naive_forecast_and_says_so():
+    from rnnzoo.baselines.auto_models import FALLBACK, fit_and_forecast, fit_or_fall_back
+
+    with pytest.raises(NotImplementedError):  # statsforecast refuses 5 values for ETS
+        fit_and_forecast("AutoETS", np.arange(5.0), 12, 3)
+    mean, q, model = fit_or_fall_back(("AutoETS", np.arange(5.0), 12, 3, np.array([0.1, 0.9])))
+    assert model == FALLBACK and mean.tolist() == [4.0, 4.0, 4.0] and q.tolist() == [[4.0, 4.0]] * 3
 
 
 def test_json_numbers_are_what_mlflow_holds(co2_run):
@@ -244,8 +262,9 @@ def test_a_second_comparison_never_touches_the_first(co2_run, tmp_path, monkeypa
 
     out, uri, _ = co2_run
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    with pytest.raises(CompareOptionError, match=r"already holds a comparison \(results.json, results.md, runs, "
-                                                 r"models\); nothing was changed.*--overwrite"):
+    with pytest.raises(CompareOptionError, match=r"already holds a comparison \(results.json, results.md, "
+                                                 r"comparison.json, runs, models, baselines\); nothing was "
+                                                 r"changed.*--overwrite"):
         compare("co2", cells=("gru",), seeds=(0,), max_epochs=1, out_dir=out, tracking_uri=uri, threads=1,
                 classical_baselines=False, log=lambda line: None)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

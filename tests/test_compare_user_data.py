@@ -110,8 +110,32 @@ def test_a_seasonal_csv_with_a_trend_gets_a_verdict_and_a_baseline_recommendatio
     assert "## Plan\n\n" + "\n".join(f"- {entry}" for entry in plan) in (tmp_path / "out" / "results.md").read_text()
     verdict = check_verdict(results)
     assert verdict["metric"] == "mae"
-    assert {"seasonal naive (m=12)", "ETS (A,A,A)", "AutoARIMA (stepwise AIC)"} <= set(results["baselines"])
+    assert {"seasonal naive (m=12)", "AutoETS", "AutoARIMA", "AutoTheta", "statistical median"} <= set(results["baselines"])
     assert verdict["recommended"]["kind"] == "baseline", verdict["recommended"]
+    # The recommendation can be acted on: the baseline is saved, and its test score is recomputed from the saved
+    # folder alone, refitted at each test origin on the CSV's history up to it, read by column name and date.
+    choice = verdict["recommended"]["choice"]
+    folder = results["saved_baselines"][choice]
+    assert results["use"]["command"] == f"rnnzoo predict {folder} history.csv"
+    assert f"## Use it\n\nThe recommended choice, {choice}:\n\n```\nrnnzoo predict {folder} history.csv" in \
+        (tmp_path / "out" / "results.md").read_text()
+    import rnnzoo
+    from rnnzoo.compare.statistical_baselines import split_origins
+
+    baseline = rnnzoo.load(folder)
+    table = pd.read_csv(csv)
+    origins = split_origins(len(table), (0.7, 0.15, 0.15), 12, 1)
+    truth = table["y"].to_numpy(np.float32).astype(np.float64)  # the comparison reads values as float32
+    errors = [np.abs(np.asarray(baseline.forecast(table.iloc[:o])) - truth[o:o + 12]).mean() for o in origins]
+    assert np.mean(errors) == pytest.approx(results["baselines"][choice]["mae"], rel=1e-9)
+    assert str(baseline.forecast(table).index[0].date()) == str(
+        (pd.Timestamp(table["month"].iloc[-1]) + pd.offsets.MonthBegin(1)).date())  # dated the month after
+    from rnnzoo.predict_command import predict_main
+
+    predict_main([folder, str(csv), "--out", str(tmp_path / "forecast.csv")])
+    written = pd.read_csv(tmp_path / "forecast.csv")
+    assert list(written.columns) == ["step", "date", "y"] and len(written) == 12
+    assert np.allclose(written["y"], np.asarray(baseline.forecast(table)), rtol=1e-5)  # CSV keeps 6 digits
     for name in ("results.md", "results.json", "curves.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0
     # MLflow's artifacts live next to the SQLite store, not in the working directory
@@ -202,6 +226,26 @@ def test_a_text_file(tmp_path, store):
     verdict = check_verdict(results)
     assert verdict["metric"] == "ppl"
     assert set(results["baselines"]) == {"Kneser-Ney bigram (counts)", "unigram (add-one counts)"}
+
+
+def test_a_short_word_level_text_gets_a_budget_bounded_by_its_tokens(tmp_path):
+    from rnnzoo.compare.models import parse_budget
+    from rnnzoo.compare.user_data import user_data_preset
+
+    # ~26k words over a Zipf vocabulary of 4,000 (a manual's size): its 64-wide embedding and softmax alone need
+    # ~0.5M parameters, which the old rule met by raising the budget to 1M, 38 parameters per training token
+    rng = np.random.default_rng(0)
+    words = [f"w{k}" for k in np.minimum(rng.zipf(1.2, 26_000), 4000)]
+    text = tmp_path / "manual.txt"
+    text.write_text("\n".join(" ".join(words[i:i + 13]) for i in range(0, len(words), 13)) + "\n")
+    preset, info = user_data_preset(text, level="word")
+    tokens = info["tokens"]["train"]
+    assert parse_budget(preset.default_budget) <= parse_budget("50k") and tokens <= 50_000 < 100_000
+    assert "never above 50k (the first budget at or above the" in info["rules"]["budget"]
+    assert "vocabulary cut from" in info["rules"]["budget"] and info["vocab_size"] < 1000
+    from rnnzoo.models import match_hidden_sizes
+
+    match_hidden_sizes(preset.task_config, parse_budget(preset.default_budget))  # the four cells do fit
 
 
 # --------------------------------------------------------------------------------------------------- bad input

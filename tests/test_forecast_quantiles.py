@@ -159,13 +159,13 @@ def test_gaussian_forecast_quantiles_are_normal_quantiles():
 def test_baselines_give_quantiles_from_their_forecast_distributions():
     from rnnzoo.compare.statistical_baselines import statistical_baselines
 
-    # a short random walk with drift, no season: ETS (A,A,N) and a non-seasonal ARIMA fit in a second or two
+    # a short random walk with drift, no season: the three automatic models fit in a second or two
     values = (50 + np.cumsum(np.random.default_rng(0).normal(0.3, 1.0, 120))).astype(np.float32)
     args = (values, (0.7, 0.15, 0.15), 12, 6, 6, 1)
     # the 0.5 level of a normal forecast is its mean, whose pinball loss is half its absolute error
     half = statistical_baselines(*args, quantiles=[0.5])
-    ets = half["ETS (A,A,N)"]
-    assert ets["scores"]["pinball"] == pytest.approx(ets["scores"]["mae"] / 2, rel=1e-9)
+    for name in ("AutoETS", "AutoARIMA", "AutoTheta", "statistical median"):
+        assert half[name]["scores"]["pinball"] == pytest.approx(half[name]["scores"]["mae"] / 2, rel=1e-9), name
     assert "seasonal naive (m=1)" not in half  # no season: the naive forecast and the drift stand instead
     assert "pinball" not in half["naive"]["scores"] and "pinball" not in half["drift"]["scores"]  # no distribution
     wide = statistical_baselines(*args, quantiles=[0.1, 0.5, 0.9])
@@ -174,6 +174,13 @@ def test_baselines_give_quantiles_from_their_forecast_distributions():
             items = b["items"]["pinball"]
             assert sum(items["num"]) / sum(items["den"]) == pytest.approx(b["scores"]["pinball"], rel=1e-9)
             assert 0.0 <= b["scores"]["coverage"] <= 1.0, name
+    # the 0.1 and 0.9 levels are the ends of statsforecast's 80% interval, read by their column names
+    from rnnzoo.compare.statistical_baselines import fit_and_forecast
+    from statsforecast.models import AutoETS
+
+    _, q, _ = fit_and_forecast("AutoETS", values[:100].astype(np.float64), 1, 6, np.array([0.1, 0.5, 0.9]))
+    direct = AutoETS(season_length=1).forecast(y=values[:100].astype(np.float64), h=6, level=[80])
+    assert np.allclose(q, np.stack([direct["lo-80"], direct["mean"], direct["hi-80"]], axis=1), rtol=1e-12)
 
 
 def test_compare_with_quantiles(tmp_path):

@@ -50,7 +50,7 @@ def test_suite_table_matches_an_independent_recomputation(tmp_path):
     result = suite.run_suite(specs, out=tmp_path, cells=("gru",), max_epochs=1, patience=0, classical=False,
                              log=lambda line: None)
     # the median ensemble of the two networks (the per-family ensembles need two members each: not made here)
-    methods = ["plain gru", "hybrid gru", "ensemble", "seasonal naive"]
+    methods = ["plain gru", "hybrid gru", "ensemble", "naive", "drift", "seasonal naive"]
     assert result["methods"] == methods
     # nile: 100 values -> 70/15/15; sunspots: 309 -> 216/47/46 (largest remainder, the tie to validation)
     ranges = {"nile": (70, 85), "sunspots": (216, 263)}
@@ -64,7 +64,10 @@ def test_suite_table_matches_an_independent_recomputation(tmp_path):
         truths = [y[o:o + h] for o in origins]
         assert result["series"][spec.name]["setup"]["test_windows"] == len(origins)
         naive = [y[o - m + np.arange(h) % m] for o in origins]
-        expected = {"seasonal naive": _mase(naive, truths, y[:train_end], m)}
+        expected = {"seasonal naive": _mase(naive, truths, y[:train_end], m),
+                    "naive": _mase([np.full(h, y[o - 1]) for o in origins], truths, y[:train_end], m),
+                    "drift": _mase([y[o - 1] + np.arange(1, h + 1) * (y[o - 1] - y[0]) / (o - 1) for o in origins],
+                                   truths, y[:train_end], m)}
         members = []
         for method in ("plain gru", "hybrid gru"):
             model = rnnzoo.load(f"local-dir:{result['series'][spec.name]['models'][method]}")

@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default: a new runs/compare/<data>-<date>-<time>); "
                                                  "one that holds a comparison is refused unless --overwrite")
     p.add_argument("--overwrite", action="store_true", help="replace the comparison --out already holds")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted comparison in --out: finished runs are kept, the rest trained "
+                        "(same options as it was started with)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
                                                         "sqlite:///mlflow.db)")
     p.add_argument("--experiment", default="rnnzoo-compare")
@@ -196,7 +199,8 @@ def _run(compare, args, series_options, dm_options, overrides):
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         search_size=args.search_size, size_range=tuple(args.size_range), study_storage=args.study_storage,
         study_name=args.study_name, search_seed=args.search_seed,
-        datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, tracking_uri=args.tracking_uri,
+        datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, resume=args.resume,
+        tracking_uri=args.tracking_uri,
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison
         save_models=args.save_models, series_options=series_options, text_level=args.level,

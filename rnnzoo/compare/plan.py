@@ -31,12 +31,15 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
         lines += [f"task: {user.get('kind')}"]
     config = meta.get("task_config") or {}
     if config.get("normalization"):
-        lines.append(f"normalization: {config['normalization']} (--normalization to change)")
+        lines.append(f"normalization: {config['normalization']}"
+                     + (f" with drift" if config.get("drift") else "")
+                     + (f" ({rules['normalization']}; --normalization to change)" if "normalization" in rules
+                        else " (--normalization to change)"))
     lines += [f"budget: {meta['budget']} parameters per model{rule('budget')}",
               f"cells: {', '.join(meta['cells'])}; seeds: {', '.join(map(str, meta['seeds']))}",
               f"training: {settings.get('optimizer')}, lr {settings.get('lr')}, at most {settings.get('max_epochs')} "
               f"epochs, " + (f"early stopping after {settings['patience']} epochs without improvement on validation"
-                             if settings.get("patience") else "no early stopping"),
+                             f"{rule('patience')}" if settings.get("patience") else "no early stopping"),
               "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]

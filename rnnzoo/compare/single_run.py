@@ -82,6 +82,21 @@ def _has_quantile_head(model: str | dict[str, Any], overrides: dict[str, Any] | 
     return bool(getattr(rnnzoo.create_model(model, **(overrides or {})), "quantiles", None))
 
 
+def run_overrides(settings: TrainSettings, calibrated: bool) -> dict[str, Any] | None:
+    """The model overrides a run builds its model with: the settings', and ``calibrated=True`` for a quantile
+    forecaster whose intervals are calibrated (the buffer is not a parameter: the same initial weights and
+    training as without it)."""
+    if calibrated:
+        return {**(settings.model_overrides or {}), "calibrated": True}
+    return settings.model_overrides
+
+
+def calibrates(cell_model: CellModel, settings: TrainSettings, calibrate: bool) -> bool:
+    """Whether a tested run of ``cell_model`` calibrates its intervals (``calibrate`` asked, and it has a quantile
+    head)."""
+    return calibrate and _has_quantile_head(cell_model.model, settings.model_overrides)
+
+
 def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: int, settings: TrainSettings,
               root_dir: str | Path, *, tracking_uri: str | None, experiment_name: str, parent_run_id: str | None,
               role: str = "run", run_test: bool = True, export_model: bool = True,
@@ -107,10 +122,8 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     from rnnzoo.mlflow_export import MLflowModelExport
     from rnnzoo.training.callbacks import CalibrateIntervals
 
-    overrides = settings.model_overrides
-    calibrate = calibrate and run_test and _has_quantile_head(cell_model.model, overrides)
-    if calibrate:  # the buffer is not a parameter: the same initial weights and training as without it
-        overrides = {**(overrides or {}), "calibrated": True}
+    calibrate = run_test and calibrates(cell_model, settings, calibrate)
+    overrides = run_overrides(settings, calibrate)
     L.seed_everything(seed, workers=True, verbose=False)
     task = RecurrentTask(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
                          weight_decay=settings.weight_decay, model_overrides=overrides,

@@ -68,6 +68,15 @@ def data_kind(path: str | os.PathLike) -> str:
     raise DataError(f"{path}: no such file or folder")
 
 
+PATIENCE_RULE = "a fifth of the epoch budget (early stopping must not cut still-improving runs)"
+
+
+def patience_for(max_epochs: int) -> int:
+    """Early stopping's patience for a user's data: a fifth of the epoch budget. A fixed 10 cut a GRU off at epoch
+    17 whose best epoch, trained on, was 93 (issue 25); a run whose best epoch is its last is still flagged."""
+    return max(5, max_epochs // 5)
+
+
 def _budget_by_count(count: int, thresholds: list[tuple[int, str]], last: str) -> str:
     return next((budget for limit, budget in thresholds if count < limit), last)
 
@@ -127,14 +136,27 @@ def _series_plan(path: Path, options: SeriesOptions, loader: dict[str, Any]) -> 
     if series.future_columns:  # only when used: the config stays as before without them
         task_config["num_future"] = len(series.future_columns)
     budget = fitting_budget(task_config, _budget_by_count(values, [(20_000, "5k"), (200_000, "20k")], "100k"))
+    normalization_rule = ("last_value: the input window is shorter than season + 2, too short to difference by "
+                          "the season")
+    if input_length >= season + 2:
+        # The forecasting suite's best normalization on mean MASE over 13 series and 4 cells (seasonal_difference
+        # 1.356, es 1.382, last_value 1.493; docs/results.md), and additive, so any sign of values is fine.
+        from rnnzoo.compare.forecaster_config import with_normalization
+
+        task_config, budget = with_normalization(None, task_config, budget, "seasonal_difference", datamodule)
+        budget = fitting_budget(task_config, budget)
+        normalization_rule = ("the forecasting suite's best on mean MASE: seasonal_difference 1.356, es 1.382, "
+                              "last_value 1.493 over 13 series; drift when most training ranges trend")
     preset = DataPreset(path.name, lambda **_: datamodule, None, task_config, budget, lr=1e-3,
-                        seasonal_baseline=True, max_epochs=100, patience=10)
+                        seasonal_baseline=True, max_epochs=100, patience=patience_for(100))
     info = {**describe(series), "horizon": horizon, "input_length": input_length, "season": season,
             "training_values": values,
-            "rules": {"season": "from --season, else the time column's frequency, else 1",
+            "rules": {"patience": PATIENCE_RULE,
+                      "season": "from --season, else the time column's frequency, else 1",
                       "horizon": "from --horizon, else one season (1 without a season)",
                       "input_length": "max(2 season, 2 horizon, 8), at most what leaves 10 training windows",
-                      "budget": "5k below 20,000 training target values, 20k below 200,000, else 100k"}}
+                      "budget": "5k below 20,000 training target values, 20k below 200,000, else 100k",
+                      "normalization": normalization_rule}}
     return preset, info
 
 
@@ -149,14 +171,16 @@ def _speech_plan(path: Path, loader: dict[str, Any]) -> tuple[DataPreset, dict[s
                    "num_classes": datamodule.num_classes}
     budget = fitting_budget(task_config, _budget_by_count(recordings, [(2_000, "20k")], "100k"))
     preset = DataPreset(path.name, lambda **_: datamodule, None, task_config, budget, lr=1e-2,
-                        max_epochs=60, patience=15)
+                        max_epochs=60, patience=patience_for(60))
     info = {"classes": datamodule.preprocessing["speech"]["classes"], "split_sizes": datamodule.split_sizes(),
             "files_left_out": stray_files(path),
-            "rules": {"budget": "20k below 2,000 training recordings, else 100k"}}
+            "rules": {"patience": PATIENCE_RULE,
+                      "budget": "20k below 2,000 training recordings, else 100k"}}
     return preset, info
 
 
 def _text_plan(path: Path, level: str, loader: dict[str, Any]) -> tuple[DataPreset, dict[str, Any]]:
+    from rnnzoo.compare.models import parse_budget
     from rnnzoo.data import TextDataModule
 
     loader = {"batch_size": 20, **loader}
@@ -169,13 +193,34 @@ def _text_plan(path: Path, level: str, loader: dict[str, Any]) -> tuple[DataPres
         datamodule.setup("fit")
     tokens = datamodule.token_counts["train"]
     embedding = 32 if level == "char" else 64
-    task_config = {"task": "language_model", "vocab_size": len(datamodule.vocab), "embedding_dim": embedding}
-    budget = fitting_budget(task_config, _budget_by_count(tokens, [(100_000, "20k"), (1_000_000, "100k")], "1m"))
+
+    def config(vocab_size: int) -> dict[str, Any]:
+        return {"task": "language_model", "vocab_size": vocab_size, "embedding_dim": embedding}
+
+    wanted = _budget_by_count(tokens, [(100_000, "20k"), (1_000_000, "100k")], "1m")
+    # A model with many more parameters than training tokens learns the text by heart: the budget stays at most
+    # the first budget at or above the training-token count (and at least 20k, the rule's smallest). Where the
+    # vocabulary's embedding and softmax alone do not fit that, the vocabulary is cut (its rarest words become
+    # <unk>) until the four cells fit.
+    ceiling = next((b for b in BUDGETS if parse_budget(b) >= max(tokens, 20_000)), BUDGETS[-1])
+    full_vocab = len(datamodule.vocab)
+    budget = fitting_budget(config(full_vocab), wanted)
+    while parse_budget(budget) > parse_budget(ceiling) and len(datamodule.vocab) > 50:
+        datamodule = TextDataModule(path, level=level, bptt=35, max_vocab=int(len(datamodule.vocab) * 0.7),
+                                    **{**loader, "batch_size": datamodule.batch_size})
+        datamodule.setup("fit")
+        budget = fitting_budget(config(len(datamodule.vocab)), wanted)
+    task_config = config(len(datamodule.vocab))
     preset = DataPreset(path.name, lambda **_: datamodule, None, task_config, budget, lr=3e-3,
-                        gradient_clip_val=0.25, max_epochs=40, patience=5)
+                        gradient_clip_val=0.25, max_epochs=40, patience=patience_for(40))
+    cut = "" if len(datamodule.vocab) == full_vocab else (
+        f"; vocabulary cut from {full_vocab:,} to {len(datamodule.vocab):,} (rarer tokens become <unk>) so that the "
+        f"cells fit it")
     info = {"level": level, "vocab_size": len(datamodule.vocab), "tokens": datamodule.token_counts,
-            "rules": {"budget": "20k below 100,000 training tokens, 100k below 1M, else 1M; raised to the first "
-                                "budget that fits the embedding and softmax"}}
+            "rules": {"patience": PATIENCE_RULE,
+                      "budget": f"20k below 100,000 training tokens, 100k below 1M, else 1M; raised to the first "
+                                f"budget that fits the embedding and softmax, but never above {ceiling} (the first "
+                                f"budget at or above the {tokens:,} training tokens){cut}"}}
     return preset, info
 
 

@@ -17,7 +17,7 @@ from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles, median_of
 from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
 from rnnzoo.tasks.forecaster.smoothing import HoltWinters
-from rnnzoo.tasks.forecaster.tables import dated, forecast_dates, read_history, target_names
+from rnnzoo.tasks.forecaster.tables import dated, forecast_csv, forecast_dates, read_history, target_names
 from rnnzoo.tasks.layers import build_layer, last_layer_state
 from rnnzoo.tasks.raw_input import as_sequence, as_sequences, is_one_sequence, load_array, write_or_return
 
@@ -612,15 +612,7 @@ class Forecaster(TaskModel):
         names = target_names(self.require_preprocessing("forecast()"), self.output_size)
         if levels:  # the quantile columns: every target's levels in the order asked
             names = [f"{n}_q{level:g}" for n in names for level in levels]
-        header = ["step", *(["date"] if dates is not None else []), *names,
-                  *([f"{n}_std" for n in names] if std is not None else [])]
-        rows = [",".join(header)]
-        for step in range(len(mean)):
-            values = [*mean[step], *(np.asarray(std).reshape(len(mean), -1)[step] if std is not None else [])]
-            when = [str(dates[step].date() if dates[step] == dates[step].normalize() else dates[step])] \
-                if dates is not None else []
-            rows.append(",".join([str(step + 1), *when, *(f"{v:.6g}" for v in values)]))
-        return write_or_return("\n".join(rows), options.out)
+        return write_or_return(forecast_csv(mean, dates, names, std), options.out)
 
     def _read_future(self, path: str | None, time_column: str | None) -> Any:
         """``rnnzoo predict --future FILE``: the horizon's future-known covariates as a DataFrame (indexed by
@@ -640,23 +632,11 @@ class Forecaster(TaskModel):
         return frame
 
     def _read_history_table(self, path: str, columns: list[str] | None) -> Any:
-        """A CSV/Parquet history: ``columns`` (in the model's order), else the table itself when the model knows
-        its column names (``forecast`` reads them by name, and the dates), else the numeric columns when their
-        count is the model's input width."""
-        from rnnzoo.data.timeseries.read_table import frame_values, read_table
+        """A CSV/Parquet history file, read as :func:`~rnnzoo.tasks.forecaster.tables.read_history_file` reads
+        it for this model."""
+        from rnnzoo.tasks.forecaster.tables import read_history_file
 
-        scaler = self.require_preprocessing("forecast()")
-        frame = read_table(path, "a CSV or Parquet table of the series up to the forecast origin")
-        if columns:
-            return frame_values(frame, columns, path)
-        if scaler.columns:
-            return frame
-        numeric = list(frame.select_dtypes("number").columns)
-        if len(numeric) != self.config["input_size"]:
-            raise PreprocessingError(
-                f"{path} has numeric columns {numeric} (all columns: {list(frame.columns)}); the model reads "
-                f"{self.config['input_size']} per step: name them with --column")
-        return frame_values(frame, None, path)
+        return read_history_file(path, columns, self.require_preprocessing("forecast()"), self.config["input_size"])
 
 
 def _last_values(window: Tensor, lengths: Tensor | Sequence[int] | None) -> Tensor:

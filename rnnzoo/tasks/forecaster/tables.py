@@ -122,3 +122,36 @@ def dated(values: np.ndarray, dates: Any, names: list[str], levels: list[float] 
         return pd.Series(flat[:, 0], index=dates, name=names[0])
     columns = [f"{n}_q{q:g}" for n in names for q in levels] if levels else names
     return pd.DataFrame(flat, index=dates, columns=columns)
+
+
+def read_history_file(path: str, columns: list[str] | None, scaler: SeriesScaler, input_size: int) -> Any:
+    """A CSV/Parquet history for a model reading ``input_size`` columns: ``columns`` (in the model's order), else
+    the table itself when the model knows its column names (:func:`read_history` reads them by name, and the
+    dates), else the numeric columns when their count is the model's input width."""
+    from rnnzoo.data.timeseries.read_table import frame_values, read_table
+
+    frame = read_table(path, "a CSV or Parquet table of the series up to the forecast origin")
+    if columns:
+        return frame_values(frame, columns, path)
+    if scaler.columns:
+        return frame
+    numeric = list(frame.select_dtypes("number").columns)
+    if len(numeric) != input_size:
+        raise PreprocessingError(f"{path} has numeric columns {numeric} (all columns: {list(frame.columns)}); the "
+                                 f"model reads {input_size} per step: name them with --column")
+    return frame_values(frame, None, path)
+
+
+def forecast_csv(mean: np.ndarray, dates: Any, names: list[str], std: np.ndarray | None = None) -> str:
+    """A forecast as CSV text: ``step``, ``date`` (when dated), one column per name in ``names`` (``mean``'s
+    columns), and ``<name>_std`` columns when ``std`` is given."""
+    mean = np.asarray(mean).reshape(len(mean), -1)
+    header = ["step", *(["date"] if dates is not None else []), *names,
+              *([f"{n}_std" for n in names] if std is not None else [])]
+    rows = [",".join(header)]
+    for step in range(len(mean)):
+        values = [*mean[step], *(np.asarray(std).reshape(len(mean), -1)[step] if std is not None else [])]
+        when = [str(dates[step].date() if dates[step] == dates[step].normalize() else dates[step])] \
+            if dates is not None else []
+        rows.append(",".join([str(step + 1), *when, *(f"{v:.6g}" for v in values)]))
+    return "\n".join(rows)
