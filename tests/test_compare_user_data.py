@@ -213,6 +213,17 @@ def test_a_folder_of_recordings(tmp_path, store):
     # 30 recordings leave 3 validation and 3 test items: too few for any claim, so no network is recommended
     assert verdict["best_baseline"]["validation"]["conclusion"] == "no claim: 3 items (at least 30 needed; more data)"
     assert verdict["recommended"]["kind"] == "baseline"
+    # Saved baselines classify raw WAVs through the networks' front end, and score what the comparison scored.
+    import rnnzoo
+
+    files = sorted((tmp_path / "audio").rglob("*.WAV"))
+    truth = [f.parent.name for f in files]
+    pooled = rnnzoo.load(results["saved_baselines"]["logistic regression on pooled features"])
+    assert pooled.classes == ["high", "low"]
+    assert np.mean([p == t for p, t in zip(pooled.classify([str(f) for f in files]), truth)]) > 0.9
+    majority = rnnzoo.load(results["saved_baselines"]["majority class"])
+    assert len(set(majority.classify([str(f) for f in files]))) == 1
+    assert results["use"]["command"].startswith(f"rnnzoo predict {results['saved_baselines'][verdict['recommended']['choice']]} ")
 
 
 def test_a_text_file(tmp_path, store):
@@ -226,6 +237,19 @@ def test_a_text_file(tmp_path, store):
     verdict = check_verdict(results)
     assert verdict["metric"] == "ppl"
     assert set(results["baselines"]) == {"Kneser-Ney bigram (counts)", "unigram (add-one counts)"}
+    # The saved bigram reads text with the networks' vocabulary: on the test split's own text it gives the
+    # comparison's test perplexity (both average -log p over every predicted token of one stream; the comparison
+    # cuts the stream into rows, which drops each row's first prediction, hence the tolerance).
+    import rnnzoo
+    from rnnzoo.data import TextDataModule
+
+    bigram = rnnzoo.load(results["saved_baselines"]["Kneser-Ney bigram (counts)"])
+    dm = TextDataModule(text, level="char")
+    dm.setup("fit")
+    rows = dm.datasets["test"].rows.numpy()
+    stream = "".join(bigram.vocabulary.decode(rows.ravel()))
+    assert bigram.perplexity(stream) == pytest.approx(results["baselines"]["Kneser-Ney bigram (counts)"]["ppl"],
+                                                      rel=0.05)
 
 
 def test_a_short_word_level_text_gets_a_budget_bounded_by_its_tokens(tmp_path):

@@ -2,9 +2,10 @@
 (``<out>/baselines/<name>/``) with what it needs to run again, so that a verdict that recommends one can be acted on:
 ``rnnzoo predict <out>/baselines/<name> FILE`` or ``rnnzoo.load("<out>/baselines/<name>")``.
 
-A baseline folder holds ``baseline.json`` (what the baseline is and how it reads input) and a ``README.md`` card;
-no weights (the statistical forecasters are refitted on the history they are given, as they were at every forecast
-origin of the comparison).
+A baseline folder holds ``baseline.json`` (what the baseline is and how it reads input: the networks' preprocessing)
+and a ``README.md`` card, and for fitted baselines a ``baseline.safetensors`` of their numbers (class frequencies,
+logistic-regression weights, bigram counts). Statistical forecasters have none: they are refitted on the history
+they are given, as they were at every forecast origin of the comparison. Piano-roll baselines are not saved yet.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rnnzoo.errors import RnnzooError
+from rnnzoo.baselines.errors import BaselineError
 
 #: the file that makes a folder a saved baseline
 BASELINE_FILE = "baseline.json"
 FORMAT = "rnnzoo-baseline/1"
-
-
-class BaselineError(RnnzooError, ValueError):
-    """A baseline folder that cannot be read (a missing or foreign baseline.json)."""
+__all__ = ["BASELINE_FILE", "BaselineError", "baseline_folder_name", "is_baseline", "load_baseline", "save_baseline"]
 
 
 def baseline_folder_name(name: str) -> str:
@@ -62,5 +60,13 @@ def load_baseline(folder: str | Path) -> Any:
         from rnnzoo.baselines.forecast import StatisticalForecaster
 
         return StatisticalForecaster.from_spec(spec)
+    if spec.get("kind") == "classify":
+        from rnnzoo.baselines.classify import BaselineClassifier
+
+        return BaselineClassifier.from_folder(path.parent, spec)
+    if spec.get("kind") == "count-lm":
+        from rnnzoo.baselines.count_lm import CountLanguageModel
+
+        return CountLanguageModel.from_folder(path.parent, spec)
     raise BaselineError(f"{path}: a baseline of kind {spec.get('kind')!r}, which this rnnzoo cannot run "
-                        f"(it runs 'forecast'); upgrade rnnzoo")
+                        f"(it runs 'forecast', 'classify' and 'count-lm'); upgrade rnnzoo")

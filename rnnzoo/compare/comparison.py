@@ -377,8 +377,10 @@ def compare(
             log("fitting the task's baselines on the training split ...")
             baseline_runs = type(best_task[models[0].cell][1].model).baselines(dm)
         baselines = {name: b["scores"] for name, b in baseline_runs.items()}
-        saved_baselines = _save_baselines(baseline_runs, dm, best_task, out) \
-            if save_models and statistical else {}
+        saved_baselines = {}
+        if save_models:
+            saved_baselines = _save_baselines(baseline_runs, dm, best_task, out) if statistical else \
+                _save_task_baselines(baseline_runs, best_task, out)
         saved = {}
         if save_models:
             for cell, (r, task) in best_task.items():
@@ -561,6 +563,36 @@ def _save_baselines(baseline_runs: dict[str, dict[str, Any]], dm: Any, best_task
         folder = out / "baselines" / baseline_folder_name(name)
         scores = {"validation": run.get("val_scores", {}), "test": run.get("scores", {})}
         save_baseline(folder, {**model.to_spec(), "scores": scores}, model.card(str(out), scores))
+        saved[name] = str(folder)
+    return saved
+
+
+#: the saved-baseline kind of each task whose baselines can be saved (rnnzoo.baselines)
+TASK_BASELINE_KINDS = {"sequence_classifier": "classify", "language_model": "count-lm"}
+
+
+def _save_task_baselines(baseline_runs: dict[str, dict[str, Any]], best_task: dict[str, Any],
+                         out: Path) -> dict[str, str]:
+    """Save each task baseline that carries its fitted numbers (``"state"``) in ``<out>/baselines/<name>``, with
+    the networks' preprocessing (front end or vocabulary) so it reads raw input as they do."""
+    from rnnzoo.baselines import baseline_folder_name, save_baseline
+    from rnnzoo.baselines.arrays import save_arrays
+
+    _, task = next(iter(best_task.values()))
+    kind = TASK_BASELINE_KINDS.get(task.model.task)
+    saved = {}
+    for name, run in baseline_runs.items():
+        if kind is None or "state" not in run:
+            continue
+        folder = out / "baselines" / baseline_folder_name(name)
+        scores = {"validation": run.get("val_scores", {}), "test": run.get("scores", {})}
+        card = (f"# {name} (a baseline)\n\nSaved by `rnnzoo compare` ({out}); reads raw input through the "
+                f"comparison's networks' preprocessing.\n\n" + "".join(
+                    f"- {split}: " + ", ".join(f"{k} {v:.4g}" for k, v in s.items()) + "\n"
+                    for split, s in scores.items()) + f"\n```\nrnnzoo predict {folder} INPUT\n```\n")
+        save_baseline(folder, {"kind": kind, "method": name,
+                               "preprocessing": task.model.preprocessing.to_config(), "scores": scores}, card)
+        save_arrays(folder, run["state"])
         saved[name] = str(folder)
     return saved
 

@@ -7,7 +7,8 @@ import shlex
 from typing import Any
 
 #: what each task's model reads, as a placeholder for ``rnnzoo predict MODEL INPUT``
-INPUT_EXAMPLE = {"forecaster": "history.csv", "language_model": "'some text'", "sequence_classifier": "recording.wav",
+INPUT_EXAMPLE = {"forecaster": "history.csv", "language_model": "text.txt --perplexity",
+                 "sequence_classifier": "recording.wav",
                  "piano_roll": "--steps 64 --out sample.mid"}
 
 

@@ -58,7 +58,10 @@ def language_model_baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
     ``"val_scores"`` / ``"val_items"`` on the validation split, items as the language model's objective cuts them."""
     rows = datamodule.datasets["train"].rows.numpy()  # (B, L): each row one contiguous stretch of the stream
     counts = BigramCounts(rows[:, :-1], rows[:, 1:], len(datamodule.vocab))
-    out: dict[str, dict[str, Any]] = {KNESER_NEY: {}, UNIGRAM: {}}
+    state = {"codes": counts.codes, "counts": counts.counts, "context": counts.context,
+             "followers": counts.followers, "continuation": counts.continuation,
+             "discount": np.array([counts.discount]), "unigram": counts.unigram}
+    out: dict[str, dict[str, Any]] = {KNESER_NEY: {"state": state}, UNIGRAM: {"state": state}}
     for split, prefix in (("val", "val_"), ("test", "")):
         sums = {KNESER_NEY: [], UNIGRAM: []}
         lengths = []

@@ -29,8 +29,9 @@ def _pooled(datamodule: Any, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def classification_baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
-    """Per baseline: ``{"scores": {"acc"}, "items": {"acc": {"num", "den"}}}`` on the test split and
-    ``"val_scores"`` / ``"val_items"`` on the validation split (the verdict chooses there)."""
+    """Per baseline: ``{"scores": {"acc"}, "items": {"acc": {"num", "den"}}}`` on the test split,
+    ``"val_scores"`` / ``"val_items"`` on the validation split (the verdict chooses there), and ``"state"``: the
+    fitted numbers a saved baseline needs (:mod:`rnnzoo.baselines.classify`)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -38,7 +39,8 @@ def classification_baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
     train_x, train_y = _pooled(datamodule, "train")
     majority = int(np.bincount(train_y).argmax())
     pooled = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(train_x, train_y)
-    out: dict[str, dict[str, Any]] = {MAJORITY: {}, POOLED: {}}
+    out: dict[str, dict[str, Any]] = {MAJORITY: {"state": {"majority": np.array([majority])}},
+                                      POOLED: {"state": _pooled_state(pooled, datamodule)}}
     for split, prefix in (("val", "val_"), ("test", "")):
         x, y = _pooled(datamodule, split)
         for name, predicted in ((MAJORITY, np.full_like(y, majority)), (POOLED, pooled.predict(x))):
@@ -46,3 +48,19 @@ def classification_baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
             out[name][f"{prefix}scores"] = {"acc": float(correct.mean())}
             out[name][f"{prefix}items"] = {"acc": {"num": correct.tolist(), "den": [1.0] * len(correct)}}
     return out
+
+
+def _pooled_state(pipeline: Any, datamodule: Any) -> dict[str, np.ndarray]:
+    """The standardiser and the logistic regression as one softmax over every class of the data: a class absent
+    from training gets a logit of -1e9; scikit-learn's binary case (one logit) becomes two rows, 0 and w."""
+    scaler, model = pipeline[0], pipeline[-1]
+    classes = int(getattr(datamodule, "num_classes", 0) or model.classes_.max() + 1)
+    coef = np.zeros((classes, model.coef_.shape[1]))
+    intercept = np.full(classes, -1e9)
+    if len(model.classes_) == 2 and model.coef_.shape[0] == 1:
+        coef[model.classes_[1]], intercept[model.classes_[1]] = model.coef_[0], model.intercept_[0]
+        intercept[model.classes_[0]] = 0.0
+    else:
+        coef[model.classes_], intercept[model.classes_] = model.coef_, model.intercept_
+    return {"mean": scaler.mean_.astype(np.float64), "scale": scaler.scale_.astype(np.float64), "coef": coef,
+            "intercept": intercept}
