@@ -64,7 +64,13 @@ def predict_main(argv: list[str] | None = None) -> int:
     except RnnzooError as err:
         parser.exit(2, f"rnnzoo predict: error: {err}\n")
     if result is not None:
-        print(result)
+        try:
+            print(result)
+        except BrokenPipeError:  # the reader closed the pipe (`| head`): what it wanted has been written
+            import os
+
+            # stdout points at nothing from here, so Python's flush at exit raises no second error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

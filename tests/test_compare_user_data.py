@@ -252,6 +252,18 @@ def test_a_text_file(tmp_path, store):
                                                       rel=0.05)
 
 
+def test_the_command_lines_default_series_options_do_not_refuse_a_text(tmp_path):
+    # rnnzoo compare always passes SeriesOptions; a flag left off (no_time_column=False) is not an option given
+    from rnnzoo.compare.user_data import user_data_preset
+
+    text = tmp_path / "notes.txt"
+    text.write_text("the cat sat on the mat.\n" * 300)
+    _, info = user_data_preset(text, series=SeriesOptions(), level="word")
+    assert info["kind"] == "text"
+    with pytest.raises(DataError, match=r"time-series options \['horizon'\] apply to .csv/.parquet tables only"):
+        user_data_preset(text, series=SeriesOptions(horizon=3), level="word")
+
+
 def test_a_short_word_level_text_gets_a_budget_bounded_by_its_tokens(tmp_path):
     from rnnzoo.compare.models import parse_budget
     from rnnzoo.compare.user_data import user_data_preset

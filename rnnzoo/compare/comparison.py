@@ -8,7 +8,6 @@ import dataclasses
 import functools
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from rnnzoo.compare.models import resolve_models
 from rnnzoo.compare.plan import plan_lines, plan_markdown
 from rnnzoo.compare.plot import plot_curves
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
-from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings, train_one
+from rnnzoo.compare.single_run import ROLE_TAG, RunResult, TrainSettings
 from rnnzoo.compare.summary import results_markdown, summarise
 from rnnzoo.compare.errors import CompareOptionError
 from rnnzoo.compare.forecaster_config import NORMALIZATION_PREFIX, forecaster_config, with_normalization
@@ -185,31 +184,18 @@ def compare(
         Everything written to results.json (``meta``, ``verdict``, ``cells``, ``runs``, ``lr_search``,
         ``baselines``, ``models``, ``files``).
     """
-    from rnnzoo.compare.ensemble import ENSEMBLE, collect_point_forecasts, ensemble_cost, ensemble_runs
+    from rnnzoo.compare.ensemble import ENSEMBLE, ensemble_cost, ensemble_runs
     from rnnzoo.compare.quiet import quiet_training
-    from rnnzoo.compare.resume import check_resumable, load_finished, save_finished, write_identity
-    from rnnzoo.compare.single_run import calibrates, run_overrides
+    from rnnzoo.compare.resume import check_resumable, write_identity
+    from rnnzoo.compare.run_phase import search_learning_rates, train_all
+    from rnnzoo.compare.notes import results_notes
     from rnnzoo.compare.use_it import use_markdown, use_recommended
-    from rnnzoo.compare.verdict import build_verdict, collect_item_scores, inference_ms_per_step, verdict_markdown
-    from rnnzoo.hub import save_pretrained
+    from rnnzoo.compare.verdict import build_verdict, inference_ms_per_step, verdict_markdown
     from rnnzoo.mlflow_export import git_commit
     from rnnzoo.tracking import check_tracking_uri, resolve_tracking_uri, sqlite_artifact_location
     from rnnzoo.version import __version__
 
-    preset, user_data = None, None
-    if isinstance(data, (str, os.PathLike)) and not (isinstance(data, str) and data in PRESETS):
-        from rnnzoo.compare.user_data import user_data_preset
-        from rnnzoo.data.errors import DataError
-
-        if not Path(data).expanduser().exists():
-            raise DataError(f"--data {str(data)!r} is neither a built-in dataset ({', '.join(PRESETS)}) nor an "
-                            f"existing file or folder; pass one of those names, or the path of your CSV/Parquet "
-                            f"table, folder of label/*.wav, or .txt file")
-
-        preset, user_data = user_data_preset(data, series=series_options, level=text_level,
-                                             loader=datamodule_options)
-    elif isinstance(data, str):
-        preset = get_preset(data)
+    preset, user_data = _preset_for(data, series_options, text_level, datamodule_options)
     budget_chosen_by_rule = user_data is not None and budget is None
     if preset is not None and family is None and task_config is None:
         family, task_config = preset.family, preset.task_config
@@ -226,17 +212,10 @@ def compare(
             forecaster_config(family, task_config, budget, option)
     # with a normalization the models need the data (its season, its drift): resolved once the data is set up
     models = resolve_models(family, task_config, budget, cells) if normalization is None else []
-    settings = TrainSettings(
-        optimizer=optimizer or (preset.optimizer if preset else "adam"),
-        lr=lr if lr is not None else (preset.lr if preset else 1e-3),
-        weight_decay=weight_decay, max_time=max_time,
-        max_epochs=max_epochs or (preset.max_epochs if preset else 50),
-        patience=(patience if patience is not None else (preset.patience if preset else 10)) or None,
-        gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if gradient_clip_val == "preset"
-        else gradient_clip_val,
-        model_overrides=model_overrides, deterministic=deterministic, progress_bar=progress_bar,
-        lr_scheduler=(preset.lr_scheduler if preset else None) if lr_scheduler == "preset" else lr_scheduler,
-    )
+    settings = _train_settings(preset, optimizer=optimizer, lr=lr, weight_decay=weight_decay, max_time=max_time,
+                               max_epochs=max_epochs, patience=patience, gradient_clip_val=gradient_clip_val,
+                               model_overrides=model_overrides, deterministic=deterministic,
+                               progress_bar=progress_bar, lr_scheduler=lr_scheduler)
     out = Path(out_dir) if out_dir is not None else default_out_dir(data)
     if resume and (overwrite or lr_search or out_dir is None):
         raise CompareOptionError("--resume continues the comparison in the --out folder it names, as it was started: "
@@ -311,62 +290,17 @@ def compare(
     if progress is not None:
         context.callback(progress.close)
     try:
-        monitor, mode = None, "min"
         searched: dict[str, Any] = {}
         lrs = {m.cell: settings.lr for m in models}
         if space is not None:
-            from rnnzoo.compare.search import search_cell
-
-            searched_models = []
-            for m in models:
-                chosen, lrs[m.cell], searched[m.cell] = search_cell(
-                    m, dm, settings, space, seed=seeds[0], study_name=f"{space.study_name}-{m.cell}",
-                    storage=storage, out=out, tracking_uri=uri, experiment_name=experiment_name,
-                    parent_run_id=parent_id, data_name=data_name, log=log)
-                searched_models.append(chosen)
-                client.log_param(parent_id, f"search.{m.cell}.lr", lrs[m.cell])
-                client.log_param(parent_id, f"search.{m.cell}.study", searched[m.cell]["study"])
-                client.log_param(parent_id, f"search.{m.cell}.best_trial", searched[m.cell]["best_trial"])
-                if space.size_range:
-                    client.log_param(parent_id, f"search.{m.cell}.hidden_size", chosen.hidden_size)
-                    client.log_param(parent_id, f"search.{m.cell}.num_params", chosen.num_params)
-                client.log_metric(parent_id, f"search/{m.cell}/best_value", searched[m.cell]["best_value"])
-            models = searched_models
-        runs: list[RunResult] = []
-        best_task: dict[str, tuple[RunResult, Any]] = {}
-        point_forecasts: dict[tuple[str, int], dict[str, Any]] = {}  # (cell, seed) -> test forecasts (ensemble)
-        val_point_forecasts: dict[tuple[str, int], dict[str, Any]] = {}  # and validation ones (the choice)
-        total, started = len(models) * len(seeds), time.perf_counter()
-        for m in models:
-            for seed in seeds:
-                s = TrainSettings(**{**vars(settings), "lr": lrs[m.cell]})
-                root = out / "runs" / f"{m.cell}-seed{seed}"
-                finished = load_finished(root, m.model, s, run_overrides(s, calibrates(m, s, calibrate))) \
-                    if resume else None
-                if finished is not None:
-                    r, task = finished
-                    log(f"{m.name} seed {seed}: finished before (MLflow run {r.run_id}), kept (--resume)")
-                else:
-                    shutil.rmtree(root, ignore_errors=True)
-                    r, task = train_one(m, dm, seed, s, root, tracking_uri=uri, experiment_name=experiment_name,
-                                        parent_run_id=parent_id, calibrate=calibrate)
-                    r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
-                    r.val_items = collect_item_scores(task, dm, "val")  # and validation ones: the verdict chooses there
-                    save_finished(root, r)
-                if ensemble and task.model.task == "forecaster":
-                    point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
-                    val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")
-                monitor, mode = r.monitor, r.mode
-                runs.append(r)
-                pick = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
-                if m.cell not in best_task or pick(r.best_val, best_task[m.cell][0].best_val):
-                    best_task[m.cell] = (r, task)
-                tests = ", ".join(f"test/{k} {v:.4f}" for k, v in r.test.items() if k != "loss")
-                log(f"[{len(runs)}/{total}] {m.name} seed {seed} lr {s.lr:.3g}: {tests}; best {monitor} "
-                    f"{r.best_val:.4f} at epoch {r.best_epoch}/{r.epochs}, {r.seconds_per_epoch:.2f} s/epoch "
-                    f"({time.perf_counter() - started:.0f} s so far)")
-                if progress is not None:
-                    progress.update(1)
+            models, lrs, searched = search_learning_rates(
+                models, dm, settings, space, storage, seed=seeds[0], out=out, tracking_uri=uri,
+                experiment_name=experiment_name, parent_id=parent_id, data_name=data_name, client=client, log=log)
+        trained = train_all(models, list(seeds), settings, lrs, dm, out, tracking_uri=uri,
+                            experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate, resume=resume,
+                            ensemble=ensemble, log=log, progress=progress)
+        runs, best_task, monitor, mode = trained.runs, trained.best_task, trained.monitor, trained.mode
+        point_forecasts, val_point_forecasts = trained.point_forecasts, trained.val_point_forecasts
         baseline_runs = {}
         statistical = preset is not None and preset.seasonal_baseline and getattr(dm, "season", None)
         if statistical:
@@ -381,16 +315,7 @@ def compare(
         if save_models:
             saved_baselines = _save_baselines(baseline_runs, dm, best_task, out) if statistical else \
                 _save_task_baselines(baseline_runs, best_task, out)
-        saved = {}
-        if save_models:
-            for cell, (r, task) in best_task.items():
-                # <cell>-seed<k>: a folder name no zoo name can be (zoo names start with their family)
-                folder = save_pretrained(task.model, out / "models" / saved_model_name(r),
-                                         preprocessing=task.model.preprocessing,
-                                         training_run=_training_run(r, data_name, out))
-                size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-                saved[cell] = {"path": str(folder), "bytes": size, "seed": r.seed, "run_id": r.run_id,
-                               "best_val": r.best_val, "test": r.test}
+        saved = _save_models(best_task, out, data_name) if save_models else {}
         summary = summarise(runs)
         test_metrics = [k for k in runs[0].test if k != "loss"]
         costs = {cell: {"params": s["num_params"], "train_seconds_per_epoch": s["seconds_per_epoch"]["mean"],
@@ -433,61 +358,15 @@ def compare(
                    "models": saved, "saved_baselines": saved_baselines,
                    "ensemble": [{k: v for k, v in row.items() if k not in ("items", "val_items")}
                                 for row in median_runs]}
-        notes = [f"Training: {settings.optimizer}, gradient clip {settings.gradient_clip_val}, at most "
-                 f"{settings.max_epochs} epochs" + (f", early stopping patience {settings.patience}"
-                                                    if settings.patience else "") + "."]
-        unfinished = [r for r in runs if r.best_epoch == r.epochs]
-        if unfinished:  # their best epoch was their last: still improving when the epoch budget ended
-            listing = ", ".join(f"{r.cell} seed {r.seed} ({r.best_epoch}/{r.epochs})" for r in unfinished)
-            line = (f"Still improving when stopped (best epoch = last epoch): {listing}. Their scores may be short "
-                    f"of what the cell reaches; rerun with a larger --max-epochs (or --max-time).")
-            log(f"warning: {line}")
-            notes.append(line)
-        if user_data and user_data.get("targets"):  # say which column was forecast and which were not read
-            notes.append(_columns_note(user_data, data_name))
-        if user_data and user_data.get("files_left_out"):  # one of them may be a recording the user meant to use
-            left = user_data["files_left_out"]
-            notes.append(f"Files of {data_name} not read (only .wav files in label folders are): "
-                         f"{', '.join(left[:10])}" + (f" and {len(left) - 10} more" if len(left) > 10 else "") + ".")
-        if settings.lr_scheduler:
-            notes.append(f"Learning-rate schedule: `{json.dumps(settings.lr_scheduler)}`.")
-        if model_overrides:
-            notes.append(f"Model overrides for every cell: `{json.dumps(model_overrides)}`.")
-        calibrated = [r.calibration for r in runs if r.calibration]
-        if calibrated:
-            pairs = ", ".join(f"{p['levels'][0]:g}/{p['levels'][1]:g}" for p in calibrated[0]["pairs"])
-            notes.append(f"Intervals ({pairs}) calibrated on the {calibrated[0]['n_windows']} validation windows by "
-                         f"conformalized quantile regression (Romano et al. 2019): test coverage, pinball and CRPS "
-                         f"are of the calibrated intervals; coverage_raw and pinball_raw of the networks' own "
-                         f"quantiles (`--no-calibration` turns it off).")
-        tried = (task_config or {}).get("normalization") or "last_value"
-        suggestions = ([] if tried == "seasonal_difference" else ["`--normalization seasonal_difference`"]) + \
-            ([] if ensemble else ["`--ensemble` (the median of the cells)"])
-        if verdict["recommended"]["kind"] == "baseline" and baseline_runs and suggestions:  # forecasting only
-            notes.append(f"No network beat the statistical baseline here (normalization={tried!r}). Worth a try on "
-                         f"your series: {' and '.join(suggestions)}; across 13 packaged series the median of 12 "
-                         f"networks ties AutoARIMA refitted at every origin (mean MASE 1.220 against 1.225), and "
-                         f"beats the baseline chosen on validation on CO2 and yearly sunspots (docs/results.md).")
-        if median_runs:
-            notes.append(f"{ENSEMBLE.capitalize()}: for each seed, the median of the {len(median_runs[0]['members'])} "
-                         f"cells' test forecasts (each run's best checkpoint), ranked like a cell; its cost is the "
-                         f"sum of its members'." + (f" Saved as the median of each cell's best seed by validation: "
-                                                    f"`ForecastEnsemble.from_pretrained(\"{out / 'ensemble'}\")` "
-                                                    f"(rnnzoo.tasks.forecaster)." if save_models else ""))
-        if searched:
-            trials = {cell: len(s["trials"]) for cell, s in searched.items()}
-            notes.append(f"Learning rate per cell: best validation `{monitor}` of an Optuna study per cell (TPE, "
-                         f"median pruning) with {', '.join(f'{c} {n}' for c, n in trials.items())} trials in "
-                         f"[{lr_range[0]:g}, {lr_range[1]:g}] (log scale), {space.epochs or settings.max_epochs} "
-                         f"epochs each, seed {seeds[0]}; studies `{space.study_name}-<cell>` in "
-                         f"`{meta['lr_search']['storage']}`.")
-            if space.size_range:
-                notes.append(f"Hidden size searched too, between {space.size_range[0]:g} and "
-                             f"{space.size_range[1]:g} times each cell's size matched at {label}: the cells "
-                             + ("may differ in size (the budget is a ceiling, not an equal size); see the params "
-                                "column." if space.size_range[1] <= 1 else
-                                "may differ in size and exceed the budget: this is not a parameter-matched "
-                                "comparison; see the params column."))
+        season_note = _season_note(dm) if statistical else None
+        notes = results_notes(settings=settings, runs=runs, user_data=user_data, data_name=data_name,
+                              verdict=verdict, forecasting_baselines=bool(baseline_runs) and bool(statistical),
+                              normalization=(task_config or {}).get("normalization"), ensemble=ensemble,
+                              median_runs=median_runs, ensemble_path=out / "ensemble" if save_models else None,
+                              searched=searched, monitor=monitor, space=space, lr_range=lr_range, seed=seeds[0],
+                              storage=meta["lr_search"].get("storage"), label=label, log=log)
+        if season_note:
+            notes.append(season_note)
         files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
                  "results_json": str(out / "results.json")}
         if median_runs and save_models:
@@ -527,6 +406,78 @@ def compare(
             client.set_terminated(parent_id, status)
         torch.set_num_threads(old_threads)
 
+
+
+def _preset_for(data: DataSource, series_options: Any, text_level: str,
+                datamodule_options: dict[str, Any] | None) -> tuple[DataPreset | None, dict[str, Any] | None]:
+    """The preset of a built-in dataset's name, or the one :mod:`rnnzoo.compare.user_data` plans for the path of
+    the user's data (with what it read and chose); ``(None, None)`` for a DataModule or a factory."""
+    if isinstance(data, (str, os.PathLike)) and not (isinstance(data, str) and data in PRESETS):
+        from rnnzoo.compare.user_data import user_data_preset
+        from rnnzoo.data.errors import DataError
+
+        if not Path(data).expanduser().exists():
+            raise DataError(f"--data {str(data)!r} is neither a built-in dataset ({', '.join(PRESETS)}) nor an "
+                            f"existing file or folder; pass one of those names, or the path of your CSV/Parquet "
+                            f"table, folder of label/*.wav, or .txt file")
+        return user_data_preset(data, series=series_options, level=text_level, loader=datamodule_options)
+    if isinstance(data, str):
+        return get_preset(data), None
+    return None, None
+
+
+def _train_settings(preset: DataPreset | None, *, optimizer: str | None, lr: float | None, weight_decay: float,
+                    max_time: float | None, max_epochs: int | None, patience: int | None,
+                    gradient_clip_val: float | None | str, model_overrides: dict[str, Any] | None,
+                    deterministic: bool, progress_bar: bool, lr_scheduler: Any) -> TrainSettings:
+    """How every run trains: what is given, else the preset's (those of docs/results.md's runs), else Adam 1e-3,
+    50 epochs, patience 10, clip 1 (``patience=0``: no early stopping)."""
+    return TrainSettings(
+        optimizer=optimizer or (preset.optimizer if preset else "adam"),
+        lr=lr if lr is not None else (preset.lr if preset else 1e-3),
+        weight_decay=weight_decay, max_time=max_time,
+        max_epochs=max_epochs or (preset.max_epochs if preset else 50),
+        patience=(patience if patience is not None else (preset.patience if preset else 10)) or None,
+        gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if gradient_clip_val == "preset"
+        else gradient_clip_val,
+        model_overrides=model_overrides, deterministic=deterministic, progress_bar=progress_bar,
+        lr_scheduler=(preset.lr_scheduler if preset else None) if lr_scheduler == "preset" else lr_scheduler,
+    )
+
+
+def _season_note(dm: Any) -> str | None:
+    """results.md's sentence on whether the seasonal naive forecast is a baseline here, and how that was found."""
+    from rnnzoo.compare.statistical_baselines import SEASON_THRESHOLD, seasonal_strength
+    from rnnzoo.data.splits import chronological_split
+
+    season = int(getattr(dm, "season", 1) or 1)
+    if season < 2:
+        return f"Seasonal naive forecast: not a baseline (season {season})."
+    strengths = []
+    for values in dm.series_values:
+        train = chronological_split(len(values), dm.proportions)[0]
+        first_column = np.asarray(values, dtype=np.float64).reshape(len(values), -1)[train, 0]
+        strengths.append(seasonal_strength(first_column, season))
+    found = max(strengths) > SEASON_THRESHOLD
+    return (f"Seasonal naive forecast (m={season}): {'a baseline' if found else 'left out'}: the STL seasonal "
+            f"strength of the training range is {max(strengths):.2f} " + ("(the largest over the series) "
+                                                                           if len(strengths) > 1 else "")
+            + f"{'above' if found else 'not above'} {SEASON_THRESHOLD} (Hyndman's rule).")
+
+
+def _save_models(best_task: dict[str, Any], out: Path, data_name: str) -> dict[str, dict[str, Any]]:
+    """Each cell's best run (by validation) saved with ``save_pretrained`` in ``out/models/<cell>-seed<k>``: a
+    folder name no zoo name can be (zoo names start with their family). Returns results.json's ``models``."""
+    from rnnzoo.hub import save_pretrained
+
+    saved = {}
+    for cell, (r, task) in best_task.items():
+        folder = save_pretrained(task.model, out / "models" / saved_model_name(r),
+                                 preprocessing=task.model.preprocessing, training_run=_training_run(r, data_name, out))
+        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        saved[cell] = {"path": str(folder), "bytes": size, "seed": r.seed, "run_id": r.run_id,
+                       "best_val": r.best_val, "test": r.test}
+    return saved
 
 
 def _baselines(dm, classical: bool, levels: Sequence[float] | None = None) -> dict[str, dict[str, Any]]:
@@ -606,15 +557,6 @@ def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budg
     levels = sorted(check_levels(quantiles))
     task_config, budget = forecaster_config(family, task_config, budget, f"quantiles={levels}")
     return None, {**task_config, "gaussian": False, "quantiles": levels}, budget
-
-
-def _columns_note(user_data: dict[str, Any], data_name: str) -> str:
-    """results.md's sentence on the columns of a user's table: what was forecast, read, and left out (and why)."""
-    read = [f"covariates {user_data['covariates']}"] if user_data.get("covariates") else []
-    read += [f"future covariates {user_data['future_covariates']}"] if user_data.get("future_covariates") else []
-    left = user_data.get("columns_left_out") or []
-    return (f"Columns of {data_name}: forecast {user_data['targets']}" + "".join(f"; read {r}" for r in read)
-            + (f"; {'; '.join(left)}" if left else "; no other column") + ".")
 
 
 #: what makes a folder a comparison's output (any of them): refused as ``out_dir`` without ``overwrite``

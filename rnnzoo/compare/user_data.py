@@ -231,8 +231,9 @@ def user_data_preset(path: str | os.PathLike, *, series: SeriesOptions | None = 
     path = Path(path).expanduser()
     kind = data_kind(path)
     loader = dict(loader or {})
-    if kind != "timeseries" and series is not None and any(v is not None for v in vars(series).values()):
-        given = [k for k, v in vars(series).items() if v is not None]
+    # an option counts as given when it is set: None and False (a flag left off) are its defaults
+    given = [k for k, v in vars(series).items() if v is not None and v is not False] if series is not None else []
+    if kind != "timeseries" and given:
         raise DataError(f"{path} is {kind} data; the time-series options {given} apply to .csv/.parquet tables only")
     if kind == "timeseries":
         preset, info = _series_plan(path, series or SeriesOptions(), loader)

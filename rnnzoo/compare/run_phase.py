@@ -1,0 +1,99 @@
+"""The run step of a comparison (plan -> run -> report): the learning-rate searches, then every cell x seed trained
+(or, resuming, taken from a finished run), each run's best checkpoint scored per item on validation and test."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from rnnzoo.compare.models import CellModel
+from rnnzoo.compare.resume import load_finished, save_finished
+from rnnzoo.compare.single_run import RunResult, TrainSettings, calibrates, run_overrides, train_one
+
+
+@dataclass
+class TrainedRuns:
+    """What the run step hands to the report: every run, each cell's best run (by validation) with its task, the
+    point forecasts the ensemble is built from, and the monitored metric."""
+
+    runs: list[RunResult] = field(default_factory=list)
+    best_task: dict[str, tuple[RunResult, Any]] = field(default_factory=dict)
+    point_forecasts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # (cell, seed) -> test
+    val_point_forecasts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # and validation
+    monitor: str | None = None
+    mode: str = "min"
+
+    def keep(self, cell: str, run: RunResult, task: Any) -> None:
+        """Add a run; it becomes its cell's best when its validation metric is the best so far."""
+        self.monitor, self.mode = run.monitor, run.mode
+        self.runs.append(run)
+        best = self.best_task.get(cell)
+        if best is None or (run.best_val < best[0].best_val if run.mode == "min" else run.best_val > best[0].best_val):
+            self.best_task[cell] = (run, task)
+
+
+def search_learning_rates(models: list[CellModel], dm: Any, settings: TrainSettings, space: Any, storage: Any, *,
+                          seed: int, out: Path, tracking_uri: str, experiment_name: str, parent_id: str,
+                          data_name: str, client: Any, log: Callable[[str], None]):
+    """An Optuna study per cell (:mod:`rnnzoo.compare.search`) on validation only; returns the cells' models
+    (resized when the search also sizes them), their learning rates and each study's summary, all logged as
+    parameters of the parent run."""
+    from rnnzoo.compare.search import search_cell
+
+    chosen_models, lrs, searched = [], {}, {}
+    for m in models:
+        chosen, lrs[m.cell], searched[m.cell] = search_cell(
+            m, dm, settings, space, seed=seed, study_name=f"{space.study_name}-{m.cell}", storage=storage, out=out,
+            tracking_uri=tracking_uri, experiment_name=experiment_name, parent_run_id=parent_id,
+            data_name=data_name, log=log)
+        chosen_models.append(chosen)
+        client.log_param(parent_id, f"search.{m.cell}.lr", lrs[m.cell])
+        client.log_param(parent_id, f"search.{m.cell}.study", searched[m.cell]["study"])
+        client.log_param(parent_id, f"search.{m.cell}.best_trial", searched[m.cell]["best_trial"])
+        if space.size_range:
+            client.log_param(parent_id, f"search.{m.cell}.hidden_size", chosen.hidden_size)
+            client.log_param(parent_id, f"search.{m.cell}.num_params", chosen.num_params)
+        client.log_metric(parent_id, f"search/{m.cell}/best_value", searched[m.cell]["best_value"])
+    return chosen_models, lrs, searched
+
+
+def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings, lrs: dict[str, float], dm: Any,
+              out: Path, *, tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool, resume: bool,
+              ensemble: bool, log: Callable[[str], None], progress: Any = None) -> TrainedRuns:
+    """Every cell x seed, in ``out/runs/<cell>-seed<k>``: trained (a child MLflow run) and scored per item, or,
+    with ``resume``, taken from a run that finished there before."""
+    from rnnzoo.compare.ensemble import collect_point_forecasts
+    from rnnzoo.compare.verdict import collect_item_scores
+
+    trained = TrainedRuns()
+    total, started = len(models) * len(seeds), time.perf_counter()
+    for m in models:
+        for seed in seeds:
+            s = TrainSettings(**{**vars(settings), "lr": lrs[m.cell]})
+            root = out / "runs" / f"{m.cell}-seed{seed}"
+            finished = load_finished(root, m.model, s, run_overrides(s, calibrates(m, s, calibrate))) \
+                if resume else None
+            if finished is not None:
+                r, task = finished
+                log(f"{m.name} seed {seed}: finished before (MLflow run {r.run_id}), kept (--resume)")
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+                r, task = train_one(m, dm, seed, s, root, tracking_uri=tracking_uri, experiment_name=experiment_name,
+                                    parent_run_id=parent_id, calibrate=calibrate)
+                r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
+                r.val_items = collect_item_scores(task, dm, "val")  # and validation ones: the verdict chooses there
+                save_finished(root, r)
+            if ensemble and task.model.task == "forecaster":
+                trained.point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
+                trained.val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")
+            trained.keep(m.cell, r, task)
+            tests = ", ".join(f"test/{k} {v:.4f}" for k, v in r.test.items() if k != "loss")
+            log(f"[{len(trained.runs)}/{total}] {m.name} seed {seed} lr {s.lr:.3g}: {tests}; best {r.monitor} "
+                f"{r.best_val:.4f} at epoch {r.best_epoch}/{r.epochs}, {r.seconds_per_epoch:.2f} s/epoch "
+                f"({time.perf_counter() - started:.0f} s so far)")
+            if progress is not None:
+                progress.update(1)
+    return trained
