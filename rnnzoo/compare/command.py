@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default: a new runs/compare/<data>-<date>-<time>); "
                                                  "one that holds a comparison is refused unless --overwrite")
     p.add_argument("--overwrite", action="store_true", help="replace the comparison --out already holds")
+    p.add_argument("--jobs", type=AT_LEAST_1, default=1, metavar="N",
+                   help="train the cell x seed runs in N worker processes, the threads divided among them "
+                        "(default 1: one after another)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted comparison in --out: finished runs are kept, the rest trained "
                         "(same options as it was started with)")
@@ -199,7 +202,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         search_size=args.search_size, size_range=tuple(args.size_range), study_storage=args.study_storage,
         study_name=args.study_name, search_seed=args.search_seed,
-        datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, resume=args.resume,
+        datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, resume=args.resume, jobs=args.jobs,
         tracking_uri=args.tracking_uri,
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison

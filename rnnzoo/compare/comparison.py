@@ -103,6 +103,7 @@ def compare(
     tracking_uri: str | None = None,
     experiment_name: str = "rnnzoo-compare",
     threads: int | None = None,
+    jobs: int = 1,
     progress_bar: bool = False,
     deterministic: bool = False,
     save_models: bool = True,
@@ -153,6 +154,9 @@ def compare(
             folder's comparison was started with the same data, models and settings.
         tracking_uri: MLflow store (see :mod:`rnnzoo.tracking`); one parent run, a child run per trained run.
         threads: ``torch.set_num_threads`` during the comparison (tiny RNNs often run faster on one thread).
+        jobs: train the cell x seed runs in this many worker processes (:mod:`rnnzoo.compare.parallel_runs`),
+            the threads divided among them; results equal the sequential ones for the same seeds, within float
+            noise. A run that fails in a worker is reported and left out; the others finish.
         classical_baselines: time-series data also score AutoETS, AutoARIMA, AutoTheta and their median, each
             refitted with model selection at every forecast origin (see
             :mod:`rnnzoo.compare.statistical_baselines`); the naive and drift forecasts (and the seasonal naive one
@@ -216,6 +220,8 @@ def compare(
                                max_epochs=max_epochs, patience=patience, gradient_clip_val=gradient_clip_val,
                                model_overrides=model_overrides, deterministic=deterministic,
                                progress_bar=progress_bar, lr_scheduler=lr_scheduler)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise CompareOptionError(f"jobs={jobs!r}: give a whole number of worker processes, 1 or more")
     out = Path(out_dir) if out_dir is not None else default_out_dir(data)
     if resume and (overwrite or lr_search or out_dir is None):
         raise CompareOptionError("--resume continues the comparison in the --out folder it names, as it was started: "
@@ -248,6 +254,7 @@ def compare(
         "lr_search": {"n": lr_search, "range": list(lr_range), "epochs": search_epochs or settings.max_epochs,
                       "size_range": list(size_range) if search_size else None},
         "tracking_uri": uri, "experiment": experiment_name, "threads": threads or torch.get_num_threads(),
+        "jobs": jobs,
         "rnnzoo_version": __version__, "torch_version": torch.__version__,
         "git_commit": git_commit(Path(__file__).resolve().parent),
     }
@@ -298,7 +305,8 @@ def compare(
                 experiment_name=experiment_name, parent_id=parent_id, data_name=data_name, client=client, log=log)
         trained = train_all(models, list(seeds), settings, lrs, dm, out, tracking_uri=uri,
                             experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate, resume=resume,
-                            ensemble=ensemble, log=log, progress=progress)
+                            ensemble=ensemble, log=log, progress=progress, workers=jobs,
+                            threads=threads or old_threads)
         runs, best_task, monitor, mode = trained.runs, trained.best_task, trained.monitor, trained.mode
         point_forecasts, val_point_forecasts = trained.point_forecasts, trained.val_point_forecasts
         baseline_runs = {}

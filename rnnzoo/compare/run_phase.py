@@ -62,38 +62,56 @@ def search_learning_rates(models: list[CellModel], dm: Any, settings: TrainSetti
 
 def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings, lrs: dict[str, float], dm: Any,
               out: Path, *, tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool, resume: bool,
-              ensemble: bool, log: Callable[[str], None], progress: Any = None) -> TrainedRuns:
+              ensemble: bool, log: Callable[[str], None], progress: Any = None, workers: int = 1,
+              threads: int = 1) -> TrainedRuns:
     """Every cell x seed, in ``out/runs/<cell>-seed<k>``: trained (a child MLflow run) and scored per item, or,
-    with ``resume``, taken from a run that finished there before."""
+    with ``resume``, taken from a run that finished there before. ``workers`` > 1 trains the runs in that many
+    worker processes first (:mod:`rnnzoo.compare.parallel_runs`, ``threads`` shared among them), then takes each
+    back in the sequential order; a run that failed there is reported and left out."""
     from rnnzoo.compare.ensemble import collect_point_forecasts
+    from rnnzoo.compare.resume import RUN_FILE
     from rnnzoo.compare.verdict import collect_item_scores
 
     trained = TrainedRuns()
     total, started = len(models) * len(seeds), time.perf_counter()
-    for m in models:
-        for seed in seeds:
-            s = TrainSettings(**{**vars(settings), "lr": lrs[m.cell]})
-            root = out / "runs" / f"{m.cell}-seed{seed}"
-            finished = load_finished(root, m.model, s, run_overrides(s, calibrates(m, s, calibrate))) \
-                if resume else None
-            if finished is not None:
-                r, task = finished
+    grid = [(m, seed, TrainSettings(**{**vars(settings), "lr": lrs[m.cell]}), out / "runs" / f"{m.cell}-seed{seed}")
+            for m in models for seed in seeds]
+    in_workers: dict[tuple[str, int], Any] = {}
+    if workers > 1:
+        from rnnzoo.compare.parallel_runs import train_in_parallel
+
+        pending = [job for job in grid if not (resume and (job[3] / RUN_FILE).is_file())]
+        log(f"training {len(pending)} runs in {workers} worker processes ...")
+        in_workers = train_in_parallel(pending, dm, workers=workers, threads=threads, tracking_uri=tracking_uri,
+                                       experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate,
+                                       log=log)
+    for m, seed, s, root in grid:
+        if isinstance(in_workers.get((m.cell, seed)), BaseException):
+            continue  # reported when it failed
+        finished = load_finished(root, m.model, s, run_overrides(s, calibrates(m, s, calibrate))) \
+            if resume or (m.cell, seed) in in_workers else None
+        if finished is not None:
+            r, task = finished
+            if (m.cell, seed) not in in_workers:
                 log(f"{m.name} seed {seed}: finished before (MLflow run {r.run_id}), kept (--resume)")
-            else:
-                shutil.rmtree(root, ignore_errors=True)
-                r, task = train_one(m, dm, seed, s, root, tracking_uri=tracking_uri, experiment_name=experiment_name,
-                                    parent_run_id=parent_id, calibrate=calibrate)
-                r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
-                r.val_items = collect_item_scores(task, dm, "val")  # and validation ones: the verdict chooses there
-                save_finished(root, r)
-            if ensemble and task.model.task == "forecaster":
-                trained.point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
-                trained.val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")
-            trained.keep(m.cell, r, task)
-            tests = ", ".join(f"test/{k} {v:.4f}" for k, v in r.test.items() if k != "loss")
-            log(f"[{len(trained.runs)}/{total}] {m.name} seed {seed} lr {s.lr:.3g}: {tests}; best {r.monitor} "
-                f"{r.best_val:.4f} at epoch {r.best_epoch}/{r.epochs}, {r.seconds_per_epoch:.2f} s/epoch "
-                f"({time.perf_counter() - started:.0f} s so far)")
-            if progress is not None:
-                progress.update(1)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+            r, task = train_one(m, dm, seed, s, root, tracking_uri=tracking_uri, experiment_name=experiment_name,
+                                parent_run_id=parent_id, calibrate=calibrate)
+            r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
+            r.val_items = collect_item_scores(task, dm, "val")  # and validation ones: the verdict chooses there
+            save_finished(root, r)
+        if ensemble and task.model.task == "forecaster":
+            trained.point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
+            trained.val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")
+        trained.keep(m.cell, r, task)
+        tests = ", ".join(f"test/{k} {v:.4f}" for k, v in r.test.items() if k != "loss")
+        log(f"[{len(trained.runs)}/{total}] {m.name} seed {seed} lr {s.lr:.3g}: {tests}; best {r.monitor} "
+            f"{r.best_val:.4f} at epoch {r.best_epoch}/{r.epochs}, {r.seconds_per_epoch:.2f} s/epoch "
+            f"({time.perf_counter() - started:.0f} s so far)")
+        if progress is not None:
+            progress.update(1)
+    if not trained.runs or {m.cell for m in models} - set(trained.best_task):
+        failed = [f"{cell} seed {seed}" for (cell, seed), v in in_workers.items() if isinstance(v, BaseException)]
+        raise RuntimeError(f"every run of a cell failed ({', '.join(failed)}); see the messages above")
     return trained

@@ -1,0 +1,67 @@
+"""A comparison's runs in parallel worker processes (``compare(..., jobs=N)``, ``rnnzoo compare --jobs N``).
+
+Each (cell, seed) run is independent: a worker process trains it exactly as the sequential path does
+(:func:`~rnnzoo.compare.single_run.train_one`, seeded the same way, logging its own child run to the same MLflow
+store), scores its best checkpoint per item, and marks it finished in its folder (``run.json``, as ``--resume``
+reads it). The parent then takes each result back from that folder, in the sequential order, so the report is
+the same whatever finishes first. Workers are spawned, not forked (a fork of a process that ran torch's thread
+pools can hang), and share the machine's threads: ``threads // jobs`` each, at least 1. A run that fails is
+reported and the others finish.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from rnnzoo.compare.models import CellModel
+from rnnzoo.compare.single_run import TrainSettings
+
+
+def _train_in_worker(cell_model: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path,
+                     tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool,
+                     threads: int) -> str:
+    """One run in a worker process: train, score per item, mark finished in ``root``; returns ``root``."""
+    import shutil
+
+    import torch
+
+    from rnnzoo.compare.quiet import quiet_training
+    from rnnzoo.compare.resume import save_finished
+    from rnnzoo.compare.single_run import train_one
+    from rnnzoo.compare.verdict import collect_item_scores
+
+    torch.set_num_threads(threads)
+    shutil.rmtree(root, ignore_errors=True)
+    with quiet_training():
+        dm.setup("fit")
+        r, task = train_one(cell_model, dm, seed, settings, root, tracking_uri=tracking_uri,
+                            experiment_name=experiment_name, parent_run_id=parent_id, calibrate=calibrate)
+        r.items = collect_item_scores(task, dm)
+        r.val_items = collect_item_scores(task, dm, "val")
+    save_finished(root, r)
+    return str(root)
+
+
+def train_in_parallel(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm: Any, *, workers: int,
+                      threads: int, tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool,
+                      log: Callable[[str], None]) -> dict[tuple[str, int], str | BaseException]:
+    """Run ``jobs`` ((model, seed, settings, folder) each) on ``workers`` processes; returns, per (cell, seed),
+    the folder the finished run was written to, or the exception it failed with."""
+    context = multiprocessing.get_context("spawn")
+    per_worker = max(1, threads // workers)
+    outcome: dict[tuple[str, int], str | BaseException] = {}
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {(m.cell, seed): pool.submit(_train_in_worker, m, dm, seed, s, root, tracking_uri,
+                                               experiment_name, parent_id, calibrate, per_worker)
+                   for m, seed, s, root in jobs}
+        for key, future in futures.items():
+            try:
+                outcome[key] = future.result()
+            except Exception as err:  # noqa: BLE001 -- one failed run is reported; the others finish
+                log(f"{key[0]} seed {key[1]}: failed in its worker ({type(err).__name__}: {err}); the other runs "
+                    f"go on")
+                outcome[key] = err
+    return outcome
