@@ -728,6 +728,9 @@ ROUND_3 = [
          lambda tmp: __import__("rnnzoo.baselines.forecast", fromlist=["x"]).StatisticalForecaster(
              "seasonal naive (m=12)", 12, 6, 24).forecast(np.arange(5.0)), ValueError,
          r"repeats the last season \(12 values\); the history has 5"),
+    Case("jobs-zero", "command line", "`rnnzoo compare --jobs 0`",
+         lambda tmp: _cli("compare", "--data", "co2", "--jobs", "0"), SystemExit, r"^2$",
+         outcome="exit 2: 'argument --jobs: 0 is below the minimum: allowed 1 or more'"),
     Case("compare-resume-nothing", "command line", "`rnnzoo compare --resume --out new_folder` (nothing to resume)",
          _resume_elsewhere, ValueError, r"holds no interrupted comparison \(comparison.json is missing\); start one "
                                         r"without --resume"),
