@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -33,3 +35,24 @@ def load_arrays(folder: Path, expected: set[str]) -> dict[str, np.ndarray]:
         raise BaselineError(f"{path} holds {sorted(arrays)}, expected {sorted(expected)}: it was written by "
                             f"another baseline or changed; run the comparison again")
     return arrays
+
+
+@dataclass
+class FittedBaseline:
+    """A baseline whose fitted numbers are saved (``arrays``), reading input through the networks' preprocessing
+    (``preprocessing``: its config); ``method`` is its name in the comparison."""
+
+    method: str
+    preprocessing: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    task: ClassVar[str] = ""
+
+    @classmethod
+    def expected_keys(cls, method: str) -> set[str]:
+        """The arrays a saved ``method`` holds."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_folder(cls, folder: Path, spec: dict[str, Any]) -> "FittedBaseline":
+        """From a baseline folder and its baseline.json's contents (the arrays' keys checked)."""
+        return cls(spec["method"], spec["preprocessing"], load_arrays(folder, cls.expected_keys(spec["method"])))

@@ -4,11 +4,11 @@ WAV files or ``(T, F)`` arrays — through the same front end as the comparison'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rnnzoo.baselines.arrays import FittedBaseline
 
 POOLED_KEYS = {"mean", "scale", "coef", "intercept"}
 
@@ -19,17 +19,17 @@ def pool(features: np.ndarray) -> np.ndarray:
     return np.concatenate([x.mean(0), x.std(0), x.min(0), x.max(0)])
 
 
-@dataclass
-class BaselineClassifier:
+class BaselineClassifier(FittedBaseline):
     """``method``: ``"majority class"`` or ``"logistic regression on pooled features"``; ``preprocessing``: the
     networks' front end config; ``arrays``: the fitted numbers (``majority``; or the standardiser's ``mean`` and
     ``scale``, and the ``coef`` ``(C, 4F)`` and ``intercept`` ``(C,)`` of the logistic regression as one softmax over
     the C classes)."""
 
-    method: str
-    preprocessing: dict[str, Any]
-    arrays: dict[str, np.ndarray]
     task = "sequence_classifier"
+
+    @classmethod
+    def expected_keys(cls, method: str) -> set[str]:
+        return {"majority"} if method.startswith("majority") else POOLED_KEYS
 
     @property
     def front_end(self):
@@ -72,10 +72,3 @@ class BaselineClassifier:
         probs = self.predict_proba(items)
         lines = [f"{path}\t{self.classes[int(p.argmax())]}\t{float(p.max()):.4f}" for path, p in zip(inputs, probs)]
         return write_or_return("\n".join(lines), options.out)
-
-    @classmethod
-    def from_folder(cls, folder: Path, spec: dict[str, Any]) -> "BaselineClassifier":
-        from rnnzoo.baselines.arrays import load_arrays
-
-        keys = {"majority"} if spec["method"].startswith("majority") else POOLED_KEYS
-        return cls(spec["method"], spec["preprocessing"], load_arrays(folder, keys))

@@ -4,24 +4,25 @@ add-one unigram (:mod:`rnnzoo.tasks.language_model.baselines`), with the network
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rnnzoo.baselines.arrays import FittedBaseline
+
 BIGRAM_KEYS = {"codes", "counts", "context", "followers", "continuation", "discount", "unigram"}
 
 
-@dataclass
-class CountLanguageModel:
+class CountLanguageModel(FittedBaseline):
     """``method``: the comparison's name of the baseline; ``preprocessing``: the networks' text vocabulary config;
     ``arrays``: the training counts (:class:`~rnnzoo.tasks.language_model.baselines.BigramCounts`' fields)."""
 
-    method: str
-    preprocessing: dict[str, Any]
-    arrays: dict[str, np.ndarray]
     task = "language_model"
+
+    @classmethod
+    def expected_keys(cls, method: str) -> set[str]:
+        return BIGRAM_KEYS
 
     @property
     def vocabulary(self):
@@ -63,9 +64,3 @@ class CountLanguageModel:
         else:
             text = " ".join(inputs)
         return write_or_return(f"perplexity {self.perplexity(text):.4f}", options.out)
-
-    @classmethod
-    def from_folder(cls, folder: Path, spec: dict[str, Any]) -> "CountLanguageModel":
-        from rnnzoo.baselines.arrays import load_arrays
-
-        return cls(spec["method"], spec["preprocessing"], load_arrays(folder, BIGRAM_KEYS))
