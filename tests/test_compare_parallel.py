@@ -28,3 +28,19 @@ def test_two_workers_give_the_sequential_results(tmp_path):
 def test_jobs_must_be_a_whole_number_of_workers(tmp_path):
     with pytest.raises(CompareOptionError, match=r"jobs=0: give a whole number of worker processes, 1 or more"):
         compare("co2", out_dir=tmp_path / "x", tracking_uri=f"sqlite:///{tmp_path / 'm.db'}", jobs=0, **FAST)
+
+
+def test_baselines_fitted_in_two_processes_are_the_same_forecasts():
+    import numpy as np
+
+    from rnnzoo.compare.statistical_baselines import statistical_baselines
+
+    # a random walk with drift, 120 values: 2 splits x 13 origins x 3 models = 78 fits, enough for the pool
+    values = (50 + np.cumsum(np.random.default_rng(0).normal(0.3, 1.0, 120))).astype(np.float32)
+    args = (values, (0.7, 0.15, 0.15), 12, 6, 1, 1)
+    one, two = statistical_baselines(*args), statistical_baselines(*args, workers=2)
+    assert set(one) == set(two)
+    for name in one:  # the same fits in another process: the same numbers, in the same order
+        for key in ("items", "val_items"):
+            assert two[name][key]["mae"]["num"] == one[name][key]["mae"]["num"], (name, key)
+        assert two[name].get("chosen") == one[name].get("chosen")

@@ -314,7 +314,7 @@ def compare(
         if statistical:
             if classical_baselines:
                 log("refitting AutoETS, AutoARIMA and AutoTheta at every validation and test origin ...")
-            baseline_runs = _baselines(dm, classical_baselines, _scored_levels(best_task))
+            baseline_runs = _baselines(dm, classical_baselines, _scored_levels(best_task), workers=jobs)
         elif hasattr(type(best_task[models[0].cell][1].model), "baselines"):  # what the task says it must beat
             log("fitting the task's baselines on the training split ...")
             baseline_runs = type(best_task[models[0].cell][1].model).baselines(dm)
@@ -488,14 +488,15 @@ def _save_models(best_task: dict[str, Any], out: Path, data_name: str) -> dict[s
     return saved
 
 
-def _baselines(dm, classical: bool, levels: Sequence[float] | None = None) -> dict[str, dict[str, Any]]:
+def _baselines(dm, classical: bool, levels: Sequence[float] | None = None,
+               workers: int = 1) -> dict[str, dict[str, Any]]:
     """The statistical baselines on the series ``dm`` read, cut and windowed exactly as ``dm`` cuts them (and their
     quantiles at ``levels``, when the networks forecast a distribution)."""
     from rnnzoo.compare.statistical_baselines import statistical_baselines
 
     return statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon, dm.stride, dm.season,
                                  num_targets=getattr(dm, "num_targets", None), classical=classical,
-                                 quantiles=levels)
+                                 quantiles=levels, workers=workers)
 
 
 def objective_task(best_task: dict[str, Any]) -> str:

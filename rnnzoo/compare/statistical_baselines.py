@@ -52,11 +52,23 @@ def seasonal_strength(y: np.ndarray, season: int) -> float:
     return float(max(0.0, 1.0 - np.var(fit.resid) / max(np.var(fit.seasonal + fit.resid), 1e-12)))
 
 
+def _fit_all(jobs: list[tuple], workers: int) -> list:
+    """:func:`fit_or_fall_back` over ``jobs``, in order; in ``workers`` spawned processes when there are enough
+    jobs to pay for starting them (a fork of a process that ran torch's thread pools can hang)."""
+    if workers <= 1 or len(jobs) < 8 * workers:
+        return [fit_or_fall_back(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fit_or_fall_back, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+
+
 def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions, input_length: int, horizon: int,
                           stride: int, season: int, *, num_targets: int | None = None,
                           classical: bool = True,
                           quantiles: Sequence[float] | None = None,
-                          seasonal_naive: bool | None = None) -> dict[str, dict[str, Any]]:
+                          seasonal_naive: bool | None = None, workers: int = 1) -> dict[str, dict[str, Any]]:
     """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}}`` on the test
     windows, ``"val_scores"`` / ``"val_items"`` alike on the validation windows, and for the automatic models
     ``"chosen"``: how often each model was selected over the test origins (``{"ETS(A,A,N)": 40, ...}``, per series).
@@ -76,6 +88,9 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
 
     At an origin whose history is too short for a model (statsforecast refuses a handful of values), that model
     forecasts the naive forecast there; ``"fallbacks"`` counts such origins.
+
+    ``workers`` > 1 fits the origins in that many spawned processes (``compare --jobs``); the forecasts are the
+    same, in the same order.
     """
     from rnnzoo.data.splits import chronological_split
     from rnnzoo.data.timeseries.windows import seasonal_naive_mae
@@ -99,6 +114,12 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     chosen: dict[str, list[Counter]] = {n: [] for n in AUTO_MODELS}
     fallbacks: dict[str, int] = dict.fromkeys(AUTO_MODELS, 0)
     steps = np.arange(horizon)
+    # Every fit of every split and series listed first, in the order the loop below reads them: one pool of
+    # workers for all of them
+    jobs = [(name, values[:o, k], season, horizon, levels) for split in SPLITS for values in arrays
+            for k in range(targets) for o in split_origins(len(values), proportions, horizon, stride, split)
+            for name in AUTO_MODELS] if fitted else []
+    fitted_forecasts = iter(_fit_all(jobs, workers))
     for split in SPLITS:
         for values in arrays:
             train, _, _ = chronological_split(len(values), proportions)
@@ -122,9 +143,7 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
                         bands[name] = np.zeros((len(origins), horizon, targets, len(levels)))
                     if split == "test":
                         chosen[name].append(Counter())
-                jobs = [(name, values[:o, k], season, horizon, levels)
-                        for k in range(targets) for o in origins for name in AUTO_MODELS]
-                forecasts = map(fit_or_fall_back, jobs)
+                forecasts = fitted_forecasts  # consumed in the order the jobs were listed
                 for k in range(targets):
                     for w in range(len(origins)):
                         for name in AUTO_MODELS:
