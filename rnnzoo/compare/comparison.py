@@ -165,8 +165,8 @@ def compare(
             (:class:`~rnnzoo.compare.user_data.SeriesOptions`) and the text level (``"char"`` or ``"word"``).
         quantiles: forecasting only: train every cell's forecaster with these quantile levels (pinball loss)
             instead of a point forecast, parameter-matched again at the budget (the head grows); the automatic
-            statistical baselines then give the same levels (their normal forecast distributions), and a second verdict ranks
-            by the test pinball loss. The point metrics score the networks' medians.
+            statistical baselines then give the same levels (their normal forecast distributions), and a second
+            verdict ranks by the pinball loss. The point metrics score the networks' medians.
         normalization: forecasting only: the forecasters' ``normalization`` instead of the preset's or the rule's
             (``"last_value"``, ``"es"``, ``"seasonal_difference"``, see
             :class:`~rnnzoo.tasks.forecaster.Forecaster`); the season is the data's, ``"seasonal_difference"``
