@@ -33,3 +33,10 @@ def test_note_frequencies_by_hand():
     b = PianoRollModel.baselines(datamodule)[NOTE_FREQUENCIES]  # what rnnzoo compare asks the task for
     assert b["items"]["nll"] == {"num": [pytest.approx(frame1 + frame2, rel=1e-12)], "den": [2.0]}
     assert b["scores"]["nll"] == pytest.approx((frame1 + frame2) / 2, rel=1e-12) == b["val_scores"]["nll"]
+    # Saved as a model, it scores a raw roll as the comparison scored it, and samples frames of its keys.
+    from rnnzoo.baselines.note_frequencies import NoteFrequencies
+
+    saved = NoteFrequencies(NOTE_FREQUENCIES, {}, b["state"])
+    assert saved.nll(test.numpy()) == pytest.approx((frame1 + frame2) / 2, rel=1e-12)
+    frames = saved.sample(2000, seed=0)
+    assert frames.shape == (2000, 3) and np.allclose(frames.mean(0), p, atol=0.03)  # 3 sigma of 2000 draws

@@ -4,8 +4,8 @@
 
 A baseline folder holds ``baseline.json`` (what the baseline is and how it reads input: the networks' preprocessing)
 and a ``README.md`` card, and for fitted baselines a ``baseline.safetensors`` of their numbers (class frequencies,
-logistic-regression weights, bigram counts). Statistical forecasters have none: they are refitted on the history
-they are given, as they were at every forecast origin of the comparison. Piano-roll baselines are not saved yet.
+logistic-regression weights, bigram counts, note frequencies). Statistical forecasters have none: they are refitted
+on the history they are given, as they were at every forecast origin of the comparison.
 """
 
 from __future__ import annotations
@@ -68,5 +68,9 @@ def load_baseline(folder: str | Path) -> Any:
         from rnnzoo.baselines.count_lm import CountLanguageModel
 
         return CountLanguageModel.from_folder(path.parent, spec)
+    if spec.get("kind") == "note-frequencies":
+        from rnnzoo.baselines.note_frequencies import NoteFrequencies
+
+        return NoteFrequencies.from_folder(path.parent, spec)
     raise BaselineError(f"{path}: a baseline of kind {spec.get('kind')!r}, which this rnnzoo cannot run "
-                        f"(it runs 'forecast', 'classify' and 'count-lm'); upgrade rnnzoo")
+                        f"(it runs 'forecast', 'classify', 'count-lm' and 'note-frequencies'); upgrade rnnzoo")

@@ -528,7 +528,8 @@ def _save_baselines(baseline_runs: dict[str, dict[str, Any]], dm: Any, best_task
 
 
 #: the saved-baseline kind of each task whose baselines can be saved (rnnzoo.baselines)
-TASK_BASELINE_KINDS = {"sequence_classifier": "classify", "language_model": "count-lm"}
+TASK_BASELINE_KINDS = {"sequence_classifier": "classify", "language_model": "count-lm",
+                       "piano_roll": "note-frequencies"}
 
 
 def _save_task_baselines(baseline_runs: dict[str, dict[str, Any]], best_task: dict[str, Any],

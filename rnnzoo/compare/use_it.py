@@ -9,7 +9,7 @@ from typing import Any
 #: what each task's model reads, as a placeholder for ``rnnzoo predict MODEL INPUT``
 INPUT_EXAMPLE = {"forecaster": "history.csv", "language_model": "text.txt --perplexity",
                  "sequence_classifier": "recording.wav",
-                 "piano_roll": "--steps 64 --out sample.mid"}
+                 "piano_roll": "piece.npy"}
 
 
 def use_recommended(verdict: dict[str, Any], task: str, models: dict[str, dict[str, Any]],

@@ -31,4 +31,5 @@ def piano_roll_baselines(datamodule: Any) -> dict[str, dict[str, Any]]:
                 count.append(float(n))
         out[f"{prefix}scores"] = {"nll": float(np.sum(nll) / np.sum(count))}
         out[f"{prefix}items"] = {"nll": {"num": nll, "den": count}}
+    out["state"] = {"p": p}  # what a saved baseline needs (rnnzoo.baselines.note_frequencies)
     return {NOTE_FREQUENCIES: out}
