@@ -12,36 +12,45 @@ reported and the others finish.
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 from rnnzoo.compare.models import CellModel
-from rnnzoo.compare.single_run import TrainSettings
+from rnnzoo.compare.single_run import RunResult, TrainSettings
+
+
+def train_and_score(m: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path, *, tracking_uri: str,
+                    experiment_name: str, parent_id: str, calibrate: bool) -> tuple[RunResult, Any]:
+    """One run in a fresh ``root``: trained, its best checkpoint scored per item on test and validation (the
+    verdict chooses on validation), and marked finished (``run.json``, as ``--resume`` reads it)."""
+    from rnnzoo.compare.resume import save_finished
+    from rnnzoo.compare.single_run import train_one
+    from rnnzoo.compare.verdict import collect_item_scores
+
+    shutil.rmtree(root, ignore_errors=True)
+    r, task = train_one(m, dm, seed, settings, root, tracking_uri=tracking_uri, experiment_name=experiment_name,
+                        parent_run_id=parent_id, calibrate=calibrate)
+    r.items = collect_item_scores(task, dm)
+    r.val_items = collect_item_scores(task, dm, "val")
+    save_finished(root, r)
+    return r, task
 
 
 def _train_in_worker(cell_model: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path,
                      tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool,
                      threads: int) -> str:
-    """One run in a worker process: train, score per item, mark finished in ``root``; returns ``root``."""
-    import shutil
-
+    """One run in a worker process, as the sequential path runs it; returns ``root``."""
     import torch
 
     from rnnzoo.compare.quiet import quiet_training
-    from rnnzoo.compare.resume import save_finished
-    from rnnzoo.compare.single_run import train_one
-    from rnnzoo.compare.verdict import collect_item_scores
 
     torch.set_num_threads(threads)
-    shutil.rmtree(root, ignore_errors=True)
     with quiet_training():
         dm.setup("fit")
-        r, task = train_one(cell_model, dm, seed, settings, root, tracking_uri=tracking_uri,
-                            experiment_name=experiment_name, parent_run_id=parent_id, calibrate=calibrate)
-        r.items = collect_item_scores(task, dm)
-        r.val_items = collect_item_scores(task, dm, "val")
-    save_finished(root, r)
+        train_and_score(cell_model, dm, seed, settings, root, tracking_uri=tracking_uri,
+                        experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate)
     return str(root)
 
 

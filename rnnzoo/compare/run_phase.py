@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from rnnzoo.compare.models import CellModel
-from rnnzoo.compare.resume import load_finished, save_finished
-from rnnzoo.compare.single_run import RunResult, TrainSettings, calibrates, run_overrides, train_one
+from rnnzoo.compare.parallel_runs import train_and_score
+from rnnzoo.compare.resume import load_finished
+from rnnzoo.compare.single_run import RunResult, TrainSettings, calibrates, run_overrides
 
 
 @dataclass
@@ -70,7 +70,6 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
     back in the sequential order; a run that failed there is reported and left out."""
     from rnnzoo.compare.ensemble import collect_point_forecasts
     from rnnzoo.compare.resume import RUN_FILE
-    from rnnzoo.compare.verdict import collect_item_scores
 
     trained = TrainedRuns()
     total, started = len(models) * len(seeds), time.perf_counter()
@@ -95,12 +94,8 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
             if (m.cell, seed) not in in_workers:
                 log(f"{m.name} seed {seed}: finished before (MLflow run {r.run_id}), kept (--resume)")
         else:
-            shutil.rmtree(root, ignore_errors=True)
-            r, task = train_one(m, dm, seed, s, root, tracking_uri=tracking_uri, experiment_name=experiment_name,
-                                parent_run_id=parent_id, calibrate=calibrate)
-            r.items = collect_item_scores(task, dm)  # the best checkpoint's per-item test scores
-            r.val_items = collect_item_scores(task, dm, "val")  # and validation ones: the verdict chooses there
-            save_finished(root, r)
+            r, task = train_and_score(m, dm, seed, s, root, tracking_uri=tracking_uri,
+                                      experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate)
         if ensemble and task.model.task == "forecaster":
             trained.point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
             trained.val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")

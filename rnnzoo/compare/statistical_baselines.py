@@ -143,11 +143,10 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
                         bands[name] = np.zeros((len(origins), horizon, targets, len(levels)))
                     if split == "test":
                         chosen[name].append(Counter())
-                forecasts = fitted_forecasts  # consumed in the order the jobs were listed
                 for k in range(targets):
                     for w in range(len(origins)):
                         for name in AUTO_MODELS:
-                            mean, q, model = next(forecasts)
+                            mean, q, model = next(fitted_forecasts)  # in the order the jobs were listed
                             point[name][w, :, k] = mean
                             if levels is not None:
                                 bands[name][w, :, k] = q
