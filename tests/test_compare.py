@@ -230,11 +230,11 @@ def test_command_line_options():
 def test_classical_baselines_can_be_switched_off_from_the_command_line():
     from rnnzoo.compare.command import _run
 
-    def given(argv):  # the keyword arguments the command passes to compare()
-        return _run(lambda *args, **kwargs: kwargs, build_parser().parse_args(argv), {}, {}, {})
+    def given(argv):  # the options object the command passes to compare()
+        return _run(lambda data, options: options, build_parser().parse_args(argv), {}, {}, {})
 
-    assert given(["--data", "co2", "--out", "x"])["classical_baselines"] is True
-    assert given(["--data", "co2", "--out", "x", "--no-classical-baselines"])["classical_baselines"] is False
+    assert given(["--data", "co2", "--out", "x"]).classical_baselines is True
+    assert given(["--data", "co2", "--out", "x", "--no-classical-baselines"]).classical_baselines is False
 
 
 def test_init_range_is_refused_outside_the_language_models(capsys):

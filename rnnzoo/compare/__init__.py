@@ -11,7 +11,8 @@ from typing import Any
 
 from rnnzoo.compare.presets import PRESETS, DataPreset, get_preset
 
-_LAZY = {"compare": "rnnzoo.compare.comparison", "CellModel": "rnnzoo.compare.models",
+_LAZY = {"compare": "rnnzoo.compare.comparison", "CompareOptions": "rnnzoo.compare.options",
+         "CellModel": "rnnzoo.compare.models",
          "resolve_models": "rnnzoo.compare.models"}
 
 
@@ -21,4 +22,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(_LAZY[name]), name)
 
 
-__all__ = ["PRESETS", "CellModel", "DataPreset", "compare", "get_preset", "resolve_models"]
+__all__ = ["PRESETS", "CellModel", "CompareOptions", "DataPreset", "compare", "get_preset", "resolve_models"]

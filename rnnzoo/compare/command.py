@@ -22,6 +22,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="your own data: rnnzoo compare --data sales.csv --target y --horizon 12 | "
                "rnnzoo compare --data recordings/ (one subfolder of .wav per label) | "
                "rnnzoo compare --data book.txt --level word")
+    _data_arguments(p)
+    _series_arguments(p)
+    _training_arguments(p)
+    _search_arguments(p)
+    _output_arguments(p)
+    return p
+
+
+def _data_arguments(p: argparse.ArgumentParser) -> None:
+    """Options: the data, the cells and seeds, the per-run budget."""
     p.add_argument("--data", required=True, metavar="NAME_OR_PATH",
                    help=f"a built-in dataset ({', '.join(sorted(PRESETS))}) or your own: a .csv/.parquet table "
                         f"(forecasting), a folder of label/*.wav (classification), a .txt file or folder (text)")
@@ -35,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=AT_LEAST_0, default=None,
                    help="early stopping on validation after this many epochs without improvement (default: the "
                         "dataset's, 10 for your own series; 0: off)")
+
+
+def _series_arguments(p: argparse.ArgumentParser) -> None:
+    """Options: a user's series and forecasting options."""
     series = p.add_argument_group("your own series (--data FILE.csv or .parquet)")
     series.add_argument("--target", nargs="+", help="column(s) to forecast (default: every numeric column)")
     series.add_argument("--covariates", nargs="+", help="past covariate columns (read, not forecast)")
@@ -70,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forecasting: also rank the median of the cells' forecasts (per seed) in the verdict; "
                         "it costs the sum of its members")
     p.add_argument("--level", choices=["char", "word"], default="char", help="your own text: tokens")
+
+
+def _training_arguments(p: argparse.ArgumentParser) -> None:
+    """Options: the optimiser and the models' overrides."""
     p.add_argument("--optimizer", default=None, choices=["adam", "adamw", "rmsprop", "sgd"])
     p.add_argument("--lr", type=positive_number, default=None)
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -81,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
     p.add_argument("--init-range", type=positive_number, default=None, metavar="R",
                    help="ptb only: every weight uniform in [-R, R] (Zaremba et al. 2014 used 0.1)")
+
+
+def _search_arguments(p: argparse.ArgumentParser) -> None:
+    """Options: the learning-rate and size search."""
     search = p.add_argument_group(
         "learning-rate search (Optuna: TPE, median pruning; one study per cell, validation only)")
     search.add_argument("--lr-search", type=AT_LEAST_0, default=0, metavar="N",
@@ -88,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "rerun or another machine continues) and train its runs at the best")
     search.add_argument("--lr-range", type=float, nargs=2, default=[1e-4, 3e-2], metavar=("LOW", "HIGH"),
                         help="learning rates searched, on a log scale (default 1e-4 3e-2)")
+    search.add_argument("--dropout-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="also search each cell's dropout, uniformly in [LOW, HIGH] within [0, 1) (default: "
+                             "not searched, the models' own); e.g. 0.0 0.5")
     search.add_argument("--search-epochs", type=AT_LEAST_1, default=None,
                         help="epochs per trial (default: --max-epochs)")
     search.add_argument("--search-size", action="store_true",
@@ -105,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--search-seed", type=int, default=None,
                         help="TPE sampler seed (default: the first of --seeds); give each machine sharing a "
                              "study its own")
+
+
+def _output_arguments(p: argparse.ArgumentParser) -> None:
+    """Options: the data loader, the output folder, tracking and threads."""
     p.add_argument("--batch-size", type=AT_LEAST_1, default=None)
     p.add_argument("--limit", type=AT_LEAST_1, default=None, help="jsb only: parse only the first N chorales (quick runs)")
     p.add_argument("--out", default=None, help="output folder (default: a new runs/compare/<data>-<date>-<time>); "
@@ -123,7 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="Lightning progress bars")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-save-models", dest="save_models", action="store_false")
-    return p
 
 
 def compare_main(argv: list[str] | None = None) -> int:
@@ -194,12 +222,15 @@ def compare_main(argv: list[str] | None = None) -> int:
 
 
 def _run(compare, args, series_options, dm_options, overrides):
-    return compare(
-        args.data, budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
+    from rnnzoo.compare.options import CompareOptions
+
+    return compare(args.data, CompareOptions(
+        budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
         max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,
         lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
         gradient_clip_val="preset" if args.clip is None else args.clip, model_overrides=overrides,
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
+        dropout_range=tuple(args.dropout_range) if args.dropout_range is not None else None,
         search_size=args.search_size, size_range=tuple(args.size_range), study_storage=args.study_storage,
         study_name=args.study_name, search_seed=args.search_seed,
         datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, resume=args.resume, jobs=args.jobs,
@@ -209,8 +240,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         save_models=args.save_models, series_options=series_options, text_level=args.level,
         quantiles=args.quantiles, classical_baselines=args.classical_baselines, normalization=args.normalization,
         calibrate=args.calibrate, ensemble=args.ensemble,
-    )
-
+    ))
 
 if __name__ == "__main__":
     sys.exit(compare_main())

@@ -82,3 +82,25 @@ def columns_note(user_data: dict[str, Any], data_name: str) -> str:
     left = user_data.get("columns_left_out") or []
     return (f"Columns of {data_name}: forecast {user_data['targets']}" + "".join(f"; read {r}" for r in read)
             + (f"; {'; '.join(left)}" if left else "; no other column") + ".")
+
+
+def season_note(dm: Any) -> str:
+    """results.md's sentence on whether the seasonal naive forecast is a baseline here, and how that was found."""
+    import numpy as np
+
+    from rnnzoo.compare.statistical_baselines import SEASON_THRESHOLD, seasonal_strength
+    from rnnzoo.data.splits import chronological_split
+
+    season = int(getattr(dm, "season", 1) or 1)
+    if season < 2:
+        return f"Seasonal naive forecast: not a baseline (season {season})."
+    strengths = []
+    for values in dm.series_values:
+        train = chronological_split(len(values), dm.proportions)[0]
+        first_column = np.asarray(values, dtype=np.float64).reshape(len(values), -1)[train, 0]
+        strengths.append(seasonal_strength(first_column, season))
+    found = max(strengths) > SEASON_THRESHOLD
+    return (f"Seasonal naive forecast (m={season}): {'a baseline' if found else 'left out'}: the STL seasonal "
+            f"strength of the training range is {max(strengths):.2f} " + ("(the largest over the series) "
+                                                                           if len(strengths) > 1 else "")
+            + f"{'above' if found else 'not above'} {SEASON_THRESHOLD} (Hyndman's rule).")

@@ -96,7 +96,7 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
         else:
             r, task = train_and_score(m, dm, seed, s, root, tracking_uri=tracking_uri,
                                       experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate)
-        if ensemble and task.model.task == "forecaster":
+        if ensemble and type(task.model).median_ensemble:
             trained.point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
             trained.val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")
         trained.keep(m.cell, r, task)
@@ -110,3 +110,66 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
         failed = [f"{cell} seed {seed}" for (cell, seed), v in in_workers.items() if isinstance(v, BaseException)]
         raise RuntimeError(f"every run of a cell failed ({', '.join(failed)}); see the messages above")
     return trained
+
+
+@dataclass
+class RunOutcome:
+    """The run step's result: the trained runs, each cell's search summary (when searched), the baselines'
+    scores on the same items (name -> ``{"scores", "items", "val_scores", "val_items", ...}``) and the median
+    ensemble's pseudo-runs (one per seed, :func:`~rnnzoo.compare.ensemble.ensemble_runs`; empty without one)."""
+
+    trained: TrainedRuns
+    searched: dict[str, Any]
+    baseline_runs: dict[str, dict[str, Any]]
+    median_runs: list[dict[str, Any]]
+
+
+def run_plan(plan: Any, *, client: Any, parent_id: str, log: Callable[[str], None], progress: Any,
+             threads: int) -> RunOutcome:
+    """Search (when asked), train every cell x seed, then fit the baselines the verdict compares against."""
+    o, settings = plan.options, plan.settings
+    models, lrs, searched = plan.models, {m.cell: settings.lr for m in plan.models}, {}
+    common = dict(tracking_uri=plan.tracking_uri, experiment_name=o.experiment_name, parent_id=parent_id)
+    if plan.space is not None:
+        models, lrs, searched = search_learning_rates(
+            models, plan.dm, settings, plan.space, plan.storage, seed=o.seeds[0], out=plan.out,
+            data_name=plan.data_name, client=client, log=log, **common)
+    trained = train_all(models, list(o.seeds), settings, lrs, plan.dm, plan.out, calibrate=o.calibrate,
+                        resume=o.resume, ensemble=o.ensemble, log=log, progress=progress, workers=o.jobs,
+                        threads=threads, **common)
+    median_runs = []
+    if trained.point_forecasts:
+        from rnnzoo.compare.ensemble import ensemble_runs
+
+        objective = next(iter(trained.best_task.values()))[1].objective
+        median_runs = ensemble_runs(trained.point_forecasts, objective.metric_from_sums, trained.val_point_forecasts)
+    return RunOutcome(trained, searched, fit_baselines(plan, trained, log), median_runs)
+
+
+def fit_baselines(plan: Any, trained: TrainedRuns, log: Callable[[str], None]) -> dict[str, dict[str, Any]]:
+    """The baselines on the same items as the networks: for a series with a season, the statistical forecasts
+    refitted at every origin (:mod:`rnnzoo.compare.statistical_baselines`); else what the task model class says
+    its networks must beat (its ``baselines(datamodule)``), when it says."""
+    dm, o = plan.dm, plan.options
+    model_class = type(next(iter(trained.best_task.values()))[1].model)
+    if plan.statistical_baselines:
+        from rnnzoo.compare.statistical_baselines import statistical_baselines
+
+        if o.classical_baselines:
+            log("refitting AutoETS, AutoARIMA and AutoTheta at every validation and test origin ...")
+        return statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon, dm.stride,
+                                     dm.season, num_targets=getattr(dm, "num_targets", None),
+                                     classical=o.classical_baselines, quantiles=scored_levels(trained),
+                                     workers=o.jobs)
+    if hasattr(model_class, "baselines"):
+        log("fitting the task's baselines on the training split ...")
+        return model_class.baselines(dm)
+    return {}
+
+
+def scored_levels(trained: TrainedRuns) -> tuple[float, ...] | None:
+    """The quantile levels the networks' forecast distributions are scored at (the objective says: a quantile
+    head's own, a Gaussian head's 0.1/0.5/0.9), else None."""
+    for _, task in trained.best_task.values():
+        return getattr(task.objective, "quantile_levels", lambda model: None)(task.model)
+    return None

@@ -119,7 +119,6 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         export_model: log the best model's ``save_pretrained`` folder as the run's ``model`` artifact.
         callbacks, tags: more Lightning callbacks (e.g. a search's pruning) and MLflow run tags.
     """
-    from rnnzoo.mlflow_export import MLflowModelExport
     from rnnzoo.training.callbacks import CalibrateIntervals
 
     calibrate = run_test and calibrates(cell_model, settings, calibrate)
@@ -136,23 +135,9 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
                           tracking_uri=tracking_uri, tags=tags, log_model=False)
     try:
         curve = ValidationCurve(monitor)
-        callbacks = [curve, *(callbacks or [])]
-        if settings.patience:
-            callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
         calibration = CalibrateIntervals() if calibrate else None
-        if calibration is not None:  # before the export: it then exports the calibrated best checkpoint
-            callbacks.append(calibration)
-        if export_model:
-            callbacks.append(MLflowModelExport())
-        trainer = L.Trainer(
-            default_root_dir=str(root_dir), max_epochs=settings.max_epochs,
-            max_time={"seconds": settings.max_time} if settings.max_time else None,
-            logger=logger, callbacks=callbacks, gradient_clip_val=settings.gradient_clip_val,
-            enable_progress_bar=settings.progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
-            deterministic=settings.deterministic, accelerator=settings.accelerator, devices=1,
-            # Lightning's default of 50 skips every step of an epoch of fewer batches (and warns about it).
-            log_every_n_steps=max(1, min(50, _train_batches(datamodule))),
-        )
+        trainer = _trainer(settings, root_dir, datamodule, logger, [curve, *(callbacks or [])], monitor, mode,
+                           calibration, export_model)
         trainer.fit(task, datamodule=datamodule)
         if not curve.values:
             raise RuntimeError(f"{cell_model.name} seed {seed}: no validation ran; raise max_epochs or max_time")
@@ -164,17 +149,7 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         test: dict[str, float] = {}
         raw: dict[str, float] = {}
         if run_test:
-            if calibration is not None:  # the network's own intervals first: the best weights with zero offsets
-                task = _load_best(task, checkpoint.best_model_path)
-                offsets = task.model.interval_offsets
-                calibrated = offsets.detach().clone()
-                offsets.zero_()
-                scores = trainer.test(task, datamodule=datamodule, verbose=False)[0]
-                raw = {f"{k}_raw": float(scores[f"test/{k}"]) for k in ("coverage", "pinball")}
-                offsets.copy_(calibrated)
-            scores = trainer.test(task, datamodule=datamodule, ckpt_path=checkpoint.best_model_path, verbose=False)[0]
-            test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
-            test.update(raw)
+            task, test, raw = _test_best(task, trainer, datamodule, checkpoint.best_model_path, calibration)
         result = RunResult(
             cell=cell_model.cell, seed=seed, lr=settings.lr, role=role, model=cell_model.name,
             hidden_size=cell_model.hidden_size, num_params=cell_model.num_params, run_id=logger.run_id,
@@ -194,6 +169,49 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     except INTERRUPTS:  # Ctrl+C or SIGTERM: Lightning marked the run FAILED (or it is still RUNNING)
         end_killed(logger._mlflow_client, logger._run_id)
         raise
+
+
+def _trainer(settings: TrainSettings, root_dir: str | Path, datamodule: L.LightningDataModule, logger: Any,
+             callbacks: list[L.Callback], monitor: str, mode: str, calibration: L.Callback | None,
+             export_model: bool) -> L.Trainer:
+    """A run's Trainer: early stopping on the task's metric, calibration before the MLflow export (which then
+    exports the calibrated best checkpoint), no sanity steps or model summary (one line per run is said)."""
+    from rnnzoo.mlflow_export import MLflowModelExport
+
+    if settings.patience:
+        callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
+    if calibration is not None:
+        callbacks.append(calibration)
+    if export_model:
+        callbacks.append(MLflowModelExport())
+    return L.Trainer(
+        default_root_dir=str(root_dir), max_epochs=settings.max_epochs,
+        max_time={"seconds": settings.max_time} if settings.max_time else None,
+        logger=logger, callbacks=callbacks, gradient_clip_val=settings.gradient_clip_val,
+        enable_progress_bar=settings.progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
+        deterministic=settings.deterministic, accelerator=settings.accelerator, devices=1,
+        # Lightning's default of 50 skips every step of an epoch of fewer batches (and warns about it).
+        log_every_n_steps=max(1, min(50, _train_batches(datamodule))),
+    )
+
+
+def _test_best(task: RecurrentTask, trainer: L.Trainer, datamodule: L.LightningDataModule, best_path: str,
+               calibration: L.Callback | None) -> tuple[RecurrentTask, dict[str, float], dict[str, float]]:
+    """The best checkpoint's test metrics; with calibration, also the network's own intervals' coverage and
+    pinball loss (``*_raw``: the best weights with the offsets zeroed), scored first."""
+    raw: dict[str, float] = {}
+    if calibration is not None:
+        task = _load_best(task, best_path)
+        offsets = task.model.interval_offsets
+        calibrated = offsets.detach().clone()
+        offsets.zero_()
+        scores = trainer.test(task, datamodule=datamodule, verbose=False)[0]
+        raw = {f"{k}_raw": float(scores[f"test/{k}"]) for k in ("coverage", "pinball")}
+        offsets.copy_(calibrated)
+    scores = trainer.test(task, datamodule=datamodule, ckpt_path=best_path, verbose=False)[0]
+    test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
+    test.update(raw)
+    return task, test, raw
 
 
 def _load_best(task: RecurrentTask, path: str) -> RecurrentTask:

@@ -6,19 +6,16 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-#: what each task's model reads, as a placeholder for ``rnnzoo predict MODEL INPUT``
-INPUT_EXAMPLE = {"forecaster": "history.csv", "language_model": "text.txt --perplexity",
-                 "sequence_classifier": "recording.wav",
-                 "piano_roll": "piece.npy"}
 
-
-def use_recommended(verdict: dict[str, Any], task: str, models: dict[str, dict[str, Any]],
+def use_recommended(verdict: dict[str, Any], example: str, models: dict[str, dict[str, Any]],
                     baselines: dict[str, str], ensemble: str | None) -> dict[str, str]:
     """``{"choice", "command"}`` for the recommended choice (``command`` is a shell line or a Python line), or
-    ``{"choice", "note"}`` when nothing runnable was saved for it. ``models``: results.json's saved models (cell ->
-    ``{"path"}``), ``baselines``: saved baseline folders (name -> path), ``ensemble``: the saved ensemble's folder."""
+    ``{"choice", "note"}`` when nothing runnable was saved for it. ``example``: what the models read, as the
+    placeholder after ``rnnzoo predict MODEL`` (the task model's ``predict_input_example``); ``models``:
+    results.json's saved models (cell -> ``{"path"}``), ``baselines``: saved baseline folders (name -> path),
+    ``ensemble``: the saved ensemble's folder."""
     rec = verdict["recommended"]
-    choice, example = rec["choice"], INPUT_EXAMPLE.get(task, "INPUT")
+    choice = rec["choice"]
     if rec["kind"] == "baseline":
         path = baselines.get(choice)
         if path is None:

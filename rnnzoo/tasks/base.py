@@ -74,7 +74,12 @@ class TaskModel(nn.Module):
       for a model that was never trained on a DataModule) and accepts the dict form, converting it;
     * ``card_tags``: (Hub pipeline tag, readable task name) for the model card;
     * ``input_kind``: how ``inspect`` draws the input (``"tokens"``, ``"lines"``, ``"roll"``, ``"features"``);
-    * ``card_usage``: the raw-input call shown in the model card (a string, or a function of the config dict).
+    * ``card_usage``: the raw-input call shown in the model card (a string, or a function of the config dict);
+    * ``predict_input_example``: the input placeholder after ``rnnzoo predict MODEL`` in the commands a comparison
+      writes (``history.csv``, ``recording.wav`` ...);
+    * ``saved_baseline_kind``: the :mod:`rnnzoo.baselines` kind a comparison saves this task's baselines as (None:
+      not saved);
+    * ``median_ensemble``: whether a comparison can rank the median of the cells' point forecasts (forecasters).
 
     ``architecture`` is the zoo name the model was created from (set by the factory), else ``task``.
     """
@@ -86,6 +91,9 @@ class TaskModel(nn.Module):
     input_kind: ClassVar[str] = "features"
     # the raw-input call the model card shows after loading, or a function of the saved config.json dict giving it
     card_usage: ClassVar[str | Callable[[dict[str, Any]], str]] = ""
+    predict_input_example: ClassVar[str] = "INPUT"
+    saved_baseline_kind: ClassVar[str | None] = None
+    median_ensemble: ClassVar[bool] = False
 
     def _store_config(self, **init_args: Any) -> None:
         self._config = dict(init_args)
@@ -217,6 +225,10 @@ class Objective:
     def metrics(self, model: nn.Module) -> dict[str, "Metric"]:
         """Fresh metric objects for one stage (val or test), by short name."""
         return {}
+
+    def verdict_metric(self, datamodule: Any) -> str:
+        """The test metric a comparison's verdict ranks by on ``datamodule``: the first of :attr:`item_metrics`."""
+        return next(iter(self.item_metrics))
 
     def item_scores(self, model: nn.Module, batch: dict[str, Tensor]) -> dict[str, tuple[Tensor, Tensor]]:
         """Per item of a test batch (a window, a sequence, a piece, a row of a text window), for each metric of

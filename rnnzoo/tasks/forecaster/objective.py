@@ -5,12 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError
 
 from rnnzoo.tasks.base import Objective
-from rnnzoo.tasks.forecaster.metrics import (
-    MASE, gaussian_crps, gaussian_quantiles, median_of, pinball_loss, quantile_crps,
-)
+
+# The metrics module (torchmetrics, and the Lightning and scipy under it: seconds) is imported inside the methods
+# that score: loading a forecaster imports this module for its objective_class, and predicting never scores.
 
 #: the levels at which a ``gaussian=True`` model's pinball loss and interval coverage are scored (an 80% interval)
 GAUSSIAN_LEVELS = (0.1, 0.5, 0.9)
@@ -34,10 +33,22 @@ class ForecastingObjective(Objective):
     item_metrics = {"mae": "min", "mase": "min", "pinball": "min"}
 
     def metrics(self, model):
+        from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError
+
+        from rnnzoo.tasks.forecaster.metrics import MASE
+
         out = {"mae": MeanAbsoluteError(), "rmse": MeanSquaredError(squared=False), "mase": MASE()}
         if scored_levels(model) is not None:
             out.update(pinball=MeanMetric(), crps=MeanMetric(), coverage=MeanMetric())
         return out
+
+    def verdict_metric(self, datamodule) -> str:
+        """``mae``, or ``mase`` when the forecasts span several series or targets of different scales (an MAE
+        summed over them would weigh each by its units)."""
+        series = getattr(datamodule, "series_values", None)
+        if series is not None and (len(series) > 1 or (datamodule.num_targets or series[0].shape[1]) > 1):
+            return "mase"
+        return "mae"
 
     def quantile_levels(self, model) -> tuple[float, ...] | None:
         """The levels at which ``model``'s forecast distribution is scored (None: a point forecaster)."""
@@ -49,6 +60,8 @@ class ForecastingObjective(Objective):
     def _outputs(self, model, batch, out=None) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """``(point (B, H, F), quantiles (B, H, F, Q) or None, crps (B, H, F) or None)`` in the data's units, from
         the model's output ``out`` on the batch (computed here when None)."""
+        from rnnzoo.tasks.forecaster.metrics import gaussian_crps, gaussian_quantiles, median_of, quantile_crps
+
         out = _run(model, batch) if out is None else out
         scale, loc = batch["scale"].unsqueeze(1), batch["loc"].unsqueeze(1)  # (B, 1, F)
         true = self._unscale(batch["target"], batch)
@@ -64,6 +77,8 @@ class ForecastingObjective(Objective):
         return self._unscale(out, batch), None, None
 
     def step(self, model, batch, metrics, stage):
+        from rnnzoo.tasks.forecaster.metrics import pinball_loss
+
         out = _run(model, batch)
         if getattr(model, "quantiles", None):
             levels = torch.tensor(model.quantiles, device=out.device, dtype=out.dtype)
@@ -79,6 +94,8 @@ class ForecastingObjective(Objective):
         return loss, len(batch["target"])
 
     def _update(self, model, batch, metrics, out) -> None:
+        from rnnzoo.tasks.forecaster.metrics import pinball_loss
+
         point, q, crps = self._outputs(model, batch, out)
         true = self._unscale(batch["target"], batch)
         for name in ("mae", "rmse"):
@@ -92,6 +109,8 @@ class ForecastingObjective(Objective):
             metrics["coverage"].update(inside.float())
 
     def item_scores(self, model, batch):
+        from rnnzoo.tasks.forecaster.metrics import pinball_loss
+
         point, q, _ = self._outputs(model, batch)
         true = self._unscale(batch["target"], batch)
         scores = point_item_scores(point, true, batch["mase_scale"])

@@ -45,6 +45,8 @@ class LanguageModel(TaskModel):
     objective_class = LanguageModelObjective
     preprocessing_class = TextVocabulary
     card_tags = ("text-generation", "Language modelling")
+    predict_input_example = "text.txt --perplexity"
+    saved_baseline_kind = "count-lm"
     input_kind = "tokens"
     card_usage = ('print(model.perplexity("some text"), model.generate("the", max_new_tokens=20, seed=0))')
 

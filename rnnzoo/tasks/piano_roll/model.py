@@ -40,6 +40,8 @@ class PianoRollModel(TaskModel):
     objective_class = PianoRollObjective
     preprocessing_class = KeyRange
     card_tags = ("music-generation", "Next-frame piano-roll prediction")
+    predict_input_example = "piece.npy"
+    saved_baseline_kind = "note-frequencies"
     input_kind = "roll"
     card_usage = "roll = model.sample(64, seed=0, midi_path=\"sample.mid\")  # or model.nll(pieces)"
 
