@@ -1,4 +1,5 @@
-"""``compare``'s learning-rate (and, on request, hidden-size) search through Optuna, judged on validation only.
+"""``compare``'s learning-rate (and, on request, hidden-size and dropout) search through Optuna, judged on
+validation only.
 
 One study per cell, in a database (``sqlite:///<out>/optuna.db`` by default; any SQLAlchemy URL such as
 ``postgresql://host/db`` lets several machines add trials to one study). The TPE sampler is seeded; a median rule
@@ -50,6 +51,11 @@ class SearchSpace:
         epochs: epochs per trial (None: the comparison's ``max_epochs``).
         size_range: also search the hidden size, as factors of the budget's parameter-matched size (``(0.5, 1.0)``:
             from half the matched size up to it, so no cell exceeds the budget); None: the matched size only.
+        dropout_range: also search the model's ``dropout``, sampled uniformly by TPE in ``[low, high]`` with
+            ``0 <= low <= high < 1``; the best trial's rate goes into the config of the cell's runs. What it drops
+            is the task model's (the sequence classifier: its input and pooled state; the language model: its
+            embeddings and outputs; the others only between stacked layers, so nothing at one layer). None: the
+            model's own dropout, unsearched.
         storage: the study database URL; None: ``sqlite:///<out>/optuna.db``.
         study_name: the studies' name prefix (``<prefix>-<cell>``); None: ``<experiment>-<data>-<budget>``.
         seed: the TPE sampler's seed (None: the comparison's first seed). Give machines sharing a study
@@ -63,6 +69,7 @@ class SearchSpace:
     storage: str | None = None
     study_name: str | None = None
     seed: int | None = None
+    dropout_range: tuple[float, float] | None = None
 
     def __post_init__(self):
         low, high = self.lr_range
@@ -72,6 +79,22 @@ class SearchSpace:
         if self.size_range is not None and not 0 < self.size_range[0] <= self.size_range[1]:
             raise ValueError(f"size_range {self.size_range} must be factors 0 < low <= high of the matched hidden "
                              f"size, e.g. (0.5, 1.0)")
+        check_dropout_range(self.dropout_range)
+
+
+def check_dropout_range(dropout_range: Any) -> None:
+    """Refuse a dropout range that is not two rates ``0 <= low <= high < 1`` (None, no search, passes): a rate of
+    1 drops everything, and a negative one is no rate."""
+    if dropout_range is None:
+        return
+    try:
+        low, high = (float(v) for v in dropout_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"dropout_range {dropout_range!r} must be two rates (low, high), e.g. --dropout-range "
+                         f"0.0 0.5") from None
+    if not 0 <= low <= high < 1:
+        raise ValueError(f"dropout_range ({low:g}, {high:g}) must lie in [0, 1) with low <= high (a rate is the "
+                         f"share of units dropped; 1 drops them all); give e.g. --dropout-range 0.0 0.5")
 
 
 def import_optuna():
@@ -112,19 +135,31 @@ class PruneOnValidation(L.Callback):
             trainer.should_stop = True
 
 
+def _config_of(model: CellModel) -> dict[str, Any]:
+    """``model``'s task config as a dict (a zoo name's, as RecurrentTask.from_model reads it)."""
+    if isinstance(model.model, str):
+        from rnnzoo.training import build_task_model
+
+        built = build_task_model(model.model)
+        return {"task": built.task, **built.config}
+    return dict(model.model)
+
+
 def resized(model: CellModel, hidden_size: int) -> CellModel:
     """``model`` with another hidden size (the rest of its config kept) and its parameters counted again."""
     if hidden_size == model.hidden_size:
         return model
     from rnnzoo.training import build_task_model
 
-    config = model.model
-    if isinstance(config, str):  # a zoo name: its config, as RecurrentTask.from_model reads it
-        built = build_task_model(config)
-        config = {"task": built.task, **built.config}
-    config = {**config, "hidden_size": hidden_size}
+    config = {**_config_of(model), "hidden_size": hidden_size}
     return CellModel(model.cell, config, f"{model.name}-h{hidden_size}", hidden_size,
                      build_task_model(config).num_parameters)
+
+
+def with_dropout(model: CellModel, dropout: float) -> CellModel:
+    """``model`` with ``dropout`` in its config (the rest kept). Its name and size stay: dropout adds no
+    parameters, and the tables compare cells at the budget their names say."""
+    return dataclasses.replace(model, model={**_config_of(model), "dropout": float(dropout)})
 
 
 def public_url(url: str) -> str:
@@ -234,8 +269,9 @@ def open_study(storage: Any, name: str, direction: str, attrs: dict[str, Any], s
 def search_cell(model: CellModel, datamodule: L.LightningDataModule, settings: TrainSettings, space: SearchSpace,
                 *, seed: int, study_name: str, storage: Any, out: Path, tracking_uri: str, experiment_name: str,
                 parent_run_id: str, data_name: str, log: Callable[[str], None]) -> tuple[CellModel, float, dict]:
-    """Run ``space.n_trials`` trials of ``model``'s study and return the model (its searched size) and learning
-    rate of the study's best completed trial, with what results.json keeps of the search."""
+    """Run ``space.n_trials`` trials of ``model``'s study and return the model (its searched size and dropout in
+    its config) and learning rate of the study's best completed trial, with what results.json keeps of the
+    search. A searched dropout is also logged as the parameter ``search.<cell>.dropout`` of the parent run."""
     optuna = import_optuna()
     trial_settings = dataclasses.replace(settings, max_epochs=space.epochs or settings.max_epochs)
     sizes = None
@@ -249,6 +285,9 @@ def search_cell(model: CellModel, datamodule: L.LightningDataModule, settings: T
     attrs = {"lr_range": list(space.lr_range), "epochs": trial_settings.max_epochs,
              "hidden_size_range": list(sizes) if sizes else None, "model": model.name, "data": data_name,
              "optimizer": settings.optimizer, "train_seed": seed}
+    if space.dropout_range is not None:
+        # Only when searched: a study made before dropout could be searched continues unchanged.
+        attrs["dropout_range"] = [float(v) for v in space.dropout_range]
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial's own line is logged below
     try:
@@ -265,13 +304,23 @@ def search_cell(model: CellModel, datamodule: L.LightningDataModule, settings: T
                            f"metric); narrow --lr-range towards smaller rates, or raise --search-epochs")
     best = study.best_trial
     chosen_model = resized(model, best.params["hidden_size"]) if sizes else model
+    chosen_dropout = best.params.get("dropout")
+    if space.dropout_range is not None:
+        chosen_model = with_dropout(chosen_model, chosen_dropout)
     chosen_lr = best.params["lr"]
     note = f", hidden {chosen_model.hidden_size} ({chosen_model.num_params:,} params)" if sizes else ""
+    if space.dropout_range is not None:
+        note += f", dropout {chosen_dropout:.3g}"
+        from mlflow.tracking import MlflowClient
+
+        MlflowClient(tracking_uri=tracking_uri).log_param(parent_run_id, f"search.{model.cell}.dropout",
+                                                          chosen_dropout)
     log(f"search {model.cell}: chose lr {chosen_lr:.3g}{note} (trial {best.number} of {len(study.trials)} in "
         f"study {study_name!r})")
     summary = {
         "study": study_name, "chosen": chosen_lr, "hidden_size": chosen_model.hidden_size,
-        "num_params": chosen_model.num_params, "best_value": best.value, "best_trial": best.number,
+        "num_params": chosen_model.num_params, "dropout": chosen_dropout, "best_value": best.value,
+        "best_trial": best.number,
         "best_run_id": best.user_attrs.get("mlflow_run_id"), "added": sorted(runs),
         "trials": [{"number": t.number, "state": t.state.name, "params": t.params, "value": t.value,
                     "num_params": t.user_attrs.get("num_params"), "run_id": t.user_attrs.get("mlflow_run_id"),
@@ -292,10 +341,15 @@ def _optimize(optuna, study, model: CellModel, datamodule: L.LightningDataModule
     client = MlflowClient(tracking_uri=tracking_uri)
     runs: dict[int, RunResult] = {}
     lr_range = study.user_attrs[STUDY_ATTR]["lr_range"]
+    dropout_range = study.user_attrs[STUDY_ATTR].get("dropout_range")
 
     def objective(trial) -> float:
         lr = trial.suggest_float("lr", *lr_range, log=True)
         trial_model = resized(model, trial.suggest_int("hidden_size", *sizes, log=True)) if sizes else model
+        dropout = None
+        if dropout_range is not None:
+            dropout = trial.suggest_float("dropout", *dropout_range)
+            trial_model = with_dropout(trial_model, dropout)
         trial.set_user_attr("num_params", trial_model.num_params)
         root = out / "runs" / "lr_search" / f"{model.cell}-trial{trial.number}"
         shutil.rmtree(root, ignore_errors=True)  # RecurrentTask's checkpoint folder must start empty
@@ -314,6 +368,7 @@ def _optimize(optuna, study, model: CellModel, datamodule: L.LightningDataModule
         runs[trial.number] = r
         trial.set_user_attr("mlflow_run_id", r.run_id)
         size = f", hidden {trial_model.hidden_size} ({trial_model.num_params:,} params)" if sizes else ""
+        size += f", dropout {dropout:.3g}" if dropout is not None else ""
         if pruning.pruned_at is not None:
             log(f"search {model.cell} trial {trial.number}: lr {lr:.3g}{size} pruned after epoch "
                 f"{pruning.pruned_at + 1} (best val {r.best_val:.4f})")

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnzoo.tasks.base import PreprocessingError, TaskModel
-from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles, median_of
 from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
 from rnnzoo.tasks.forecaster.smoothing import HoltWinters
@@ -104,6 +103,8 @@ class Forecaster(TaskModel):
     objective_class = ForecastingObjective
     preprocessing_class = SeriesScaler
     card_tags = ("time-series-forecasting", "Time-series forecasting")
+    predict_input_example = "history.csv"
+    median_ensemble = True
     input_kind = "lines"
     @staticmethod
     def card_usage(config: dict[str, Any]) -> str:
@@ -471,11 +472,16 @@ class Forecaster(TaskModel):
             if self.quantiles:
                 picked = out[..., [self._level_index(t) for t in levels]]  # (N, H_model, F, Q)
             else:
+                # imported here: the metrics module imports torchmetrics (seconds), which a point forecast never needs
+                from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles
+
                 mean, std = out
                 picked = gaussian_quantiles(mean, std, torch.tensor(levels, device=mean.device))
             picked = picked[:, :horizon].float().cpu().numpy().swapaxes(-1, -2)  # (N, H, Q, F): decode reads F last
             return shape(scaler.decode(picked, index, features=self.output_size).swapaxes(-1, -2), levels)
         if self.quantiles:
+            from rnnzoo.tasks.forecaster.metrics import median_of  # a quantile model only: see above
+
             out = median_of(out, self.quantiles)  # (N, H_model, F)
         mean, std = out if isinstance(out, tuple) else (out, None)
         mean = scaler.decode(mean[:, :horizon].float().cpu().numpy(), index, features=self.output_size)

@@ -26,8 +26,13 @@ class SequenceClassifier(TaskModel):
         cell: "rnn" | "lstm" | "peephole_lstm" | "gru".
         input_size: features per step (e.g. 40 log-mel or MFCC coefficients).
         num_classes: number of classes.
-        hidden_size, num_layers, dropout, bidirectional: of the recurrent layer. Bidirectional models pool the
+        hidden_size, num_layers, bidirectional: of the recurrent layer. Bidirectional models pool the
             forward state at each sequence's end and the reverse state at its start.
+        dropout: in training, applied to the input features, to the pooled final state before the linear layer
+            (as the language model drops its embeddings and outputs, Zaremba et al. 2014) and between stacked
+            layers; a 1-layer classifier is regularised by the first two. Eval mode (every raw-input method,
+            export, testing) does not drop, so a model's outputs do not depend on it; 0 (the default) leaves
+            training as it was.
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
     """
 
@@ -35,6 +40,8 @@ class SequenceClassifier(TaskModel):
     objective_class = ClassificationObjective
     preprocessing_class = FeatureFrontEnd
     card_tags = ("audio-classification", "Sequence classification")
+    predict_input_example = "recording.wav"
+    saved_baseline_kind = "classify"
     input_kind = "features"
     card_usage = "labels = model.classify([sequence])  # (steps, features) arrays or WAV paths -> class names"
 
@@ -62,13 +69,16 @@ class SequenceClassifier(TaskModel):
             num_layers=num_layers, dropout=dropout, bidirectional=bidirectional, cell_options=cell_options,
         )
         self.num_directions = 2 if bidirectional else 1
+        # No parameters and no state: a saved model's state dict is the same with or without it. With p=0 it
+        # returns its input and draws no random numbers, so dropout 0 trains exactly as before it existed.
+        self.drop = nn.Dropout(dropout)
         self.rnn = build_layer(cell, input_size, hidden_size, num_layers, dropout, bidirectional, cell_options)
         self.head = nn.Linear(self.num_directions * hidden_size, num_classes)
 
     def forward(self, features: Tensor, *, lengths: Tensor | Sequence[int] | None = None) -> Tensor:
         """``features`` (B, T, input_size), padded -> class logits (B, num_classes)."""
-        _, state = self.rnn(features, lengths=lengths)
-        return self.head(last_layer_state(state, self.num_directions))
+        _, state = self.rnn(self.drop(features), lengths=lengths)
+        return self.head(self.drop(last_layer_state(state, self.num_directions)))
 
     def synthetic_input(self, steps, generator):
         """Smooth random features (a random walk per feature, standardised)."""
