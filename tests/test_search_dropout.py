@@ -70,6 +70,8 @@ def test_the_chosen_dropout_trains_the_cells_runs(searched, store):
     assert json.loads((saved / "config.json").read_text())["init_args"]["dropout"] == search["dropout"]
     assert rnnzoo.load(str(saved)).config["dropout"] == search["dropout"]
     assert results["runs"][0]["lr"] == search["chosen"]
+    # the reader of results.md is told the rate that was chosen for them, not only results.json
+    assert f"chosen: gru {search['dropout']:.3g}" in Path(results["files"]["results_md"]).read_text()
     client = MlflowClient(tracking_uri=store)
     parent = client.get_run(results["meta"]["parent_run_id"])
     assert float(parent.data.params["search.gru.dropout"]) == search["dropout"]

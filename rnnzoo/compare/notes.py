@@ -72,6 +72,10 @@ def results_notes(*, settings: Any, runs: list[Any], user_data: dict[str, Any] |
                             "column." if space.size_range[1] <= 1 else
                             "may differ in size and exceed the budget: this is not a parameter-matched "
                             "comparison; see the params column."))
+        if getattr(space, "dropout_range", None):
+            chosen = ", ".join(f"{c} {s['dropout']:.3g}" for c, s in searched.items() if s.get("dropout") is not None)
+            notes.append(f"Dropout searched too, uniformly in [{space.dropout_range[0]:g}, "
+                         f"{space.dropout_range[1]:g}], with the learning rate; chosen: {chosen}.")
     return notes
 
 
