@@ -186,3 +186,34 @@ def test_bundled_vowels_model_outputs_are_unchanged(cell):
     assert np.array_equal(proba, torch.softmax(logits, -1).numpy())
     # The same weights loaded with a dropout give the same probabilities: eval mode never drops.
     assert np.array_equal(rnnzoo.load(name, dropout=0.3).predict_proba(cases[:20]), proba)
+
+
+def test_piano_roll_dropout_acts_on_the_output_in_training_only():
+    from rnnzoo.tasks.piano_roll.model import PianoRollModel
+
+    torch.manual_seed(0)
+    plain = PianoRollModel("gru", hidden_size=16, num_pitches=12)
+    dropped = PianoRollModel("gru", hidden_size=16, num_pitches=12, dropout=0.5)
+    assert plain.state_dict().keys() == dropped.state_dict().keys()  # no parameters, no buffers
+    dropped.load_state_dict(plain.state_dict())
+    roll = (torch.rand(2, 9, 12, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    dropped.train()
+    torch.manual_seed(2)
+    first = dropped(roll)
+    assert not torch.allclose(first, plain.train()(roll))
+    before = plain.head(plain.rnn(roll)[0])  # the forward pass before dropout existed, dropout 0
+    torch.manual_seed(4)
+    assert torch.equal(plain(roll), before)
+    after = torch.rand(1)
+    torch.manual_seed(4)
+    assert torch.equal(after, torch.rand(1))  # dropout 0 drew no random numbers: training runs as before
+    assert torch.equal(dropped.eval()(roll), plain.eval()(roll))
+
+
+def test_bundled_piano_roll_model_outputs_are_unchanged():
+    import rnnzoo
+
+    model = rnnzoo.load("pianoroll-gru-20k.jsb").eval()
+    roll = (torch.rand(1, 16, 88, generator=torch.Generator().manual_seed(5)) < 0.05).float()
+    with torch.no_grad():
+        assert torch.equal(model(roll), model.head(model.rnn(roll)[0]))

@@ -31,7 +31,8 @@ class PianoRollModel(TaskModel):
 
     Args:
         cell: "rnn" | "lstm" | "peephole_lstm" | "gru".
-        hidden_size, num_layers, dropout: of the recurrent layer (dropout between stacked layers).
+        hidden_size, num_layers, dropout: of the recurrent layer; ``dropout`` acts between stacked layers and on
+            the layer's output before the head (Zaremba et al. 2014's non-recurrent connections), in training only.
         num_pitches: frame width, 88 piano keys by default (input and output).
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
     """
@@ -67,6 +68,7 @@ class PianoRollModel(TaskModel):
             num_pitches=num_pitches, cell_options=cell_options,
         )
         self.rnn = build_layer(cell, num_pitches, hidden_size, num_layers, dropout, cell_options=cell_options)
+        self.drop = nn.Dropout(dropout)  # no parameters: state dicts and the bundled weights are unchanged
         self.head = nn.Linear(hidden_size, num_pitches)
 
     def forward(self, roll: Tensor, *, lengths: Tensor | Sequence[int] | None = None) -> Tensor:
@@ -76,7 +78,7 @@ class PianoRollModel(TaskModel):
         out of the loss.
         """
         output, _ = self.rnn(roll, lengths=lengths)
-        return self.head(output)
+        return self.head(self.drop(output))
 
     def synthetic_input(self, steps, generator):
         """Block chords of three or four keys in the middle register, changing every four steps."""
