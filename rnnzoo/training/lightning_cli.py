@@ -10,7 +10,8 @@ from jsonargparse import lazy_instance
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import MLFlowLogger
 
-import rnnzoo.data  # noqa: F401  (imports the DataModules so that --data accepts their short names)
+# imports the DataModules (rnnzoo.data loads them lazily) so that --data accepts their short names
+from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TextDataModule, TimeSeriesDataModule  # noqa: F401
 from rnnzoo.mlflow_export import MLflowModelExport, resume_mlflow_run
 from rnnzoo.training.checkpoints import check_checkpoint_file
 from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri, sqlite_artifact_location

@@ -7,9 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnzoo.tasks.base import Objective
-
-# The metrics module (torchmetrics, and the Lightning and scipy under it: seconds) is imported inside the methods
-# that score: loading a forecaster imports this module for its objective_class, and predicting never scores.
+from rnnzoo.tasks.forecaster.scores import gaussian_crps, gaussian_quantiles, median_of, pinball_loss, quantile_crps
 
 #: the levels at which a ``gaussian=True`` model's pinball loss and interval coverage are scored (an 80% interval)
 GAUSSIAN_LEVELS = (0.1, 0.5, 0.9)
@@ -33,6 +31,8 @@ class ForecastingObjective(Objective):
     item_metrics = {"mae": "min", "mase": "min", "pinball": "min"}
 
     def metrics(self, model):
+        # torchmetrics (and the Lightning and scipy under it) is seconds of start-up that loading a model for a
+        # forecast never needs: this module is imported for Forecaster.objective_class
         from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError
 
         from rnnzoo.tasks.forecaster.metrics import MASE
@@ -60,8 +60,6 @@ class ForecastingObjective(Objective):
     def _outputs(self, model, batch, out=None) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """``(point (B, H, F), quantiles (B, H, F, Q) or None, crps (B, H, F) or None)`` in the data's units, from
         the model's output ``out`` on the batch (computed here when None)."""
-        from rnnzoo.tasks.forecaster.metrics import gaussian_crps, gaussian_quantiles, median_of, quantile_crps
-
         out = _run(model, batch) if out is None else out
         scale, loc = batch["scale"].unsqueeze(1), batch["loc"].unsqueeze(1)  # (B, 1, F)
         true = self._unscale(batch["target"], batch)
@@ -77,8 +75,6 @@ class ForecastingObjective(Objective):
         return self._unscale(out, batch), None, None
 
     def step(self, model, batch, metrics, stage):
-        from rnnzoo.tasks.forecaster.metrics import pinball_loss
-
         out = _run(model, batch)
         if getattr(model, "quantiles", None):
             levels = torch.tensor(model.quantiles, device=out.device, dtype=out.dtype)
@@ -94,8 +90,6 @@ class ForecastingObjective(Objective):
         return loss, len(batch["target"])
 
     def _update(self, model, batch, metrics, out) -> None:
-        from rnnzoo.tasks.forecaster.metrics import pinball_loss
-
         point, q, crps = self._outputs(model, batch, out)
         true = self._unscale(batch["target"], batch)
         for name in ("mae", "rmse"):
@@ -109,8 +103,6 @@ class ForecastingObjective(Objective):
             metrics["coverage"].update(inside.float())
 
     def item_scores(self, model, batch):
-        from rnnzoo.tasks.forecaster.metrics import pinball_loss
-
         point, q, _ = self._outputs(model, batch)
         true = self._unscale(batch["target"], batch)
         scores = point_item_scores(point, true, batch["mase_scale"])

@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 from rnnzoo.tasks.base import Objective
-from rnnzoo.tasks.language_model.metrics import TokenNLL
 
 
 def _detach(state):
@@ -32,6 +31,9 @@ class LanguageModelObjective(Objective):
         self._state.pop(stage, None)
 
     def metrics(self, model):
+        # torchmetrics (and the Lightning it imports) is seconds of start-up that loading a model never needs
+        from rnnzoo.tasks.language_model.metrics import TokenNLL
+
         return {"ppl": TokenNLL("perplexity"), "bpt": TokenNLL("bits")}
 
     def _logits(self, model, inputs, stage):

@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnzoo.tasks.piano_roll.metrics import FrameAccuracy, FrameNLL
 from rnnzoo.tasks.base import Objective, length_mask
 
 
@@ -24,6 +23,9 @@ class PianoRollObjective(Objective):
     item_metrics = {"nll": "min"}
 
     def metrics(self, model):
+        # torchmetrics (and the Lightning it imports) is seconds of start-up that loading a model never needs
+        from rnnzoo.tasks.piano_roll.metrics import FrameAccuracy, FrameNLL
+
         return {"nll": FrameNLL(), "frame_acc": FrameAccuracy()}
 
     def step(self, model, batch, metrics, stage):

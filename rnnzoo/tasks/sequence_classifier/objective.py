@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from rnnzoo.tasks.base import Objective
 
@@ -17,6 +16,9 @@ class ClassificationObjective(Objective):
     item_metrics = {"acc": "max"}
 
     def metrics(self, model):
+        # torchmetrics (and the Lightning it imports) is seconds of start-up that loading a model never needs
+        from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
         n = model.config["num_classes"]
         return {"acc": MulticlassAccuracy(n, average="micro"), "f1": MulticlassF1Score(n, average="macro")}
 
