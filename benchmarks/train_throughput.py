@@ -4,7 +4,7 @@ Usage: python benchmarks/train_throughput.py [--recipes recipes/jsb-gru-20k.yaml
        (default: the four cells' 20k JSB recipes, one after the other)
 
 Both sides train the same model (the recipe's), on the same DataLoader (the recipe's DataModule, batch size and
-order), with the same loss code (RecurrentTask.s objective), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
+order), with the same loss code (TrainingModule.s objective), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
 runs as users run it: LightningCLI, MLflow logging to a temporary sqlite store, checkpoints, progress bar; only
 validation is switched off, which the plain loop does not have. Per-epoch training time is taken inside the run
 (callback hooks around each epoch; the first epoch of each run is warm-up and dropped), rounds alternate between
@@ -27,7 +27,7 @@ import yaml
 import rnnzoo
 from rnnzoo.cli import main as rnnzoo_main
 from rnnzoo.data import PianoRollDataModule
-from rnnzoo.tasks import get_task
+from rnnzoo.tasks import task_model_class
 
 EPOCH_TIMES: list[float] = []
 
@@ -48,7 +48,7 @@ def plain_epochs(recipe: dict, epochs: int) -> list[float]:
     data = PianoRollDataModule(**recipe["data"]["init_args"])
     data.setup("fit")
     loader = data.train_dataloader()
-    objective = get_task(model.task).objective_class()
+    objective = task_model_class(model.task).objective_class()
     optimizer = torch.optim.RMSprop(model.parameters(), lr=recipe["model"]["lr"])
     clip = recipe["trainer"]["gradient_clip_val"]
     times = []

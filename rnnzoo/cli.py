@@ -1,6 +1,6 @@
 """The ``rnnzoo`` command.
 
-``rnnzoo fit | validate | test | predict -c RECIPE`` is LightningCLI over :class:`rnnzoo.training.RecurrentTask`
+``rnnzoo fit | validate | test | predict -c RECIPE`` is LightningCLI over :class:`rnnzoo.training.TrainingModule`
 and any LightningDataModule (``--data PianoRollDataModule`` or a ``class_path``), with recipes in ``recipes/``:
 ``rnnzoo fit -c recipes/jsb-gru-20k.yaml``. Runs log to MLflow (see :mod:`rnnzoo.tracking`), keep their best and
 last checkpoints under ``<default_root_dir>/checkpoints``, and resume with ``--ckpt_path last``.
@@ -57,7 +57,7 @@ def push_main(argv: list[str]) -> int:
     parser.add_argument("--token", default=None, help="Hub token (default: the logged-in one or HF_TOKEN)")
     args = parser.parse_args(argv)
     import rnnzoo
-    from rnnzoo.training import RecurrentTask
+    from rnnzoo.training import TrainingModule
 
     source = Path(args.source)
     if not source.exists():
@@ -73,7 +73,7 @@ def push_main(argv: list[str]) -> int:
                 check_checkpoint_file(source)
             except ValueError as err:
                 parser.exit(2, f"rnnzoo push: error: {err}\n")
-            task = RecurrentTask.load_from_checkpoint(source, map_location="cpu")
+            task = TrainingModule.load_from_checkpoint(source, map_location="cpu")
             source = rnnzoo.save_pretrained(task.model, tmp, repo_id=args.repo_id)
         from rnnzoo.hub import HubError
 

@@ -76,9 +76,9 @@ FAMILIES: dict[str, Family] = {
 
 
 def _build(task: str, defaults: dict[str, Any], **overrides: Any):
-    from rnnzoo.tasks import get_task
+    from rnnzoo.tasks import task_model_class
 
-    return get_task(task)(**{**defaults, **overrides})
+    return task_model_class(task)(**{**defaults, **overrides})
 
 
 def architecture_name(family: str, cell: str) -> str:

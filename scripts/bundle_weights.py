@@ -29,20 +29,20 @@ from rnnzoo.hub import CARD_NAME, WEIGHTS_NAME, save_pretrained, sha256_file, wr
 from rnnzoo.families import FAMILIES, architecture_name
 from rnnzoo.model_card import render_model_card
 from rnnzoo.registry import PretrainedInfo
-from rnnzoo.tasks import get_task
+from rnnzoo.tasks import task_model_class
 from rnnzoo.weights import WEIGHTS_DIR, write_index
 
 
 def measure_test_metrics(model: torch.nn.Module, meta: dict, names: list[str]) -> dict[str, float]:
     """``names`` measured on the test split of the compare run's own DataModule (preset and options)."""
     from rnnzoo.compare.presets import get_preset
-    from rnnzoo.training import RecurrentTask
+    from rnnzoo.training import TrainingModule
 
     preset = get_preset(meta["data"])
     data = preset.datamodule(**{**preset.datamodule_defaults, **meta["datamodule_options"]})
     trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False)
-    scores = trainer.test(RecurrentTask.from_model(model), datamodule=data, verbose=False)[0]
+    scores = trainer.test(TrainingModule.from_model(model), datamodule=data, verbose=False)[0]
     return {name: float(scores[f"test/{name}"]) for name in names}
 
 
@@ -50,7 +50,7 @@ def refresh_cards() -> None:
     """Write each bundled entry's README.md again from its config.json (weights and config untouched)."""
     for config_path in sorted(WEIGHTS_DIR.glob("*/config.json")):
         config = json.loads(config_path.read_text())
-        model_class = get_task(config["task"])
+        model_class = task_model_class(config["task"])
         card = render_model_card(config, model_class.card_tags, usage=model_class.card_usage)  # str or f(config)
         (config_path.parent / CARD_NAME).write_text(card)
         print(f"{config_path.parent.name}: card written")

@@ -120,10 +120,10 @@ def _fit_pianoroll_on_co2():
     import lightning as L
 
     from rnnzoo.data import TimeSeriesDataModule
-    from rnnzoo.training import RecurrentTask
+    from rnnzoo.training import TrainingModule
 
     L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-              enable_model_summary=False).fit(RecurrentTask("pianoroll-gru-20k"),
+              enable_model_summary=False).fit(TrainingModule("pianoroll-gru-20k"),
                                               datamodule=TimeSeriesDataModule("co2", input_length=12, horizon=6))
 
 

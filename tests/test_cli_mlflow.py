@@ -71,7 +71,7 @@ def test_fit_logs_params_metrics_checkpoints_and_model_to_server(mlflow_server, 
     assert run.data.tags["architecture"] == "forecaster-gru-20k"
     model = rnnzoo.create_model("forecaster-gru-20k")
     assert run.data.tags["num_params"] == str(sum(p.numel() for p in model.parameters()))
-    assert run.data.params["lr"] == "0.01"  # RecurrentTask's hyperparameters
+    assert run.data.params["lr"] == "0.01"  # TrainingModule's hyperparameters
     assert any(key.startswith("config/data/init_args/input_length") for key in run.data.params)
     # Per-step training loss (log_every_n_steps=1: every step of both epochs) and per-epoch validation metrics.
     data = rnnzoo.data.TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32)
@@ -87,7 +87,7 @@ def test_fit_logs_params_metrics_checkpoints_and_model_to_server(mlflow_server, 
     # The exported folder is the best checkpoint's model, loadable as a zoo model.
     folder = client.download_artifacts(run_id, "model", str(tmp_path / "downloaded"))
     exported = rnnzoo.load(f"local-dir:{folder}").eval()
-    task = rnnzoo.training.RecurrentTask.load_from_checkpoint(best, map_location="cpu").eval()
+    task = rnnzoo.training.TrainingModule.load_from_checkpoint(best, map_location="cpu").eval()
     window = torch.randn(3, 48, 1)
     torch.testing.assert_close(exported(window), task.model(window), atol=0, rtol=0)
     assert not (tmp_path / "mlflow.db").exists()  # everything went to the server

@@ -14,7 +14,7 @@ import rnnzoo.training
 from rnnzoo.compare import compare
 from rnnzoo.compare.command import build_parser, compare_main
 from rnnzoo.compare.single_run import PARENT_TAG, ROLE_TAG
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_test_metrics_come_from_the_best_validation_checkpoint(co2_run):
     trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
                         default_root_dir=str(co2_run[0] / "reeval"))
     for run in results["runs"]:
-        task = RecurrentTask.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
+        task = TrainingModule.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
         val = trainer.validate(task, datamodule=dm, verbose=False)[0]
         test = trainer.test(task, datamodule=dm, verbose=False)[0]
         assert val["val/mae"] == pytest.approx(run["best_val"], rel=1e-5)
@@ -191,7 +191,7 @@ def test_test_metrics_come_from_the_best_validation_checkpoint(co2_run):
         assert run["test"] == best["test"] and run["validation"] == {"val/mae": best["best_val"]}
         card = (Path(entry["path"]) / "README.md").read_text()
         assert best["run_id"] in card and "No training run" not in card
-        task = RecurrentTask.load_from_checkpoint(best["best_checkpoint"], map_location="cpu")
+        task = TrainingModule.load_from_checkpoint(best["best_checkpoint"], map_location="cpu")
         for (name, a), b in zip(loaded.state_dict().items(), task.model.state_dict().values()):
             assert torch.equal(a, b), name
 

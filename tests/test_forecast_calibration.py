@@ -16,7 +16,7 @@ from rnnzoo.tasks.forecaster import Forecaster
 from rnnzoo.tasks.forecaster.calibration import (
     calibrate_intervals, conformal_offset, conformal_rank, conformity_scores, min_windows, symmetric_pairs,
 )
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 from rnnzoo.training.callbacks import CalibrateIntervals
 
 HORIZON = 3
@@ -179,7 +179,7 @@ def test_calibrated_model_round_trips_through_save_and_load(tmp_path):
 def test_callback_calibrates_at_the_end_of_fit_and_rewrites_the_best_checkpoint(tmp_path):
     L.seed_everything(0, verbose=False)
     dm = noise_datamodule(seed=0)
-    task = RecurrentTask({"task": "forecaster", "cell": "gru", "horizon": HORIZON, "hidden_size": 4,
+    task = TrainingModule({"task": "forecaster", "cell": "gru", "horizon": HORIZON, "hidden_size": 4,
                           "quantiles": [0.1, 0.5, 0.9]}, model_overrides={"calibrated": True}, lr=1e-2)
     callback = CalibrateIntervals()
     trainer = L.Trainer(default_root_dir=tmp_path, max_epochs=2, logger=False, enable_progress_bar=False,
@@ -188,7 +188,7 @@ def test_callback_calibrates_at_the_end_of_fit_and_rewrites_the_best_checkpoint(
     assert callback.summary["pairs"][0]["coverage_after"] >= 0.8
     assert callback.checkpoint_summary["pairs"][0]["coverage_after"] >= 0.8
     assert bool((task.model.interval_offsets != 0).any())
-    best = RecurrentTask.load_from_checkpoint(trainer.checkpoint_callback.best_model_path, map_location="cpu")
+    best = TrainingModule.load_from_checkpoint(trainer.checkpoint_callback.best_model_path, map_location="cpu")
     # the checkpoint's offsets are those of its own weights: calibrating it again gives the same
     stored = best.model.interval_offsets.clone()
     assert bool((stored != 0).any())
@@ -229,7 +229,7 @@ def test_compare_tests_calibrated_intervals(tmp_path, store):
     dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32)  # the preset's settings
     trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
                         default_root_dir=str(tmp_path / "reeval"))
-    task = RecurrentTask.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
+    task = TrainingModule.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
     assert task.model.calibrated and bool((task.model.interval_offsets != 0).any())
     assert trainer.test(task, datamodule=dm, verbose=False)[0]["test/coverage"] == pytest.approx(test["coverage"])
     task.model.interval_offsets.zero_()
@@ -238,7 +238,7 @@ def test_compare_tests_calibrated_intervals(tmp_path, store):
     assert raw["test/pinball"] == pytest.approx(test["pinball_raw"], rel=1e-5)
     # the saved model holds the calibrated buffer
     saved = rnnzoo.load(f"local-dir:{results['models']['gru']['path']}")
-    best = RecurrentTask.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
+    best = TrainingModule.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
     assert torch.equal(saved.interval_offsets, best.model.interval_offsets)
     table = (tmp_path / "results.md").read_text()
     assert "test coverage_raw" in table and "conformalized quantile regression" in table

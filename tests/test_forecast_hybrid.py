@@ -11,7 +11,7 @@ import rnnzoo
 from rnnzoo.data.timeseries import TimeSeriesDataModule, load_builtin_series
 from rnnzoo.tasks.forecaster import Forecaster
 from rnnzoo.tasks.forecaster.smoothing import HoltWinters
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 
 def test_holt_winters_recursion_hand_computed():
@@ -115,7 +115,7 @@ def test_hybrid_learns_two_series_with_a_covariate(tmp_path):
     b = np.stack([3 * np.roll(co2, 3), month], 1)
     dm = TimeSeriesDataModule([a, b], input_length=24, horizon=6, num_targets=1, season=12, batch_size=64)
     L.seed_everything(0, verbose=False)
-    task = RecurrentTask({"task": "forecaster", "cell": "gru", "input_size": 2, "output_size": 1, "horizon": 6,
+    task = TrainingModule({"task": "forecaster", "cell": "gru", "input_size": 2, "output_size": 1, "horizon": 6,
                           "hidden_size": 16, "normalization": "es", "season": 12, "num_series": 2,
                           "quantiles": [0.1, 0.5, 0.9]}, lr=1e-2)
     before = task.model.smoothing.alpha_logit.detach().clone()

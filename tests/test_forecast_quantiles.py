@@ -17,7 +17,7 @@ from rnnzoo.data.timeseries import TimeSeriesDataModule
 from rnnzoo.tasks import PreprocessingError
 from rnnzoo.tasks.forecaster import Forecaster
 from rnnzoo.tasks.forecaster.metrics import gaussian_crps, median_of, pinball_loss, quantile_crps
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 
 # ------------------------------------------------------------------------------------------ scores, by hand
@@ -90,7 +90,7 @@ def trained(tmp_path_factory):
     torch.set_num_threads(1)
     L.seed_everything(0, verbose=False)
     dm = TimeSeriesDataModule("co2", input_length=24, horizon=6, batch_size=32)
-    task = RecurrentTask({"task": "forecaster", "cell": "gru", "horizon": 6, "hidden_size": 16,
+    task = TrainingModule({"task": "forecaster", "cell": "gru", "horizon": 6, "hidden_size": 16,
                           "normalization": "last_value", "quantiles": [0.1, 0.5, 0.9]}, lr=1e-2)
     trainer = L.Trainer(default_root_dir=tmp_path_factory.mktemp("q"), max_epochs=4, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)

@@ -10,7 +10,7 @@ import torch
 import rnnzoo
 from rnnzoo.data.timeseries import TimeSeriesDataModule
 from rnnzoo.tasks.forecaster import Forecaster
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 
 def test_integration_hand_computed():
@@ -71,7 +71,7 @@ def test_learns_the_drift_the_seasonal_naive_forecast_misses(tmp_path):
     series = (0.05 * t + 3 * np.sin(2 * np.pi * t / 12) + 0.2 * rng.standard_normal(400)).astype(np.float32)
     dm = TimeSeriesDataModule(series, input_length=36, horizon=12, season=12, batch_size=32)
     L.seed_everything(0, verbose=False)
-    task = RecurrentTask({"task": "forecaster", "cell": "gru", "input_size": 1, "horizon": 12, "hidden_size": 16,
+    task = TrainingModule({"task": "forecaster", "cell": "gru", "input_size": 1, "horizon": 12, "hidden_size": 16,
                           "normalization": "seasonal_difference", "season": 12}, lr=1e-2)
     trainer = L.Trainer(default_root_dir=tmp_path, max_epochs=5, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False)

@@ -19,7 +19,7 @@ from rnnzoo.data.timeseries import TimeSeriesDataModule
 from rnnzoo.data.timeseries.calendar import calendar_cycles, calendar_features
 from rnnzoo.tasks import PreprocessingError
 from rnnzoo.tasks.forecaster import Forecaster
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 HORIZON = 4
 
@@ -40,7 +40,7 @@ def train(num_future: int, root) -> tuple[Forecaster, float]:
                               num_future=num_future, future_columns=["u"] if num_future else None, batch_size=32)
     config = {"task": "forecaster", "cell": "gru", "input_size": 2, "output_size": 1, "horizon": HORIZON,
               "hidden_size": 8, "normalization": "last_value", **({"num_future": 1} if num_future else {})}
-    task = RecurrentTask(config, lr=1e-2)
+    task = TrainingModule(config, lr=1e-2)
     trainer = L.Trainer(default_root_dir=root, max_epochs=10, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(task, datamodule=dm)

@@ -77,10 +77,10 @@ def test_rnnzoo_push_command_uploads_a_lightning_checkpoint_and_a_pretrained_fol
     import lightning as L
 
     from rnnzoo.cli import main
-    from rnnzoo.training import RecurrentTask
+    from rnnzoo.training import TrainingModule
     from rnnzoo.weights import BUNDLED, bundled_folder
 
-    task = RecurrentTask("pianoroll-gru-20k")
+    task = TrainingModule("pianoroll-gru-20k")
     trainer = L.Trainer(logger=False, enable_checkpointing=False, max_epochs=0)
     trainer.strategy.connect(task)
     checkpoint = tmp_path / "run.ckpt"

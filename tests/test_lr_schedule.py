@@ -1,4 +1,4 @@
-"""Learning-rate schedules: RecurrentTask builds them from a config, a real Trainer steps them, the command line
+"""Learning-rate schedules: TrainingModule builds them from a config, a real Trainer steps them, the command line
 takes them, and a bad config is refused when the task is made."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import yaml
 
 from rnnzoo.cli import main
 from rnnzoo.data.timeseries import TimeSeriesDataModule
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 TINY = {"task": "forecaster", "cell": "gru", "horizon": 2, "hidden_size": 8}
 HALVING = {"class_path": "MultiStepLR", "init_args": {"milestones": [1, 2], "gamma": 0.5}}
@@ -27,7 +27,7 @@ class RecordLR(L.Callback):
 @pytest.mark.parametrize("class_path", ["MultiStepLR", "torch.optim.lr_scheduler.MultiStepLR"])
 def test_trainer_steps_the_schedule_each_epoch(tmp_path, class_path):
     torch.manual_seed(0)
-    task = RecurrentTask(TINY, optimizer="sgd", lr=0.4, lr_scheduler={**HALVING, "class_path": class_path})
+    task = TrainingModule(TINY, optimizer="sgd", lr=0.4, lr_scheduler={**HALVING, "class_path": class_path})
     record = RecordLR()
     trainer = L.Trainer(default_root_dir=tmp_path, max_epochs=4, limit_train_batches=2, limit_val_batches=1,
                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
@@ -37,7 +37,7 @@ def test_trainer_steps_the_schedule_each_epoch(tmp_path, class_path):
 
 
 def test_without_a_schedule_the_rate_stays(tmp_path):
-    task = RecurrentTask(TINY, optimizer="sgd", lr=0.4)
+    task = TrainingModule(TINY, optimizer="sgd", lr=0.4)
     assert isinstance(task.configure_optimizers(), torch.optim.SGD)
 
 
@@ -51,7 +51,7 @@ def test_without_a_schedule_the_rate_stays(tmp_path):
 ])
 def test_bad_schedule_is_refused_when_the_task_is_made(config, message):
     with pytest.raises(ValueError, match=message):
-        RecurrentTask(TINY, lr_scheduler=config)
+        TrainingModule(TINY, lr_scheduler=config)
 
 
 def test_command_line_takes_a_schedule(capsys):

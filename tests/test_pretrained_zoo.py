@@ -13,7 +13,7 @@ import torch
 import rnnzoo
 from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TextDataModule, TimeSeriesDataModule
 from rnnzoo.hub import ModelFileError
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 from rnnzoo.weights import BUNDLED, bundled_folder
 
 DATAMODULES = {
@@ -39,7 +39,7 @@ def test_bundled_entry_reproduces_its_stated_test_metrics(info):
     model = rnnzoo.load(info.name)  # checks the weights' sha256
     assert sum(p.numel() for p in model.parameters()) == info.num_params
     data = DATAMODULES[info.dataset]()
-    task = RecurrentTask.from_model(model)
+    task = TrainingModule.from_model(model)
     trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False)
     measured = trainer.test(task, datamodule=data, verbose=False)[0]

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 from rnnzoo.tasks.forecaster.metrics import MASE
 from rnnzoo.tasks.piano_roll.metrics import FrameAccuracy, FrameNLL
 from rnnzoo.tasks.language_model.metrics import TokenNLL
@@ -51,13 +51,13 @@ def test_token_metrics_and_mase():
 
 
 def test_task_from_name_config_or_model_and_refusals():
-    by_name = RecurrentTask("pianoroll-gru-20k", optimizer="rmsprop", model_overrides={"dropout": 0.1})
+    by_name = TrainingModule("pianoroll-gru-20k", optimizer="rmsprop", model_overrides={"dropout": 0.1})
     assert by_name.model.config["cell"] == "gru" and by_name.hparams.optimizer == "rmsprop"
-    by_config = RecurrentTask({"task": "forecaster", "cell": "peephole_lstm", "horizon": 3})
-    wrapped = RecurrentTask.from_model(by_config.model, lr=0.1)
+    by_config = TrainingModule({"task": "forecaster", "cell": "peephole_lstm", "horizon": 3})
+    wrapped = TrainingModule.from_model(by_config.model, lr=0.1)
     assert torch.equal(wrapped.model.head.weight, by_config.model.head.weight)
     assert isinstance(wrapped.configure_optimizers(), torch.optim.Adam)
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
-        RecurrentTask("pianoroll-gru-20k", optimizer="lbfgs")
+        TrainingModule("pianoroll-gru-20k", optimizer="lbfgs")
     with pytest.raises(ValueError, match="needs 'task'"):
-        RecurrentTask({"cell": "gru"})
+        TrainingModule({"cell": "gru"})

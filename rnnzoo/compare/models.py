@@ -10,7 +10,7 @@ from rnnzoo.families import CELL_NAMES as CELLS
 
 @dataclass(frozen=True)
 class CellModel:
-    """One cell's model in a comparison: what ``RecurrentTask(model=...)`` gets, and its size."""
+    """One cell's model in a comparison: what ``TrainingModule(model=...)`` gets, and its size."""
 
     cell: str
     model: str | dict[str, Any]  # a zoo name ("pianoroll-gru-20k") or a task config with "task"

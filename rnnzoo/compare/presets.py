@@ -22,7 +22,7 @@ class DataPreset:
     optimizer: str = "adam"
     lr: float = 1e-3
     gradient_clip_val: float | None = 1.0
-    lr_scheduler: dict[str, Any] | None = None  # as RecurrentTask takes it
+    lr_scheduler: dict[str, Any] | None = None  # as TrainingModule takes it
     datamodule_defaults: dict[str, Any] = field(default_factory=dict)
     seasonal_baseline: bool = False  # time series: score the statistical baselines on the same test windows
     max_epochs: int = 50  # the default budget and early stopping: those docs/results.md's runs used

@@ -55,7 +55,7 @@ def save_finished(root: Path, result: RunResult) -> None:
 
 
 def load_finished(root: Path, model: Any, settings: TrainSettings, overrides: dict[str, Any] | None):
-    """``(RunResult, RecurrentTask with the best checkpoint's weights)`` of a run that finished in ``root``, or
+    """``(RunResult, TrainingModule with the best checkpoint's weights)`` of a run that finished in ``root``, or
     None when it did not (no run.json, or its checkpoint is gone)."""
     path = root / RUN_FILE
     if not path.is_file():
@@ -64,8 +64,8 @@ def load_finished(root: Path, model: Any, settings: TrainSettings, overrides: di
     if not Path(result.best_checkpoint).is_file():
         return None
     from rnnzoo.compare.single_run import _load_best
-    from rnnzoo.training import RecurrentTask
+    from rnnzoo.training import TrainingModule
 
-    task = RecurrentTask(model, optimizer=settings.optimizer, lr=settings.lr, weight_decay=settings.weight_decay,
+    task = TrainingModule(model, optimizer=settings.optimizer, lr=settings.lr, weight_decay=settings.weight_decay,
                          model_overrides=overrides, lr_scheduler=settings.lr_scheduler)
     return result, _load_best(task, result.best_checkpoint).eval()

@@ -136,7 +136,7 @@ class PruneOnValidation(L.Callback):
 
 
 def _config_of(model: CellModel) -> dict[str, Any]:
-    """``model``'s task config as a dict (a zoo name's, as RecurrentTask.from_model reads it)."""
+    """``model``'s task config as a dict (a zoo name's, as TrainingModule.from_model reads it)."""
     if isinstance(model.model, str):
         from rnnzoo.training import build_task_model
 
@@ -279,9 +279,9 @@ def search_cell(model: CellModel, datamodule: L.LightningDataModule, settings: T
         sizes = (max(1, math.floor(model.hidden_size * space.size_range[0])),
                  max(1, round(model.hidden_size * space.size_range[1])))
     # The mode needs the task's objective: a throwaway task says it (building a small model takes milliseconds).
-    from rnnzoo.training import RecurrentTask
+    from rnnzoo.training import TrainingModule
 
-    _, mode = RecurrentTask(model.model, model_overrides=settings.model_overrides).objective.monitor
+    _, mode = TrainingModule(model.model, model_overrides=settings.model_overrides).objective.monitor
     attrs = {"lr_range": list(space.lr_range), "epochs": trial_settings.max_epochs,
              "hidden_size_range": list(sizes) if sizes else None, "model": model.name, "data": data_name,
              "optimizer": settings.optimizer, "train_seed": seed}
@@ -352,7 +352,7 @@ def _optimize(optuna, study, model: CellModel, datamodule: L.LightningDataModule
             trial_model = with_dropout(trial_model, dropout)
         trial.set_user_attr("num_params", trial_model.num_params)
         root = out / "runs" / "lr_search" / f"{model.cell}-trial{trial.number}"
-        shutil.rmtree(root, ignore_errors=True)  # RecurrentTask's checkpoint folder must start empty
+        shutil.rmtree(root, ignore_errors=True)  # TrainingModule's checkpoint folder must start empty
         pruning = PruneOnValidation(trial)
         try:
             r, _ = train_one(trial_model, datamodule, seed, dataclasses.replace(trial_settings, lr=lr), root,

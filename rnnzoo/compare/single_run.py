@@ -1,4 +1,4 @@
-"""Train one cell with one seed through the normal path: RecurrentTask + Trainer + MLflowLogger (a child run),
+"""Train one cell with one seed through the normal path: TrainingModule + Trainer + MLflowLogger (a child run),
 then score the best checkpoint (by the validation metric) on the test split."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import EarlyStopping
 from rnnzoo.compare.curves import ValidationCurve
 from rnnzoo.compare.lifecycle import INTERRUPTS, PARENT_TAG, ROLE_TAG, end_killed
 from rnnzoo.compare.models import CellModel
-from rnnzoo.training import RecurrentTask
+from rnnzoo.training import TrainingModule
 from rnnzoo.tracking import MLflowLogger
 
 
@@ -29,7 +29,7 @@ class TrainSettings:
     patience: int | None = None  # early stopping on the validation metric; None: train every epoch
     gradient_clip_val: float | None = 1.0
     model_overrides: dict[str, Any] | None = None
-    lr_scheduler: dict[str, Any] | None = None  # RecurrentTask's lr_scheduler, e.g. Zaremba et al.'s decay
+    lr_scheduler: dict[str, Any] | None = None  # TrainingModule's lr_scheduler, e.g. Zaremba et al.'s decay
     deterministic: bool = False
     progress_bar: bool = False
     accelerator: str = "cpu"
@@ -101,7 +101,7 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
               root_dir: str | Path, *, tracking_uri: str | None, experiment_name: str, parent_run_id: str | None,
               role: str = "run", run_test: bool = True, export_model: bool = True,
               callbacks: list[L.Callback] | None = None,
-              tags: dict[str, str] | None = None, calibrate: bool = False) -> tuple[RunResult, RecurrentTask]:
+              tags: dict[str, str] | None = None, calibrate: bool = False) -> tuple[RunResult, TrainingModule]:
     """Fit ``cell_model`` with ``seed``, log a child MLflow run, and test the best checkpoint.
 
     Returns the result and the task, whose weights are the best checkpoint's when ``run_test`` (else the last).
@@ -113,7 +113,7 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     the network's own quantiles (the same weights, offsets zeroed) beside them. Other models ignore it.
 
     Args:
-        root_dir: the run's ``default_root_dir``; checkpoints go to ``root_dir/checkpoints`` (RecurrentTask's rule).
+        root_dir: the run's ``default_root_dir``; checkpoints go to ``root_dir/checkpoints`` (TrainingModule's rule).
         parent_run_id: the comparison's MLflow run; this run is tagged as its child.
         run_test: score the best checkpoint on the test split (learning-rate trials do not look at test data).
         export_model: log the best model's ``save_pretrained`` folder as the run's ``model`` artifact.
@@ -124,7 +124,7 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
     calibrate = run_test and calibrates(cell_model, settings, calibrate)
     overrides = run_overrides(settings, calibrate)
     L.seed_everything(seed, workers=True, verbose=False)
-    task = RecurrentTask(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
+    task = TrainingModule(cell_model.model, optimizer=settings.optimizer, lr=settings.lr,
                          weight_decay=settings.weight_decay, model_overrides=overrides,
                          lr_scheduler=settings.lr_scheduler)
     monitor, mode = task.objective.monitor
@@ -195,8 +195,8 @@ def _trainer(settings: TrainSettings, root_dir: str | Path, datamodule: L.Lightn
     )
 
 
-def _test_best(task: RecurrentTask, trainer: L.Trainer, datamodule: L.LightningDataModule, best_path: str,
-               calibration: L.Callback | None) -> tuple[RecurrentTask, dict[str, float], dict[str, float]]:
+def _test_best(task: TrainingModule, trainer: L.Trainer, datamodule: L.LightningDataModule, best_path: str,
+               calibration: L.Callback | None) -> tuple[TrainingModule, dict[str, float], dict[str, float]]:
     """The best checkpoint's test metrics; with calibration, also the network's own intervals' coverage and
     pinball loss (``*_raw``: the best weights with the offsets zeroed), scored first."""
     raw: dict[str, float] = {}
@@ -214,7 +214,7 @@ def _test_best(task: RecurrentTask, trainer: L.Trainer, datamodule: L.LightningD
     return task, test, raw
 
 
-def _load_best(task: RecurrentTask, path: str) -> RecurrentTask:
+def _load_best(task: TrainingModule, path: str) -> TrainingModule:
     """``task`` with the weights (and buffers) of the checkpoint at ``path``, as ``trainer.test(ckpt_path=)``
     loads them."""
     import torch

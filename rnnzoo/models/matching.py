@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from rnnzoo.tasks import get_task
+from rnnzoo.tasks import task_model_class
 from rnnzoo.tasks.layers import CELLS
 
 
@@ -48,7 +48,7 @@ def count_parameters(task_config: dict[str, Any], cell: str, hidden_size: int) -
     if config.get("tie_weights"):
         config["embedding_dim"] = hidden_size  # tying needs equal widths, so the embedding grows with h
     with torch.device("meta"):
-        return get_task(task_config["task"])(**config).num_parameters
+        return task_model_class(task_config["task"])(**config).num_parameters
 
 
 def match_hidden_sizes(

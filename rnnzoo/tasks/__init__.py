@@ -16,14 +16,17 @@ TASKS: dict[str, type[TaskModel]] = {
 }
 
 
-def get_task(task: str) -> type[TaskModel]:
+def task_model_class(task: str) -> type[TaskModel]:
     """The model class of ``task``; an unknown key is an error listing the known ones."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; rnnzoo has {sorted(TASKS)}")
     return TASKS[task]
 
 
+#: the former name of :func:`task_model_class`, kept so that existing code keeps working
+get_task = task_model_class
+
 __all__ = [
     "TASKS", "Forecaster", "LanguageModel", "Objective", "PianoRollModel", "Preprocessing", "PreprocessingError",
-    "SequenceClassifier", "TaskModel", "get_task",
+    "SequenceClassifier", "TaskModel", "task_model_class",
 ]

@@ -139,7 +139,7 @@ class TaskModel(nn.Module):
             raise PreprocessingError(
                 f"{what} needs the preprocessing a DataModule gives a model during training; this "
                 f"{self.architecture!r} model has none (untrained, or saved without it). Load a pretrained one "
-                f"(rnnzoo.list_pretrained()) or train it with rnnzoo fit / RecurrentTask on a DataModule"
+                f"(rnnzoo.list_pretrained()) or train it with rnnzoo fit / TrainingModule on a DataModule"
             )
         return self._preprocessing
 
@@ -210,7 +210,7 @@ class TaskModel(nn.Module):
 
 # -------------------------------------------------------------------------------------------------- objective
 class Objective:
-    """A task's training objective for :class:`~rnnzoo.training.RecurrentTask`: the loss of one batch (updating
+    """A task's training objective for :class:`~rnnzoo.training.TrainingModule`: the loss of one batch (updating
     metrics on the way), the metrics to track, what ``predict`` returns, and where a batch holds the model's input.
     """
 

@@ -21,7 +21,7 @@ import torch
 
 from rnnzoo.tasks.forecaster.calibration import calibrate_intervals
 
-#: the model's buffer as RecurrentTask's checkpoints name it
+#: the model's buffer as TrainingModule's checkpoints name it
 OFFSETS_KEY = "model.interval_offsets"
 
 

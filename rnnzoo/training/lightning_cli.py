@@ -1,4 +1,4 @@
-"""``rnnzoo fit | validate | test | predict -c RECIPE``: LightningCLI over :class:`~rnnzoo.training.RecurrentTask`
+"""``rnnzoo fit | validate | test | predict -c RECIPE``: LightningCLI over :class:`~rnnzoo.training.TrainingModule`
 and any LightningDataModule, with MLflow logging, model export and best/last checkpoints."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rnnzoo.data import PianoRollDataModule, SpeechFeaturesDataModule, TextDataM
 from rnnzoo.mlflow_export import MLflowModelExport, resume_mlflow_run
 from rnnzoo.training.checkpoints import check_checkpoint_file
 from rnnzoo.tracking import MLflowLogger, check_tracking_uri, resolve_tracking_uri, sqlite_artifact_location
-from rnnzoo.training.module import RecurrentTask
+from rnnzoo.training.module import TrainingModule
 
 
 class MLflowSaveConfig(SaveConfigCallback):
@@ -118,7 +118,7 @@ def make_cli(args: list[str] | None, run: bool = True) -> RnnzooCLI:
     """The CLI of ``rnnzoo fit | ...``; ``run=False`` builds the model, data and trainer of ``args`` (no
     subcommand) without running anything."""
     return RnnzooCLI(
-        RecurrentTask,
+        TrainingModule,
         L.LightningDataModule,
         subclass_mode_data=True,
         save_config_callback=MLflowSaveConfig,

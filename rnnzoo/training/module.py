@@ -1,4 +1,4 @@
-"""``RecurrentTask``: one LightningModule that trains any rnnzoo task model with its task's objective."""
+"""``TrainingModule``: one LightningModule that trains any rnnzoo task model with its task's objective."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 
-from rnnzoo.tasks import TASKS, get_task
+from rnnzoo.tasks import TASKS, task_model_class
 from rnnzoo.training.lr_schedule import build_lr_scheduler, check_lr_scheduler
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
@@ -29,10 +29,10 @@ def build_task_model(model: str | dict[str, Any]) -> nn.Module:
     task = config.pop("task", None)
     if task is None:
         raise ValueError(f"a model config needs 'task' (one of {sorted(TASKS)}), got keys {sorted(config)}")
-    return get_task(task).from_config(config)
+    return task_model_class(task).from_config(config)
 
 
-class RecurrentTask(L.LightningModule):
+class TrainingModule(L.LightningModule):
     """Train, validate, test and predict with an rnnzoo task model.
 
     Gradient-norm clipping is the Trainer's (``L.Trainer(gradient_clip_val=1.0)``, Chung et al.'s setting).
@@ -69,7 +69,7 @@ class RecurrentTask(L.LightningModule):
         self.test_metrics = nn.ModuleDict(self.objective.metrics(self.model))
 
     @classmethod
-    def from_model(cls, model: nn.Module, **kwargs: Any) -> "RecurrentTask":
+    def from_model(cls, model: nn.Module, **kwargs: Any) -> "TrainingModule":
         """Wrap an existing task model (its weights are kept; its config becomes the hyperparameter)."""
         task = cls({"task": model.task, **model.config}, **kwargs)
         task.model.load_state_dict(model.state_dict())

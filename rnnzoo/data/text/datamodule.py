@@ -47,7 +47,7 @@ def _read_text(path: str | os.PathLike) -> str:
 
 class TextDataModule(SequenceDataModule):
     """Language modelling batches ``{"inputs", "targets"}`` of ``(batch_size, bptt)`` token ids, in stream order
-    (never shuffled: :class:`~rnnzoo.training.RecurrentTask` carries the state from one batch to the next).
+    (never shuffled: :class:`~rnnzoo.training.TrainingModule` carries the state from one batch to the next).
 
     The vocabulary is built on the training text only; validation/test tokens outside it become ``<unk>``. It is
     stored in ``preprocessing["text"]["vocab"]`` and travels with a saved model.

@@ -80,7 +80,7 @@ def conformal_offset(scores: Tensor, alpha: float) -> Tensor:
 
 
 def _task_model(model: Any) -> Any:
-    """The forecaster itself, also when given the RecurrentTask that trains it."""
+    """The forecaster itself, also when given the TrainingModule that trains it."""
     inner = getattr(model, "model", None)
     return inner if isinstance(inner, torch.nn.Module) and hasattr(inner, "quantiles") else model
 
@@ -132,7 +132,7 @@ def calibrate_intervals(model: Any, datamodule: Any, split: str = "val") -> dict
     The scores come from the network's own quantiles: a model calibrated before is recalibrated from scratch.
 
     Args:
-        model: a ``Forecaster(quantiles=[...], calibrated=True)`` (or the RecurrentTask holding one).
+        model: a ``Forecaster(quantiles=[...], calibrated=True)`` (or the TrainingModule holding one).
         datamodule: a forecasting DataModule (:class:`~rnnzoo.data.TimeSeriesDataModule`); its validation
             dataloader gives the windows (set up here if it is not yet).
         split: ``"val"``, the only split calibration may use: the test split must stay unseen to measure the
