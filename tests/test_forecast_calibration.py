@@ -261,8 +261,8 @@ def test_compare_without_calibration(tmp_path, store):
     assert "coverage" in run["test"] and "coverage_raw" not in run["test"] and run["calibration"] == {}
     assert "calibrated" not in rnnzoo.load(f"local-dir:{results['models']['gru']['path']}").config
 
-    def given(argv):  # the keyword arguments the command passes to compare()
-        return _run(lambda *args, **kwargs: kwargs, build_parser().parse_args(argv), {}, {}, {})
+    def given(argv):  # the options object the command passes to compare()
+        return _run(lambda data, options: options, build_parser().parse_args(argv), {}, {}, {})
 
-    assert given(["--data", "co2", "--quantiles", "0.1", "0.9"])["calibrate"] is True
-    assert given(["--data", "co2", "--quantiles", "0.1", "0.9", "--no-calibration"])["calibrate"] is False
+    assert given(["--data", "co2", "--quantiles", "0.1", "0.9"]).calibrate is True
+    assert given(["--data", "co2", "--quantiles", "0.1", "0.9", "--no-calibration"]).calibrate is False

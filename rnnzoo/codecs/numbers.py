@@ -5,6 +5,11 @@ decimal comma (``"12,5"``, ``"1.234,5"``) or a stray typo (``"12.3x"``). pandas 
 reader that keeps "the numeric columns" then silently drops the column the user meant. Here such a column is
 either read as the numbers it holds, in the one notation that fits every cell, or refused naming the cell and the
 fix. :func:`time_like` tells the columns that count time (dates, years, a row number), which are never a target.
+
+Telling a column's kind is a rule of thumb ("at least half its cells are numbers"), tested with three regular
+expressions per cell (~30 us): 5 minutes for the date column of a 10-million-row table. A text column of more than
+:data:`SAMPLED_CELLS` cells is therefore judged on that many cells, evenly spaced through it (first and last
+included); shorter ones on every cell. Reading the numbers (:func:`parse_numbers`) always reads every cell.
 """
 
 from __future__ import annotations
@@ -24,6 +29,17 @@ NOTATIONS = {
     "thousands '.' and decimal ','": (re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
                                       lambda t: t.replace(".", "").replace(",", ".")),
 }
+
+
+#: above this many cells, :func:`looks_numeric` judges a text column on this many, evenly spaced (see above)
+SAMPLED_CELLS = 100_000
+
+
+def _evenly_sampled(values: Any) -> Any:
+    """``values`` (a pandas Series), or :data:`SAMPLED_CELLS` of its cells evenly spaced when it is longer."""
+    if len(values) <= SAMPLED_CELLS:
+        return values
+    return values.iloc[np.linspace(0, len(values) - 1, SAMPLED_CELLS).round().astype(np.int64)]
 
 
 def _cells(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -88,18 +104,34 @@ def parse_numbers(values: Any, where: str, offset: int = 0) -> np.ndarray:
 
 def looks_numeric(values: Any) -> bool:
     """Numbers, or text of which at least half the non-empty cells are numbers in some notation (a column the
-    user meant as numbers: a bad cell in it is an error, never a reason to leave it out)."""
+    user meant as numbers: a bad cell in it is an error, never a reason to leave it out). A text column of more
+    than :data:`SAMPLED_CELLS` cells is judged on that many, evenly spaced."""
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(values.dtype):
         return False
     if pd.api.types.is_numeric_dtype(values.dtype):
         return True
-    text, empty = _cells(values)
+    text, empty = _cells(_evenly_sampled(values))
     cells = text[~empty]
     if len(cells) == 0:
         return False
     return _best_fit(cells)[1] >= 0.5 * len(cells)
+
+
+def _one_date_format(text: Any) -> bool:
+    """Whether every cell parses as a date in the one format pandas infers from the first (vectorised): cells that
+    do also parse one by one (``format="mixed"``), so a True here is that parse's answer, found sooner."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():  # "could not infer format": then the cell-by-cell parse decides
+        warnings.simplefilter("ignore")
+        try:
+            return bool(pd.to_datetime(text, errors="coerce").notna().all())
+        except (TypeError, ValueError, OverflowError):
+            return False
 
 
 def time_like(values: Any) -> str | None:
@@ -111,6 +143,8 @@ def time_like(values: Any) -> str | None:
         return "dates"
     if not pd.api.types.is_numeric_dtype(values.dtype) and not looks_numeric(values):
         text = values.dropna().astype(str)
+        if len(text) > SAMPLED_CELLS and _one_date_format(text):
+            return "dates"  # what the cell-by-cell parse below would say, ~2x sooner on a long column
         if len(text) and pd.to_datetime(text, errors="coerce", format="mixed").notna().all():
             return "dates"
         return None

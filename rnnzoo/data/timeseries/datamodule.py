@@ -10,13 +10,14 @@ import torch
 
 from rnnzoo.data.base import SequenceDataModule
 from rnnzoo.data.cache import content_hash
-from rnnzoo.data.batching import PadCollate, SequenceDataset
 from rnnzoo.data.checks import check_finite
 from rnnzoo.data.errors import DataError
 from rnnzoo.data.splits import chronological_split, split_counts
 from rnnzoo.data.timeseries.builtin_series import BUILTIN_SERIES, load_builtin_series
 from rnnzoo.data.timeseries.read_table import frame_values, read_series_table
-from rnnzoo.data.timeseries.windows import make_windows, seasonal_naive_mae
+from rnnzoo.data.timeseries.window_dataset import (ScaledSeries, WindowCollate, WindowDataset, scale_series,
+                                                     window_count)
+from rnnzoo.data.timeseries.windows import seasonal_naive_mae
 
 SeriesSource = str | os.PathLike | np.ndarray | Sequence[np.ndarray]
 
@@ -58,6 +59,10 @@ class TimeSeriesDataModule(SequenceDataModule):
     targets lie strictly after the training range (their input windows may reach back into it, as a forecast
     made at that time would). Each series is standardised with the mean and std of its own training range only;
     those statistics are in ``preprocessing["scaler"]`` and travel with a saved model.
+
+    The windows are not copied out: each split is a :class:`~rnnzoo.data.timeseries.window_dataset.WindowDataset`
+    of index views into one float32 scaled copy of each series, so setup holds about the series' size once more
+    (10 million steps: under a second), whatever the number of windows.
 
     Args:
         source: ``"co2"`` | ``"sunspots"`` (statsmodels' data, shipped in its wheel), a ``.csv``/``.parquet`` path,
@@ -113,7 +118,7 @@ class TimeSeriesDataModule(SequenceDataModule):
         self.input_length, self.horizon, self.stride = input_length, horizon, stride
         default_season = BUILTIN_SERIES[source][1] if isinstance(source, str) and source in BUILTIN_SERIES else 1
         self.season = season or default_season
-        self.collate = PadCollate(())
+        self.collate = WindowCollate()  # takes the batches WindowDataset gathers at once
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
@@ -122,7 +127,6 @@ class TimeSeriesDataModule(SequenceDataModule):
         self.series_values = series  # raw, for baselines fitted on the same ranges (rnnzoo compare)
         # The identity of the raw values (before scaling and windowing), quoted by results and pretrained weights.
         self.info = {"content_sha256": content_hash({f"series{i:05d}": s for i, s in enumerate(series)})}
-        samples = {"train": [], "val": [], "test": []}
         means, stds = [], []
         targets = self.num_targets or series[0].shape[1] - self.num_future  # future-known ones are not forecast
         if targets > series[0].shape[1]:
@@ -131,7 +135,10 @@ class TimeSeriesDataModule(SequenceDataModule):
             raise DataError(f"num_future={self.num_future} future-known features after num_targets="
                             f"{self.num_targets} target(s), but the series have {series[0].shape[1]} features; the "
                             f"future-known ones are the last features, after the targets")
-        first_future = series[0].shape[1] - self.num_future
+        scaled_series: list[ScaledSeries] = []
+        firsts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+        counts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+        span = self.input_length + self.horizon
         for index, (values, name) in enumerate(zip(series, names)):
             # Checked on the counts first: this message (the windows' needs) says more than the split's own refusal
             # of an empty range, which it implies.
@@ -149,24 +156,26 @@ class TimeSeriesDataModule(SequenceDataModule):
             means.append(mean.tolist())
             stds.append(std.tolist())
             mase = seasonal_naive_mae(train, self.season)
-            scaled = (values - mean) / std
-            segments = {"train": scaled[train_range],
-                        "val": scaled[val_range.start - self.input_length:val_range.stop],
-                        "test": scaled[test_range.start - self.input_length:test_range.stop]}
-            for split, segment in segments.items():
-                inputs, outputs = make_windows(segment, self.input_length, self.horizon, self.stride)
-                extra = {"series": torch.tensor(index),  # which series: per-series parameters (hybrid models)
-                         "loc": torch.from_numpy(mean[:targets].astype(np.float32)),
-                         "scale": torch.from_numpy(std[:targets].astype(np.float32)),
-                         "mase_scale": torch.from_numpy(mase[:targets].copy())}
-                samples[split] += [{"window": torch.from_numpy(x.copy()), "target": torch.from_numpy(y[:, :targets].copy()),
-                                    **({"future": torch.from_numpy(y[:, first_future:].copy())}
-                                       if self.num_future else {}),
-                                    **extra} for x, y in zip(inputs, outputs)]
-        for split, items in samples.items():
-            if not items:
+            scaled_series.append(ScaledSeries(
+                scale_series(values, mean, std),
+                index=torch.tensor(index),  # which series: per-series parameters (hybrid models)
+                loc=torch.from_numpy(mean[:targets].astype(np.float32)),
+                scale=torch.from_numpy(std[:targets].astype(np.float32)),
+                mase_scale=torch.from_numpy(mase[:targets].copy())))
+            # Each split's windows start stride apart from the start of its segment; validation and test segments
+            # begin input_length before their range (their first inputs are the steps before it).
+            segments = {"train": (train_range.start, train_range.stop),
+                        "val": (val_range.start - self.input_length, val_range.stop),
+                        "test": (test_range.start - self.input_length, test_range.stop)}
+            for split, (start, stop) in segments.items():
+                firsts[split].append(start)
+                counts[split].append(window_count(stop - start, span, self.stride))
+        for split in firsts:
+            if not sum(counts[split]):
                 raise DataError(f"{names}: the {split} split has no complete window; use a smaller stride or horizon")
-            self.datasets[split] = SequenceDataset(items)
+            self.datasets[split] = WindowDataset(scaled_series, firsts[split], counts[split],
+                                                 input_length=self.input_length, horizon=self.horizon,
+                                                 stride=self.stride, num_targets=targets, num_future=self.num_future)
         self.num_features = series[0].shape[1]
         if self.columns is not None and len(self.columns) != self.num_features:
             raise DataError(f"columns names {len(self.columns)} features ({list(self.columns)}) but the series have "

@@ -12,7 +12,11 @@ def seasonal_naive_mae(train: np.ndarray, season: int) -> np.ndarray:
     (a zero denominator would make MASE infinite for any error).
     """
     lag = season if len(train) > season else 1
-    mae = np.abs(train[lag:] - train[:-lag]).mean(axis=0) if len(train) > lag else np.ones(train.shape[1])
+    if len(train) > lag:
+        change = train[lag:] - train[:-lag]
+        mae = np.abs(change, out=change).mean(axis=0)  # in place: one temporary the size of the range, not two
+    else:
+        mae = np.ones(train.shape[1])
     return np.where(mae > 0, mae, 1.0).astype(np.float32)
 
 
