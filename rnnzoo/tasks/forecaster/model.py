@@ -9,33 +9,18 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnzoo.tasks.base import PreprocessingError, TaskModel
+from rnnzoo.tasks.forecaster.heads import check_levels, make_head
+# NORMALIZATIONS is imported from here by the comparison's option checks
+from rnnzoo.tasks.forecaster.normalizations import NORMALIZATIONS, integrate, make_normalization  # noqa: F401
 from rnnzoo.tasks.forecaster.objective import ForecastingObjective
 from rnnzoo.tasks.forecaster.preprocessing import SeriesScaler
-from rnnzoo.tasks.forecaster.smoothing import HoltWinters
+from rnnzoo.tasks.forecaster.scores import gaussian_quantiles, median_of
 from rnnzoo.tasks.forecaster.tables import dated, forecast_csv, forecast_dates, read_history, target_names
 from rnnzoo.tasks.layers import build_layer, last_layer_state
 from rnnzoo.tasks.raw_input import as_sequence, as_sequences, is_one_sequence, load_array, write_or_return
-
-NORMALIZATIONS = ("none", "last_value", "es", "seasonal_difference")
-
-
-def check_levels(levels: Any, what: str = "quantiles") -> list[float]:
-    """Quantile levels as a list of floats, each strictly inside (0, 1), distinct; else a ValueError saying so."""
-    try:
-        values = [float(t) for t in levels]
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a list of numbers in (0, 1), e.g. [0.1, 0.5, 0.9]; got {levels!r}") from None
-    bad = [t for t in values if not 0.0 < t < 1.0]  # NaN fails both comparisons, so it is refused too
-    if not values or bad:
-        raise ValueError(f"{what}={values}: every quantile level must lie strictly between 0 and 1 (0 and 1 are "
-                         f"the unbounded ends of the distribution; {bad or 'none given'}); e.g. [0.1, 0.5, 0.9]")
-    if len(set(values)) != len(values):
-        raise ValueError(f"{what}={values} repeats a level; give each once")
-    return values
 
 
 class Forecaster(TaskModel):
@@ -51,6 +36,11 @@ class Forecaster(TaskModel):
     its training range (a trend, e.g. CO2) stays within the inputs it was trained on, and the forecast moves
     with any shift of the window: ``model(x + c) == model(x) + c``.
 
+    ``forward`` composes the parts: the normalization's ``encode`` (``model.normalizer``), the recurrent layer,
+    the linear ``head`` on its last state, and the head kind (``model.output``, :mod:`~rnnzoo.tasks.forecaster
+    .heads`: point, Gaussian or quantiles), which reads the linear outputs as its distribution and has the
+    normalization ``decode`` them into scaled units.
+
     Args:
         cell: "rnn" | "lstm" | "peephole_lstm" | "gru".
         input_size: features per step of the window (targets and covariates).
@@ -62,19 +52,18 @@ class Forecaster(TaskModel):
             with the pinball loss; ``forward`` then returns (B, horizon, output_size, Q) in ascending level order,
             sorted along the last axis so that the quantiles never cross (Chernozhukov et al. 2010's
             rearrangement, which never raises the pinball loss). None (default): a point forecast.
-        normalization: ``"none"``, ``"last_value"`` (see above) or ``"es"``, the ES-RNN-style hybrid (Smyl 2020):
-            per-series multiplicative Holt-Winters smoothing (:class:`~rnnzoo.tasks.forecaster.smoothing
-            .HoltWinters`, coefficients learned with the network) gives each window's last level ``l`` and
-            seasonal indices ``s``; the network reads ``log(y_t / (l s_t))`` (the window divided by the level and
-            de-seasonalised; covariates as they are) and its outputs ``z`` become ``l * s_{T+h-m} * exp(z)``.
-            It works in the series' own units (the model's preprocessing undoes the DataModule's
-            standardisation), so the targets must be positive: a non-positive value is an error (use
-            ``"last_value"``, additive, for such series). ``model(c * x) == c * model(x)`` in those units. The
-            targets are the first ``output_size`` features of the window. ``"seasonal_difference"``: the network
-            reads the window's seasonal differences ``x_t - x_{t-m}`` (over their mean size in the window) and
-            predicts the horizon's, which are added to the seasonal naive forecast (see
-            :meth:`_forward_seasonal_difference`); the head starts at zero, so an untrained model forecasts the
-            seasonal random walk. Additive: ``model(x + c) == model(x) + c``.
+        normalization: what the recurrent layer reads and how its outputs become forecasts (one class each in
+            :mod:`~rnnzoo.tasks.forecaster.normalizations`): ``"none"``, ``"last_value"`` (see above) or ``"es"``,
+            the ES-RNN-style hybrid (Smyl 2020): learned per-series multiplicative Holt-Winters smoothing gives
+            each window's last level ``l`` and seasonal indices ``s``; the network reads ``log(y_t / (l s_t))``
+            (covariates as they are) and its outputs ``z`` become ``l * s_{T+h-m} * exp(z)``. It works in the
+            series' own units (the model's preprocessing undoes the DataModule's standardisation), so the targets
+            must be positive: a non-positive value is an error (use ``"last_value"``, additive, for such series).
+            ``model(c * x) == c * model(x)`` in those units. The targets are the first ``output_size`` features of
+            the window. ``"seasonal_difference"``: the network reads the window's seasonal differences ``x_t -
+            x_{t-m}`` (over their mean size in the window) and predicts the horizon's, which are added to the
+            seasonal naive forecast; the head starts at zero, so an untrained model forecasts the seasonal random
+            walk. Additive: ``model(x + c) == model(x) + c``.
         cell_options: extra layer arguments (e.g. ``{"forget_bias": 0.0}``).
         season: ``normalization="es"`` or ``"seasonal_difference"`` only: the seasonal period m (1: level only,
             or first differences); windows must be at least this long (the hybrid) or longer (the differences).
@@ -138,96 +127,49 @@ class Forecaster(TaskModel):
     ):
         super().__init__()
         output_size = input_size if output_size is None else output_size
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
-        if normalization == "last_value" and output_size > input_size:
-            raise ValueError(f"normalization='last_value' adds the window's last values back to the forecast, so "
-                             f"output_size ({output_size}) cannot exceed input_size ({input_size})")
-        if quantiles is not None:
-            quantiles = sorted(check_levels(quantiles))
-            if gaussian:
-                raise ValueError("gaussian=True and quantiles=... are two ways of forecasting a distribution; "
-                                 "choose one (gaussian=False with quantiles, or quantiles=None)")
-        init_args = dict(cell=cell, input_size=input_size, horizon=horizon, output_size=output_size,
-                         hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, gaussian=gaussian,
-                         cell_options=cell_options, normalization=normalization)
-        if quantiles is not None:  # only when set: config.json of a point forecaster stays as format 1 wrote it
-            init_args["quantiles"] = quantiles
+        self.normalizer = make_normalization(normalization, input_size=input_size, output_size=output_size,
+                                             horizon=horizon, season=season, num_series=num_series, drift=drift,
+                                             gaussian=gaussian)
+        self.output = make_head(horizon, output_size, gaussian=gaussian, quantiles=quantiles, calibrated=calibrated)
         num_future = int(num_future)
         if num_future < 0:
             raise ValueError(f"num_future must be >= 0 (future-known covariates at the end of the window), got "
                              f"{num_future}")
-        if num_future:  # likewise only when used
-            if num_future + output_size > input_size:
-                raise ValueError(f"num_future={num_future} future-known features are the window's last ones, after "
-                                 f"the {output_size} target(s), so input_size ({input_size}) must be at least "
-                                 f"{num_future + output_size}")
+        if num_future and num_future + output_size > input_size:
+            raise ValueError(f"num_future={num_future} future-known features are the window's last ones, after "
+                             f"the {output_size} target(s), so input_size ({input_size}) must be at least "
+                             f"{num_future + output_size}")
+        init_args = dict(cell=cell, input_size=input_size, horizon=horizon, output_size=output_size,
+                         hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, gaussian=gaussian,
+                         cell_options=cell_options, normalization=normalization)
+        # The optional arguments only when used, so that config.json stays as format 1 wrote it for the models
+        # without them (the bundled weights' config.json and safetensors load unchanged).
+        if self.output.levels is not None:
+            init_args["quantiles"] = self.output.levels  # checked and sorted
+        if num_future:
             init_args["num_future"] = num_future
-        if calibrated:  # likewise only when used: the bundled weights' config.json and safetensors stay as they are
-            if quantiles is None:
-                raise ValueError("calibrated=True adds conformal offsets to the quantile levels of an interval; "
-                                 "it needs a quantile head: pass quantiles=[...] (e.g. [0.1, 0.5, 0.9]) or "
-                                 "calibrated=False")
+        if calibrated:
             init_args["calibrated"] = True
-        if normalization == "es":
-            if gaussian:
-                raise ValueError("normalization='es' transforms outputs through exp: a Gaussian head would not stay "
-                                 "Gaussian; use quantiles=[...] for a distribution")
-            if output_size > input_size:
-                raise ValueError(f"normalization='es' smooths the targets in the window, so output_size "
-                                 f"({output_size}) cannot exceed input_size ({input_size})")
-            init_args.update(season=int(season), num_series=int(num_series))
-            self.smoothing = HoltWinters(int(num_series), output_size, int(season))
-        elif normalization == "seasonal_difference":
-            if int(season) < 1 or int(num_series) != 1:
-                raise ValueError(f"normalization='seasonal_difference' takes a season >= 1 (got {season}) and no "
-                                 f"num_series (got {num_series}): it has no per-series parameters")
-            if output_size > input_size:
-                raise ValueError(f"normalization='seasonal_difference' adds the forecast to the window's last "
-                                 f"season, so output_size ({output_size}) cannot exceed input_size ({input_size})")
-            init_args.update(season=int(season))
-            if drift:  # only when set, like quantiles
-                init_args["drift"] = True
-        elif (season, num_series) != (1, 1):
-            raise ValueError(f"season belongs to normalization='es' or 'seasonal_difference' and num_series to "
-                             f"'es' (got normalization={normalization!r}); the other normalisations have no "
-                             f"season and no per-series parameters")
-        self._store_config(**init_args)
+        self._store_config(**init_args, **self.normalizer.config)  # the hybrid's season and num_series, ...
         self.horizon, self.output_size, self.gaussian = horizon, output_size, gaussian
-        self.quantiles = quantiles
+        self.quantiles = self.output.levels
         self.normalization = normalization
         self.num_future = num_future
+        self.season, self.drift = int(season), bool(drift)  # export reads the season (its windows' least length)
+        for name, module in self.normalizer.modules.items():  # the hybrid's smoothing (its weights' keys), scaler
+            self.add_module(name, module)
         self.rnn = build_layer(cell, input_size, hidden_size, num_layers, dropout, cell_options=cell_options)
-        per_output = 2 if gaussian else len(quantiles) if quantiles else 1
-        self.head = nn.Linear(hidden_size + horizon * self.num_future, horizon * output_size * per_output)
-        if drift and normalization != "seasonal_difference":
-            raise ValueError(f"drift=True belongs to normalization='seasonal_difference' (got {normalization!r}): it "
-                             f"starts the forecast from the seasonal random walk with drift")
-        self.season, self.drift = int(season), bool(drift)
-        if normalization == "seasonal_difference":
-            # The forecast starts as the seasonal naive one (zero differences) and the network learns what to add
-            # to it: a random head would start from noise as large as the yearly change of a smooth series.
-            nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
+        self.head = nn.Linear(hidden_size + horizon * num_future, horizon * output_size * self.output.per_value)
+        self.normalizer.initialize(self.head)
         self.calibrated = bool(calibrated)
         if self.calibrated:  # persistent: model.safetensors and checkpoints carry the calibration with the weights
-            self.register_buffer("interval_offsets", torch.zeros(horizon, output_size, len(quantiles)))
+            self.register_buffer("interval_offsets", torch.zeros(horizon, output_size, len(self.quantiles)))
 
-    def _offset(self, q: Tensor) -> Tensor:
-        """Sorted quantiles (B, H, F, Q) plus the conformal offsets of a calibrated model, sorted again so that
-        an offset never makes two levels cross; unchanged for a model without them."""
-        if not self.calibrated:
-            return q
-        return (q + self.interval_offsets.to(q.dtype)).sort(dim=-1).values
-
-    def _head(self, state, future: Tensor | None, level: Tensor | None = None) -> Tensor:
-        """The head on the last layer's final state (B, hidden), with the flattened future covariates beside it."""
-        h = last_layer_state(state, 1)  # (B, hidden)
-        if not self.num_future:
-            return self.head(h)
-        if level is not None:  # last_value: the future covariates relative to their last value in the window
-            future = future - level[..., -self.num_future:]  # (B, H, N) - (B, 1, N)
-        return self.head(torch.cat([h, future.flatten(1)], -1))  # (B, hidden + H * N)
+    @TaskModel.preprocessing.setter
+    def preprocessing(self, value) -> None:
+        """As every task model's; the hybrid's scaler buffers follow it (on the weights' device)."""
+        TaskModel.preprocessing.fset(self, value)
+        self.normalizer.set_preprocessing(self._preprocessing, next(self.rnn.parameters()))
 
     def _check_future(self, future, window: Tensor) -> Tensor | None:
         if not self.num_future:
@@ -258,116 +200,16 @@ class Forecaster(TaskModel):
         (required when ``num_future`` > 0, refused otherwise).
         """
         future = self._check_future(future, window)
-        if self.normalization == "es":
-            return self._forward_es(window, lengths, series, future)
-        if self.normalization == "seasonal_difference":
-            return self._forward_seasonal_difference(window, lengths, future)
-        level = None
-        if self.normalization == "last_value":
-            level = _last_values(window, lengths).unsqueeze(1)  # (B, 1, input_size)
-            window = window - level
-        _, state = self.rnn(window, lengths=lengths)
-        out = self._head(state, future, level).view(window.shape[0], self.horizon, -1)
-        if self.quantiles:
-            q = out.view(window.shape[0], self.horizon, self.output_size, len(self.quantiles))  # (B, H, F, Q)
-            # no crossing: the k-th smallest output is the k-th level's quantile (and again after any offsets)
-            q = self._offset(q.sort(dim=-1).values)
-            return q if level is None else q + level[..., : self.output_size].unsqueeze(-1)
-        mean, raw_scale = out.chunk(2, dim=-1) if self.gaussian else (out, None)
-        if level is not None:
-            mean = mean + level[..., : self.output_size]
-        if raw_scale is None:
-            return mean
-        # softplus keeps std positive with a gradient everywhere; the floor keeps the NLL finite.
-        return mean, F.softplus(raw_scale) + 1e-4
-
-    def _forward_es(self, window: Tensor, lengths, series, future: Tensor | None = None) -> Tensor:
-        """The hybrid's forward (see the class docstring): scaled window in, scaled forecast out."""
-        if lengths is not None:
-            raise ValueError("normalization='es' reads whole windows of one length; lengths= is not supported")
-        batch, targets = window.shape[0], self.output_size
-        series = torch.zeros(batch, dtype=torch.long, device=window.device) if series is None else \
-            torch.as_tensor(series, device=window.device).long().view(-1)
-        num_series = self.smoothing.alpha_logit.shape[0]
-        exporting = torch.compiler.is_exporting()  # value checks cannot be traced: forecast() makes them
-        if not exporting and (series.shape != (batch,) or bool((series < 0).any())
-                              or bool((series >= num_series).any())):
-            raise ValueError(f"series must hold one id in 0..{num_series - 1} per window (this model smooths "
-                             f"{num_series} series), got {series.tolist()}")
-        loc, scale = self._scaler_tensors(series, window)  # (B, F) each
-        y = window[..., :targets] * scale[:, None, :targets] + loc[:, None, :targets]  # (B, T, K) series units
-        if not exporting and bool((y <= 0).any()):
-            raise ValueError(f"normalization='es' is multiplicative (it divides by the level and the season): "
-                             f"every target value must be > 0, but a window holds {float(y.min()):.4g}. Use "
-                             f"normalization='last_value' (additive) for series with zeros or negative values, or "
-                             f"shift the series to positive values first")
-        level, seasonal = self.smoothing(y, series)  # (B, K), (B, T, K)
-        x = torch.log(y / (level.unsqueeze(1) * seasonal))  # (B, T, K): de-levelled, de-seasonalised
-        _, state = self.rnn(torch.cat([x, window[..., targets:]], -1))
-        z = self._head(state, future).view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
-        m = self.smoothing.season
-        ahead = [h % m for h in range(self.horizon)]  # s_{T+h-m}: the last season (of any window length) repeated
-        factor = level[:, None, :] * seasonal[:, -m:][:, ahead]  # (B, H, K)
-        out = factor.unsqueeze(-1) * torch.exp(z.clamp(-20.0, 20.0))  # (B, H, K, Q or 1) series units
-        out = (out - loc[:, None, :targets, None]) / scale[:, None, :targets, None]  # back to scaled units
-        return self._offset(out.sort(dim=-1).values) if self.quantiles else out[..., 0]
-
-    def _forward_seasonal_difference(self, window: Tensor, lengths, future: Tensor | None):
-        """Seasonal differences in, seasonal differences out, integrated onto the window's last season.
-
-        The network reads ``d_t = x_t - x_{t-m}`` (every feature) and predicts ``d_{T+h}`` for the targets; the
-        forecast is ``y_{T+h} = y_{T+h-m} + d_{T+h}``, with ``y_{T+h-m}`` from the window for ``h <= m`` and from
-        the forecast itself beyond: the seasonal naive forecast plus the sum of the predicted differences of the
-        same phase. Each quantile level is integrated the same way (then sorted); a Gaussian's mean is, its
-        standard deviation is read as it is.
-        """
-        if lengths is not None:
-            raise ValueError("normalization='seasonal_difference' reads whole windows of one length; lengths= is "
-                             "not supported")
-        batch, steps, targets, m = window.shape[0], window.shape[1], self.output_size, self.season
-        if torch.compiler.is_exporting():  # a symbolic length: the exported graph asks for more than a season
-            torch._check(steps > m)
-        elif steps <= m:
-            raise ValueError(f"season={m} needs windows longer than one season to difference (got {steps} "
-                             f"steps): use input_length >= 2 * season, or a shorter season")
-        differences = window[:, m:] - window[:, :-m]  # (B, T - m, F)
-        # Scale-free input: the differences over their mean size in the window; with drift, relative to their mean
-        # (the seasonal random walk with drift, Hyndman & Athanasopoulos' "snaive + drift", is where it starts).
-        spread = differences.abs().mean(1, keepdim=True).clamp_min(1e-3)  # (B, 1, F)
-        centre = differences.mean(1, keepdim=True) if self.drift else torch.zeros_like(spread)
-        _, state = self.rnn((differences - centre) / spread)
-        out = self._head(state, future).view(batch, self.horizon, -1)
-        centre_t = centre[..., :targets]
-        spread_t = spread[..., :targets]  # (B, 1, K)
-        if self.gaussian:
-            mean, raw_scale = out.chunk(2, dim=-1)
-            mean = centre_t + spread_t * mean
-            return self._integrate(mean.unsqueeze(-1), window)[..., 0], spread_t * (F.softplus(raw_scale) + 1e-4)
-        z = out.view(batch, self.horizon, targets, -1)  # (B, H, K, Q or 1)
-        z = centre_t.unsqueeze(-1) + spread_t.unsqueeze(-1) * z
-        forecast = self._integrate(z, window)
-        return self._offset(forecast.sort(dim=-1).values) if self.quantiles else forecast[..., 0]
+        inputs, future, context = self.normalizer.encode(window, lengths, series, future)
+        _, state = self.rnn(inputs, lengths=lengths)
+        h = last_layer_state(state, 1)  # (B, hidden), beside it the flattened horizon covariates
+        out = self.head(h if future is None else torch.cat([h, future.flatten(1)], -1))  # (B, H * K * per value)
+        return self.output.forecast(out, self.normalizer, context, self.interval_offsets if self.calibrated else None)
 
     def _integrate(self, z: Tensor, window: Tensor) -> Tensor:
-        """Predicted seasonal differences ``z`` (B, H, K, P) -> levels: ``y_{T+h} = y_{T+h-m} + z_h``."""
-        batch, horizon, targets, per = z.shape
-        m = self.season
-        cycles = -(-horizon // m)  # ceil(H / m): seasons ahead, each adding its differences to the one before
-        padded = F.pad(z, (0, 0, 0, 0, 0, cycles * m - horizon))  # (B, cycles * m, K, P)
-        summed = padded.view(batch, cycles, m, targets, per).cumsum(1).view(batch, cycles * m, targets, per)
-        last_season = window[:, -m:, :targets].repeat(1, cycles, 1)  # (B, cycles * m, K): y_{T-m+1..T} repeated
-        return (last_season.unsqueeze(-1) + summed)[:, :horizon]
-
-    def _scaler_tensors(self, series: Tensor, window: Tensor) -> tuple[Tensor, Tensor]:
-        """The preprocessing's mean and std (B, F) of each window's series (0 and 1 without preprocessing: the
-        window is then read as the series' own values)."""
-        if self.preprocessing is None:
-            return torch.zeros_like(window[:, 0]), torch.ones_like(window[:, 0])
-        mean = torch.tensor(self.preprocessing.mean, dtype=window.dtype, device=window.device)  # (S, F)
-        std = torch.tensor(self.preprocessing.std, dtype=window.dtype, device=window.device)
-        if not torch.compiler.is_exporting() and int(series.max()) >= len(mean):
-            raise ValueError(f"series id {int(series.max())} but the preprocessing has scalers for {len(mean)} series")
-        return mean[series], std[series]
+        """Seasonal differences (B, H, K, P) -> levels (see :func:`~rnnzoo.tasks.forecaster.normalizations
+        .integrate`), with this model's season."""
+        return integrate(z, window, self.season)
 
     def synthetic_input(self, steps, generator):
         """A seasonal (period 12) sine with noise on every input channel, standardised."""
@@ -472,16 +314,11 @@ class Forecaster(TaskModel):
             if self.quantiles:
                 picked = out[..., [self._level_index(t) for t in levels]]  # (N, H_model, F, Q)
             else:
-                # imported here: the metrics module imports torchmetrics (seconds), which a point forecast never needs
-                from rnnzoo.tasks.forecaster.metrics import gaussian_quantiles
-
                 mean, std = out
                 picked = gaussian_quantiles(mean, std, torch.tensor(levels, device=mean.device))
             picked = picked[:, :horizon].float().cpu().numpy().swapaxes(-1, -2)  # (N, H, Q, F): decode reads F last
             return shape(scaler.decode(picked, index, features=self.output_size).swapaxes(-1, -2), levels)
         if self.quantiles:
-            from rnnzoo.tasks.forecaster.metrics import median_of  # a quantile model only: see above
-
             out = median_of(out, self.quantiles)  # (N, H_model, F)
         mean, std = out if isinstance(out, tuple) else (out, None)
         mean = scaler.decode(mean[:, :horizon].float().cpu().numpy(), index, features=self.output_size)
@@ -643,16 +480,3 @@ class Forecaster(TaskModel):
         from rnnzoo.tasks.forecaster.tables import read_history_file
 
         return read_history_file(path, columns, self.require_preprocessing("forecast()"), self.config["input_size"])
-
-
-def _last_values(window: Tensor, lengths: Tensor | Sequence[int] | None) -> Tensor:
-    """``window[b, lengths[b] - 1]`` for each row (the last step when ``lengths`` is None): (B, features)."""
-    if lengths is None:
-        return window[:, -1]
-    last = torch.as_tensor(lengths, device=window.device).long() - 1
-    if torch.compiler.is_exporting():  # the value checks below cannot be traced; the graph gathers as given
-        return window[torch.arange(window.shape[0], device=window.device), last]
-    if last.shape != (window.shape[0],) or bool((last < 0).any()) or bool((last >= window.shape[1]).any()):
-        raise ValueError(f"lengths must hold one length in 1..{window.shape[1]} (the window's steps) per window, "
-                         f"got {torch.as_tensor(lengths).tolist()} for {window.shape[0]} windows")
-    return window[torch.arange(window.shape[0], device=window.device), last]

@@ -23,7 +23,7 @@ class RawUnitsForecaster(nn.Module):
     or ``forecast(history)``'s ``(mean, std)`` for one history, batched and over the model's whole horizon.
 
     A model without preprocessing reads the series' own values (its forward's convention, see
-    ``Forecaster._scaler_tensors``): the scaling is then the identity. The scalers are buffers (float32 copies of
+    ``normalizations.ScalerBuffers.statistics``): the scaling is then the identity. The scalers are buffers (float32 copies of
     ``model.preprocessing``), so an exported graph carries them as constants. Nothing here checks values
     (``forecast`` does: lengths, series ids, positive values for the hybrid): a data-dependent check cannot be
     exported.
