@@ -25,6 +25,9 @@ sees a difference).
     python benchmarks/forecasting_suite.py --budget 10k --seeds 0 --max-epochs 40 --patience 10 --threads 1 \
         --out runs/forecasting-suite
     python benchmarks/forecasting_suite.py --series nile lynx --cells gru --max-epochs 1   # a quick look
+    python benchmarks/forecasting_suite.py --jobs 4 ...   # each series' runs in 4 worker processes (compare --jobs)
+    python benchmarks/forecasting_suite.py --ray auto --tracking-uri http://HEAD:5000 --out /shared/suite ...
+        # each series' runs as Ray tasks on a Ray cluster (compare --ray; docs/training.md)
     python benchmarks/forecasting_suite.py --networks-from docs/results/forecasting-suite-10k-three/suite.json \
         --out runs/forecasting-suite-auto    # new baselines beside an earlier run's networks (same windows)
 
@@ -158,11 +161,12 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                quantiles: list[float] | None = None,
                batch_size: int, threads: int, classical: bool, tracking_uri: str,
                reuse: dict[str, Any] | None = None, networks: dict[str, Any] | None = None,
-               log: Callable[[str], None] = print) -> dict[str, Any]:
+               jobs: int = 1, ray: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method on one series' test windows: ``{"mase": {method: test MASE}, "items": {method: per-window
     MASE sums}, "val": {method: validation MAE (networks: their best epoch's)}, "setup": ...}``. ``reuse``: this
     series' entry of an earlier suite.json whose baselines are taken instead of fitted again; ``networks``: one
-    whose networks (and their ensembles) are taken instead of trained again (its windows must be these)."""
+    whose networks (and their ensembles) are taken instead of trained again (its windows must be these). ``jobs``
+    and ``ray``: compare's, where each series' networks train (and ``jobs`` processes fit the baselines)."""
     from rnnzoo.compare import compare
     from rnnzoo.compare.statistical_baselines import statistical_baselines
     from rnnzoo.compare.trend import drifts
@@ -198,7 +202,7 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
         res = compare(dm, task_config=config, budget=used_budget, cells=cells, seeds=seeds, max_epochs=max_epochs,
                       patience=patience, lr=lr, out_dir=out / spec.name / family, tracking_uri=tracking_uri,
                       experiment_name="rnnzoo-forecasting-suite", threads=threads, classical_baselines=False,
-                      log=lambda line: None)
+                      jobs=jobs, ray=ray, log=lambda line: None)
         for cell in cells:
             runs = [r for r in res["runs"] if r["cell"] == cell]
             method = f"{label} {cell}"
@@ -236,7 +240,7 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                 result["mase"][label], result["items"][label] = reuse["mase"][label], reuse["items"][label]
     else:
         baselines = statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon,
-                                          dm.stride, dm.season, classical=classical,
+                                          dm.stride, dm.season, classical=classical, workers=jobs,
                                           seasonal_naive=True)  # the suite ranks it on every series
     for name, b in baselines.items():
         label = _baseline_label(name)
@@ -414,10 +418,13 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
               seeds=(0,), families=("forecaster", "esrnn"), max_epochs: int = 40, patience: int = 10,
               lr: float = 3e-3, batch_size: int = 16, threads: int = 1, classical: bool = True,
               baselines_from: Path | None = None, quantiles: list[float] | None = None,
-              networks_from: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+              networks_from: Path | None = None, jobs: int = 1, ray: str | None = None,
+              tracking_uri: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``.
     ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again);
-    ``networks_from``: one whose networks and ensembles are reused (not trained again)."""
+    ``networks_from``: one whose networks and ensembles are reused (not trained again). ``jobs``, ``ray``: where
+    the runs train (compare's options of those names); ``tracking_uri``: the MLflow store (default
+    ``out/mlflow.db``; a tracking server when Ray nodes are on other machines)."""
     earlier = json.loads(Path(baselines_from).read_text())["series"] if baselines_from else {}
     trained = json.loads(Path(networks_from).read_text()) if networks_from else None
     if trained is not None:  # the settings that made those networks are the suite's settings
@@ -425,7 +432,7 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
         max_epochs, patience, lr, batch_size, threads = (trained["settings"][k] for k in (
             "max_epochs", "patience", "lr", "batch_size", "threads"))
     out.mkdir(parents=True, exist_ok=True)
-    tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
+    tracking_uri = tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}"
     started = time.perf_counter()
     per_series = {}
     for spec in specs:
@@ -441,7 +448,7 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
                                            classical=classical, tracking_uri=tracking_uri,
                                            reuse=earlier.get(spec.name) if baselines_from else None,
                                            networks=trained["series"][spec.name] if trained else None,
-                                           quantiles=quantiles, log=log)
+                                           quantiles=quantiles, jobs=jobs, ray=ray, log=log)
         # written after every series, so that a long run can be read (and resumed from the log) as it goes
         summary = summarise(per_series)
         seconds = time.perf_counter() - started
@@ -494,6 +501,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="as rnnzoo compare --jobs: each series' runs (and its baselines) in N worker processes")
+    parser.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="as rnnzoo compare --ray: each series' runs as Ray tasks on the cluster at ADDRESS "
+                             "(auto or HOST:PORT)")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow tracking URI (default: sqlite:///OUT/mlflow.db; a server's http:// URL when "
+                             "Ray nodes are on other machines)")
     parser.add_argument("--no-classical", action="store_true",
                         help="naive, drift and seasonal naive only (no AutoETS, AutoARIMA, AutoTheta)")
     parser.add_argument("--baselines-from", type=Path, default=None,
@@ -516,7 +531,8 @@ def main(argv: list[str] | None = None) -> None:
                        seeds=args.seeds, families=args.families, max_epochs=args.max_epochs, patience=args.patience,
                        lr=args.lr, batch_size=args.batch_size, threads=args.threads,
                        classical=not args.no_classical, baselines_from=args.baselines_from,
-                       quantiles=args.quantiles, networks_from=args.networks_from)
+                       quantiles=args.quantiles, networks_from=args.networks_from, jobs=args.jobs, ray=args.ray,
+                       tracking_uri=args.tracking_uri)
     print((args.out / "suite.md").read_text())
     print(f"{result['seconds'] / 60:.1f} min; {args.out / 'suite.json'}")
 

@@ -142,6 +142,11 @@ def _output_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=AT_LEAST_1, default=1, metavar="N",
                    help="train the cell x seed runs in N worker processes, the threads divided among them "
                         "(default 1: one after another)")
+    p.add_argument("--ray", default=None, metavar="ADDRESS",
+                   help="train the cell x seed runs as Ray tasks on the Ray cluster at ADDRESS: auto (the one "
+                        "RAY_ADDRESS names, else the one `ray start` started here) or HOST:PORT; --threads CPUs "
+                        "each; needs pip install 'rnnzoo[ray]'. Other machines need a shared --out and an MLflow "
+                        "tracking server (docs/training.md)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted comparison in --out: finished runs are kept, the rest trained "
                         "(same options as it was started with)")
@@ -234,6 +239,7 @@ def _run(compare, args, series_options, dm_options, overrides):
         search_size=args.search_size, size_range=tuple(args.size_range), study_storage=args.study_storage,
         study_name=args.study_name, search_seed=args.search_seed,
         datamodule_options=dm_options, out_dir=args.out, overwrite=args.overwrite, resume=args.resume, jobs=args.jobs,
+        ray=args.ray,
         tracking_uri=args.tracking_uri,
         experiment_name=args.experiment, threads=args.threads or None,
         progress_bar=bool(args.progress),  # per-run Lightning bars only on request: one bar over the comparison

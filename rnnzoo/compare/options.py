@@ -22,10 +22,10 @@ class CompareOptions:
         cells, seeds: what to train; ``seeds`` seed model initialisation and dropout (the data split is the
             DataModule's own ``seed``, fixed across runs so every run sees the same split).
         max_epochs, max_time, patience: per-run budget (epochs, seconds) and early stopping on the task's
-            validation metric (``RecurrentTask.objective.monitor``); None: the preset's (those of
+            validation metric (``TrainingModule.objective.monitor``); None: the preset's (those of
             docs/results.md's runs), else 50 epochs and patience 10. ``patience=0`` turns early stopping off.
         optimizer, lr, weight_decay, gradient_clip_val, model_overrides, lr_scheduler: training set-up (preset
-            defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.RecurrentTask` takes it).
+            defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.TrainingModule` takes it).
         lr_search: when > 0, search each cell's learning rate with Optuna (:mod:`rnnzoo.compare.search`): this
             many trials in ``lr_range`` (TPE, log scale, seeded by ``search_seed``, default the first seed), each
             training the cell with the first seed for ``search_epochs`` (default ``max_epochs``) epochs, a median
@@ -57,6 +57,10 @@ class CompareOptions:
         jobs: train the cell x seed runs in this many worker processes (:mod:`rnnzoo.compare.parallel_runs`),
             the threads divided among them; results equal the sequential ones for the same seeds, within float
             noise. A run that fails in a worker is reported and left out; the others finish.
+        ray: train the cell x seed runs as Ray tasks on the Ray cluster at this address (``"auto"``: the one
+            ``RAY_ADDRESS`` names, else the one ``ray start`` started here; or ``HOST:PORT``), ``threads`` CPUs
+            each (default 1), with the same results; the ``ray`` extra (:mod:`rnnzoo.compare.ray_runs`, which
+            says what the nodes must share). Not with ``jobs`` > 1.
         progress_bar, deterministic: Lightning's per-run progress bars; ``Trainer(deterministic=True)``.
         save_models: save each cell's best run (by validation) with ``rnnzoo.save_pretrained`` in models/, and
             the baselines in baselines/.
@@ -118,6 +122,7 @@ class CompareOptions:
     experiment_name: str = "rnnzoo-compare"
     threads: int | None = None
     jobs: int = 1
+    ray: str | None = None
     progress_bar: bool = False
     deterministic: bool = False
     save_models: bool = True
@@ -148,6 +153,15 @@ class CompareOptions:
         """Refuse combinations that cannot run, before any data is read."""
         if not isinstance(self.jobs, int) or self.jobs < 1:
             raise CompareOptionError(f"jobs={self.jobs!r}: give a whole number of worker processes, 1 or more")
+        if self.ray is not None:
+            if not isinstance(self.ray, str) or not self.ray.strip():
+                raise CompareOptionError(f"ray={self.ray!r}: give the Ray cluster's address, \"auto\" or HOST:PORT")
+            if self.jobs > 1:
+                raise CompareOptionError(f"ray={self.ray!r} and jobs={self.jobs}: give one of them; the Ray "
+                                         f"cluster decides how many runs train at once (--threads CPUs each)")
+            from rnnzoo.compare.ray_runs import check_installed
+
+            check_installed(self.ray)  # before any data is read
         if self.resume and (self.overwrite or self.lr_search or self.out_dir is None):
             raise CompareOptionError("--resume continues the comparison in the --out folder it names, as it was "
                                      "started: give --out, and neither --overwrite (which starts over) nor "

@@ -43,6 +43,15 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
               "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]
+    cluster = meta.get("ray_cluster")
+    if cluster:
+        lines.append(f"runs: Ray tasks on the cluster at {cluster['gcs_address']} ({cluster['nodes']} node(s), "
+                     f"{cluster['cpus']:g} CPUs, {cluster['cpus_per_run']} per run; --ray {cluster['address']})"
+                     + (f"; nodes on {', '.join(cluster['other_machines'])} read and write the run folders in "
+                        f"{out}/runs, which must be on a filesystem they share" if cluster["other_machines"]
+                        else "; every node on this machine"))
+    elif meta.get("jobs", 1) > 1:
+        lines.append(f"runs: {meta['jobs']} worker processes on this machine (--jobs)")
     return lines
 
 

@@ -89,6 +89,10 @@ def make_plan(data: DataSource, o: CompareOptions) -> ComparisonPlan:
     plan = ComparisonPlan(o, preset, user_data, dm, models, settings, out, uri, data_name, label, meta)
     if o.lr_search:
         _open_search(plan)
+    if o.ray:  # last, before the parent run: the plan names the cluster; one that cannot take the runs is refused
+        from rnnzoo.compare.ray_runs import connect
+
+        meta["ray_cluster"] = connect(o.ray, uri, cpus_per_run=o.threads or 1)
     meta["plan"] = plan_lines(meta, out)  # every choice made for the user, said before anything is trained
     return plan
 
@@ -184,7 +188,7 @@ def _meta(o: CompareOptions, dm: Any, data_name: str, user_data: dict[str, Any] 
         "lr_search": {"n": o.lr_search, "range": list(o.lr_range), "epochs": o.search_epochs or settings.max_epochs,
                       "size_range": list(o.size_range) if o.search_size else None},
         "tracking_uri": uri, "experiment": o.experiment_name, "threads": o.threads or torch.get_num_threads(),
-        "jobs": o.jobs,
+        "jobs": o.jobs, "ray": o.ray,
         "rnnzoo_version": __version__, "torch_version": torch.__version__,
         "git_commit": git_commit(Path(__file__).resolve().parent),
     }

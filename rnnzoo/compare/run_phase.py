@@ -63,11 +63,12 @@ def search_learning_rates(models: list[CellModel], dm: Any, settings: TrainSetti
 def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings, lrs: dict[str, float], dm: Any,
               out: Path, *, tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool, resume: bool,
               ensemble: bool, log: Callable[[str], None], progress: Any = None, workers: int = 1,
-              threads: int = 1) -> TrainedRuns:
+              threads: int = 1, ray: dict[str, Any] | None = None) -> TrainedRuns:
     """Every cell x seed, in ``out/runs/<cell>-seed<k>``: trained (a child MLflow run) and scored per item, or,
     with ``resume``, taken from a run that finished there before. ``workers`` > 1 trains the runs in that many
-    worker processes first (:mod:`rnnzoo.compare.parallel_runs`, ``threads`` shared among them), then takes each
-    back in the sequential order; a run that failed there is reported and left out."""
+    worker processes first (:mod:`rnnzoo.compare.parallel_runs`, ``threads`` shared among them), and ``ray`` (the
+    cluster :func:`~rnnzoo.compare.ray_runs.connect` described) as Ray tasks on that cluster; either way each run
+    is then taken back in the sequential order, and a run that failed there is reported and left out."""
     from rnnzoo.compare.ensemble import collect_point_forecasts
     from rnnzoo.compare.resume import RUN_FILE
 
@@ -76,10 +77,16 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
     grid = [(m, seed, TrainSettings(**{**vars(settings), "lr": lrs[m.cell]}), out / "runs" / f"{m.cell}-seed{seed}")
             for m in models for seed in seeds]
     in_workers: dict[tuple[str, int], Any] = {}
-    if workers > 1:
+    pending = [job for job in grid if not (resume and (job[3] / RUN_FILE).is_file())]
+    if ray is not None:
+        from rnnzoo.compare.ray_runs import train_on_ray
+
+        in_workers = train_on_ray(pending, dm, address=ray["address"], cpus_per_run=ray["cpus_per_run"],
+                                  tracking_uri=tracking_uri, experiment_name=experiment_name, parent_id=parent_id,
+                                  calibrate=calibrate, log=log)
+    elif workers > 1:
         from rnnzoo.compare.parallel_runs import train_in_parallel
 
-        pending = [job for job in grid if not (resume and (job[3] / RUN_FILE).is_file())]
         log(f"training {len(pending)} runs in {workers} worker processes ...")
         in_workers = train_in_parallel(pending, dm, workers=workers, threads=threads, tracking_uri=tracking_uri,
                                        experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate,
@@ -136,7 +143,7 @@ def run_plan(plan: Any, *, client: Any, parent_id: str, log: Callable[[str], Non
             data_name=plan.data_name, client=client, log=log, **common)
     trained = train_all(models, list(o.seeds), settings, lrs, plan.dm, plan.out, calibrate=o.calibrate,
                         resume=o.resume, ensemble=o.ensemble, log=log, progress=progress, workers=o.jobs,
-                        threads=threads, **common)
+                        threads=threads, ray=plan.meta.get("ray_cluster"), **common)
     median_runs = []
     if trained.point_forecasts:
         from rnnzoo.compare.ensemble import ensemble_runs

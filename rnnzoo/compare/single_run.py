@@ -221,4 +221,6 @@ def _load_best(task: TrainingModule, path: str) -> TrainingModule:
 
     state = torch.load(path, map_location=task.device, weights_only=True)  # tensors and plain containers only
     task.load_state_dict(state["state_dict"])
+    if state.get("rnnzoo_preprocessing"):  # not in the state dict: a run taken back from its folder needs it too
+        task.model.preprocessing = state["rnnzoo_preprocessing"]
     return task
