@@ -736,4 +736,22 @@ ROUND_3 = [
                                         r"without --resume"),
 ]
 
-CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING, *ROUND_2, *ROUND_3]
+def _compare_with(tmp: Path, **options):
+    from rnnzoo.compare import compare
+
+    return compare("co2", out_dir=tmp / "out", tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}", **options)
+
+
+ROUND_4 = [
+    Case("compare-unknown-option", "command line", "`compare(\"co2\", max_epoch=3)` (a mistyped option)",
+         lambda tmp: _compare_with(tmp, max_epoch=3), ValueError,
+         r"compare\(\) got unknown option\(s\) \['max_epoch'\] \(did you mean max_epochs\?\); the options are"),
+    Case("dropout-range-above-1", "command line", "`rnnzoo compare --lr-search 4 --dropout-range 0.2 1.5`",
+         lambda tmp: _compare_with(tmp, lr_search=4, dropout_range=(0.2, 1.5)), ValueError,
+         r"dropout_range \(0.2, 1.5\) must lie in \[0, 1\) with low <= high.*--dropout-range 0.0 0.5"),
+    Case("ray-and-jobs", "command line", "`rnnzoo compare --ray auto --jobs 2`",
+         lambda tmp: _compare_with(tmp, ray="auto", jobs=2), ValueError,
+         r"ray='auto' and jobs=2: give one of them"),
+]
+
+CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING, *ROUND_2, *ROUND_3, *ROUND_4]

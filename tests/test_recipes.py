@@ -33,7 +33,8 @@ def test_recipe_parses(recipe, capsys):
     # {dataset}-{cell}-{budget}[-sdiff][-quantiles] trains {family}-{cell}-{budget}: jsb-gru-20k ->
     # pianoroll-gru-20k, co2-gru-20k-quantiles -> quantile-forecaster-gru-20k, co2-gru-20k-sdiff-quantiles ->
     # sdiff-quantile-forecaster-gru-20k.
-    rest = name.split("-", 1)[1].removesuffix("-quantiles")
+    # -tied: the same budget spent differently (tied embeddings, a wider layer: model_overrides), same architecture
+    rest = name.split("-", 1)[1].removesuffix("-quantiles").removesuffix("-tied")
     cell_and_budget = rest.removesuffix("-sdiff")
     architecture = config["model"]["model"]
     assert architecture.endswith("-" + cell_and_budget), (architecture, name)

@@ -142,8 +142,12 @@ class CompareOptions:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - names)
         if unknown:
-            raise CompareOptionError(f"compare() got unknown option(s) {unknown}; the options are the fields of "
-                                     f"CompareOptions: {', '.join(sorted(names))}")
+            import difflib
+
+            close = [m for name in unknown for m in difflib.get_close_matches(name, names, n=1)]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise CompareOptionError(f"compare() got unknown option(s) {unknown}{hint}; the options are the fields "
+                                     f"of CompareOptions: {', '.join(sorted(names))}")
         if options is not None and not isinstance(options, cls):
             raise CompareOptionError(f"options must be a CompareOptions, got {type(options).__name__}; pass the "
                                      f"options as keywords or build CompareOptions(...)")
