@@ -1,4 +1,4 @@
-"""Write docs/refusals.md from the bad-input corpus (tests/bad_input_corpus.py): python docs/make_refusals.py"""
+"""Write docs/refusals.md from the bad-input corpus (tests/support/bad_input_corpus.py): python docs/make_refusals.py"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADER = """# What rnnzoo refuses, and why
 
 Every row is a mistake a new user was seen to make, run by the test suite on every change
-(`tests/bad_input_corpus.py`, `tests/test_bad_input_corpus.py`); this page is generated from that table by
+(`tests/support/bad_input_corpus.py`, `tests/test_bad_input_corpus.py`); this page is generated from that table by
 `python docs/make_refusals.py`. An **error** names the problem and the fix (the pattern its message matches is
 quoted); a **result** is a correct answer where rnnzoo used to be silently wrong.
 
@@ -65,8 +65,8 @@ def render(cases) -> str:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "tests"))
-    from bad_input_corpus import CASES
+    sys.path.insert(0, str(ROOT))  # the repository root: tests.support is a package there
+    from tests.support.bad_input_corpus import CASES
 
     (ROOT / "docs" / "refusals.md").write_text(render(CASES))
     print(f"wrote docs/refusals.md ({len(CASES)} cases)")

@@ -1,10 +1,5 @@
-import os
-import sys
-
 import pytest
 import torch
-
-sys.path.insert(0, os.path.dirname(__file__))  # tests/reference_cells.py and other test helpers
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +21,9 @@ def loop_impl(request, monkeypatch):
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    """A loopback Hugging Face Hub (tests/hub_server.py) that rnnzoo's Hub calls reach through HF_ENDPOINT, with a
+    """A loopback Hugging Face Hub (tests/support/hub_server.py) that rnnzoo's Hub calls reach through HF_ENDPOINT, with a
     cache of its own."""
-    from hub_server import LoopbackHub
+    from tests.support.hub_server import LoopbackHub
 
     with LoopbackHub() as server:
         monkeypatch.setenv("HF_ENDPOINT", server.url)

@@ -1,16 +1,16 @@
-"""Runs every row of the bad-input corpus (tests/bad_input_corpus.py): each must give its clear error or its correct
+"""Runs every row of the bad-input corpus (tests/support/bad_input_corpus.py): each must give its clear error or its correct
 result; and docs/refusals.md must be what docs/make_refusals.py generates from the corpus."""
 
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 
-from bad_input_corpus import CASES
+from tests.support.bad_input_corpus import CASES
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).parents[1]
+ROOT = REPO
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -11,8 +11,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
 
 

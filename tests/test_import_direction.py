@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.paths import REPO
 
-PACKAGE = Path(__file__).parents[1] / "rnnzoo"
+PACKAGE = REPO / "rnnzoo"
 HEAVY = ("torch", "lightning", "mlflow", "huggingface_hub", "matplotlib", "pandas", "optuna")
 
 
