@@ -1,7 +1,7 @@
 """The zoo's registered architectures: four parameter-matched siblings per task.
 
 Hidden sizes are the output of :func:`rnnzoo.models.match_hidden_sizes` for each family's config and budget,
-written down so that importing rnnzoo builds nothing; ``tests/test_models_matching.py`` recomputes them.
+written down so that importing rnnzoo builds nothing; ``tests/tasks/test_models_matching.py`` recomputes them.
 Names follow ``{family}-{cell}-{budget}`` (see :mod:`rnnzoo.registry`). Nothing here imports torch: the builders
 import their task's model class when a model is built, so ``rnnzoo list`` answers at once.
 """

@@ -8,7 +8,7 @@ the C++ kernels for CPU tensors (when built), or None (the Python reference loop
 The Triton kernels (rnnzoo/nn/triton_scan.py) are imported on first use with a CUDA tensor, so ``import rnnzoo``
 never imports triton. ``RNNZOO_DISABLE_TRITON=1`` keeps CUDA on the Python loops. ``RNNZOO_TRITON=1`` forces the
 Triton kernels for CPU tensors too: only useful under Triton's interpreter (``TRITON_INTERPRET=1`` set before
-triton is imported), which is how tests/test_triton_scan.py checks them without a GPU.
+triton is imported), which is how tests/nn/test_triton_scan.py checks them without a GPU.
 
 The C++ kernels come from one of two places:
 
