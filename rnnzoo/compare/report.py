@@ -101,6 +101,8 @@ def _results(plan: Any, outcome: RunOutcome, saved: SavedOutputs, summary: dict[
             "baseline_chosen": {name: b["chosen"] for name, b in baseline_runs.items() if "chosen" in b},
             "baseline_fallbacks": {name: b["fallbacks"] for name, b in baseline_runs.items() if b.get("fallbacks")},
             "models": saved.models, "saved_baselines": saved.baselines,
+            "seconds": {"baselines": outcome.baseline_seconds,
+                        "networks": float(sum(r.fit_seconds for r in trained.runs))},
             "ensemble": [{k: v for k, v in row.items() if k not in ("items", "val_items")}
                          for row in outcome.median_runs]}
 
@@ -119,4 +121,9 @@ def _notes(plan: Any, outcome: RunOutcome, verdict: dict[str, Any], saved: Saved
                           seed=o.seeds[0], storage=plan.meta["lr_search"].get("storage"), label=plan.label, log=log)
     if plan.statistical_baselines:
         notes.append(season_note(plan.dm))
+    if outcome.baseline_runs:
+        networks = sum(r.fit_seconds for r in trained.runs)
+        notes.append(f"Time: the baselines took {outcome.baseline_seconds:.1f} s to fit and score (every origin "
+                     f"included); the networks {networks:.1f} s to train ({len(trained.runs)} runs, their fit time "
+                     f"summed).")
     return notes

@@ -123,12 +123,14 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
 class RunOutcome:
     """The run step's result: the trained runs, each cell's search summary (when searched), the baselines'
     scores on the same items (name -> ``{"scores", "items", "val_scores", "val_items", ...}``) and the median
-    ensemble's pseudo-runs (one per seed, :func:`~rnnzoo.compare.ensemble.ensemble_runs`; empty without one)."""
+    ensemble's pseudo-runs (one per seed, :func:`~rnnzoo.compare.ensemble.ensemble_runs`; empty without one),
+    with the wall seconds the baselines took to fit and score (beside the runs' own ``fit_seconds``)."""
 
     trained: TrainedRuns
     searched: dict[str, Any]
     baseline_runs: dict[str, dict[str, Any]]
     median_runs: list[dict[str, Any]]
+    baseline_seconds: float = 0.0
 
 
 def run_plan(plan: Any, *, client: Any, parent_id: str, log: Callable[[str], None], progress: Any,
@@ -150,7 +152,9 @@ def run_plan(plan: Any, *, client: Any, parent_id: str, log: Callable[[str], Non
 
         objective = next(iter(trained.best_task.values()))[1].objective
         median_runs = ensemble_runs(trained.point_forecasts, objective.metric_from_sums, trained.val_point_forecasts)
-    return RunOutcome(trained, searched, fit_baselines(plan, trained, log), median_runs)
+    started = time.perf_counter()
+    baseline_runs = fit_baselines(plan, trained, log)
+    return RunOutcome(trained, searched, baseline_runs, median_runs, time.perf_counter() - started)
 
 
 def fit_baselines(plan: Any, trained: TrainedRuns, log: Callable[[str], None]) -> dict[str, dict[str, Any]]:

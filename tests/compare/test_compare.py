@@ -35,6 +35,16 @@ def co2_run(tmp_path_factory, store):
     return out, uri, results
 
 
+def test_says_what_the_baselines_cost_beside_the_networks(co2_run):
+    out, _, results = co2_run
+    seconds = results["seconds"]
+    # the naive, drift and seasonal naive forecasts are scored even without the classical models: a real duration
+    assert seconds["baselines"] > 0
+    assert seconds["networks"] == pytest.approx(sum(r["fit_seconds"] for r in results["runs"]))
+    assert (f"Time: the baselines took {seconds['baselines']:.1f} s to fit and score"
+            in (out / "results.md").read_text())
+
+
 def test_writes_table_figure_and_json(co2_run):
     out, _, results = co2_run
     table = (out / "results.md").read_text()
