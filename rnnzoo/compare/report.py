@@ -24,7 +24,7 @@ def write_report(plan: Any, outcome: RunOutcome, saved: SavedOutputs, *, client:
     summary = summarise(trained.runs)
     verdict, probabilistic = _verdicts(plan, outcome, summary)
     title = f"{plan.data_name}: {', '.join(summary)} at {plan.label} parameters"
-    use = use_recommended(verdict, _model_class(trained).predict_input_example, saved.models, saved.baselines,
+    use = use_recommended(verdict, type(trained.first_task.model).predict_input_example, saved.models, saved.baselines,
                           saved.ensemble)
     files = {"results_md": str(out / "results.md"), "curves_png": str(out / "curves.png"),
              "results_json": str(out / "results.json")}
@@ -54,10 +54,6 @@ def write_report(plan: Any, outcome: RunOutcome, saved: SavedOutputs, *, client:
     return results
 
 
-def _model_class(trained: Any) -> type:
-    return type(next(iter(trained.best_task.values()))[1].model)
-
-
 def _verdicts(plan: Any, outcome: RunOutcome, summary: dict[str, Any]) -> tuple[dict[str, Any], dict | None]:
     """The verdict on the task's metric (networks, their median ensemble and the baselines on the same items), and
     for forecast distributions a second one on the pinball loss (None otherwise)."""
@@ -69,7 +65,7 @@ def _verdicts(plan: Any, outcome: RunOutcome, summary: dict[str, Any]) -> tuple[
              for cell, s in summary.items()}
     if outcome.median_runs:
         costs[ENSEMBLE] = ensemble_cost(costs)
-    objective = next(iter(trained.best_task.values()))[1].objective
+    objective = trained.first_task.objective
     metric = objective.verdict_metric(plan.dm)
     dm = plan.dm
     # overlapping forecast windows (horizon H, stride s) share targets with their H/s - 1 neighbours

@@ -26,6 +26,12 @@ class TrainedRuns:
     monitor: str | None = None
     mode: str = "min"
 
+    @property
+    def first_task(self) -> Any:
+        """The first cell's best task: every cell of a comparison shares its task model class, objective and
+        preprocessing, so this one answers for all of them."""
+        return next(iter(self.best_task.values()))[1]
+
     def keep(self, cell: str, run: RunResult, task: Any) -> None:
         """Add a run; it becomes its cell's best when its validation metric is the best so far."""
         self.monitor, self.mode = run.monitor, run.mode
@@ -150,7 +156,7 @@ def run_plan(plan: Any, *, client: Any, parent_id: str, log: Callable[[str], Non
     if trained.point_forecasts:
         from rnnzoo.compare.ensemble import ensemble_runs
 
-        objective = next(iter(trained.best_task.values()))[1].objective
+        objective = trained.first_task.objective
         median_runs = ensemble_runs(trained.point_forecasts, objective.metric_from_sums, trained.val_point_forecasts)
     started = time.perf_counter()
     baseline_runs = fit_baselines(plan, trained, log)
@@ -162,7 +168,7 @@ def fit_baselines(plan: Any, trained: TrainedRuns, log: Callable[[str], None]) -
     refitted at every origin (:mod:`rnnzoo.compare.statistical_baselines`); else what the task model class says
     its networks must beat (its ``baselines(datamodule)``), when it says."""
     dm, o = plan.dm, plan.options
-    model_class = type(next(iter(trained.best_task.values()))[1].model)
+    model_class = type(trained.first_task.model)
     if plan.statistical_baselines:
         from rnnzoo.compare.statistical_baselines import statistical_baselines
 
@@ -181,6 +187,5 @@ def fit_baselines(plan: Any, trained: TrainedRuns, log: Callable[[str], None]) -
 def scored_levels(trained: TrainedRuns) -> tuple[float, ...] | None:
     """The quantile levels the networks' forecast distributions are scored at (the objective says: a quantile
     head's own, a Gaussian head's 0.1/0.5/0.9), else None."""
-    for _, task in trained.best_task.values():
-        return getattr(task.objective, "quantile_levels", lambda model: None)(task.model)
-    return None
+    task = trained.first_task
+    return getattr(task.objective, "quantile_levels", lambda model: None)(task.model)
