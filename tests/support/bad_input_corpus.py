@@ -742,7 +742,18 @@ def _compare_with(tmp: Path, **options):
     return compare("co2", out_dir=tmp / "out", tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}", **options)
 
 
+def _history_with_a_typo(tmp: Path) -> str:
+    rows = ["month,co2"] + [f"{1990 + i // 12}-{i % 12 + 1:02d}-01,{354 + 0.15 * i:.2f}" for i in range(60)]
+    rows[10] = "1990-10-01,abc"
+    (tmp / "history.csv").write_text("\n".join(rows) + "\n")
+    return str(tmp / "history.csv")
+
+
 ROUND_4 = [
+    Case("predict-typo-cell", "models", "a history CSV for `rnnzoo predict forecaster-gru-20k.co2`, one cell `abc`",
+         lambda tmp: __import__("rnnzoo.tasks.forecaster.tables", fromlist=["x"]).read_history_file(
+             _history_with_a_typo(tmp), None, __import__("rnnzoo").load("forecaster-gru-20k.co2").preprocessing, 1),
+         ValueError, r"column 'co2' is numbers except row 9, 'abc'; fix that cell"),
     Case("compare-unknown-option", "command line", "`compare(\"co2\", max_epoch=3)` (a mistyped option)",
          lambda tmp: _compare_with(tmp, max_epoch=3), ValueError,
          r"compare\(\) got unknown option\(s\) \['max_epoch'\] \(did you mean max_epochs\?\); the options are"),

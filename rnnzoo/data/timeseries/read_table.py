@@ -45,6 +45,24 @@ def read_series_table(path: str | os.PathLike, columns: Sequence[str] | None = N
     return frame_values(frame, columns, str(Path(path).expanduser()))
 
 
+def value_columns(frame, where: str) -> list[str]:
+    """The value columns of a DataFrame by :mod:`rnnzoo.codecs.numbers`' rule: the numeric ones (a stray text cell
+    does not make a column text), less those that count time (dates, years, a row number) when others remain, which
+    are left out with a warning."""
+    from rnnzoo.codecs.numbers import looks_numeric, time_like
+
+    numeric = [c for c in frame.columns if looks_numeric(frame[c])]
+    timing = {c: why for c in frame.columns if (why := time_like(frame[c]))}
+    columns = [c for c in numeric if c not in timing] or numeric
+    if not columns:
+        raise DataError(f"{where}: no numeric columns. Pass columns=[...] naming the value columns.")
+    left_out = {c: why for c, why in timing.items() if c not in columns}
+    if left_out:
+        warnings.warn(f"{where}: left out {list(left_out)} ({'; '.join(f'{c}: {w}' for c, w in left_out.items())}"
+                      f"), they count time; pass columns=[...] to read them as values", stacklevel=3)
+    return columns
+
+
 def frame_values(frame, columns: Sequence[str] | None, where: str) -> np.ndarray:
     """``(T, F)`` float32 of a DataFrame's value columns (``columns``, else the numeric ones), checked.
 
@@ -53,20 +71,12 @@ def frame_values(frame, columns: Sequence[str] | None, where: str) -> np.ndarray
     column silently left out. Without ``columns``, columns that count time (dates, years, a row number) are left
     out, with a warning, when other numeric columns remain: they index the series, they are not its values.
     """
-    from rnnzoo.codecs.numbers import looks_numeric, parse_numbers, time_like
+    from rnnzoo.codecs.numbers import parse_numbers
 
     if hasattr(frame, "to_frame"):  # a Series
         frame = frame.to_frame()
     if columns is None:
-        numeric = [c for c in frame.columns if looks_numeric(frame[c])]
-        timing = {c: why for c in frame.columns if (why := time_like(frame[c]))}
-        columns = [c for c in numeric if c not in timing] or numeric
-        if not columns:
-            raise DataError(f"{where}: no numeric columns. Pass columns=[...] naming the value columns.")
-        left_out = {c: why for c, why in timing.items() if c not in columns}
-        if left_out:
-            warnings.warn(f"{where}: left out {list(left_out)} ({'; '.join(f'{c}: {w}' for c, w in left_out.items())}"
-                          f"), they count time; pass columns=[...] to read them as values", stacklevel=2)
+        columns = value_columns(frame, where)
     else:
         missing = [c for c in columns if c not in frame.columns]
         if missing:

@@ -128,18 +128,20 @@ def read_history_file(path: str, columns: list[str] | None, scaler: SeriesScaler
     """A CSV/Parquet history for a model reading ``input_size`` columns: ``columns`` (in the model's order), else
     the table itself when the model knows its column names (:func:`read_history` reads them by name, and the
     dates), else the numeric columns when their count is the model's input width."""
-    from rnnzoo.data.timeseries.read_table import frame_values, read_table
+    from rnnzoo.data.timeseries.read_table import frame_values, read_table, value_columns
 
     frame = read_table(path, "a CSV or Parquet table of the series up to the forecast origin")
     if columns:
         return frame_values(frame, columns, path)
     if scaler.columns:
         return frame
-    numeric = list(frame.select_dtypes("number").columns)
+    # rnnzoo.codecs.numbers' rule, as compare read the table: pandas' dtypes would call a column with one typo text
+    # and report no numeric column, where the cell to fix is the message
+    numeric = value_columns(frame, path)
     if len(numeric) != input_size:
         raise PreprocessingError(f"{path} has numeric columns {numeric} (all columns: {list(frame.columns)}); the "
                                  f"model reads {input_size} per step: name them with --column")
-    return frame_values(frame, None, path)
+    return frame_values(frame, numeric, path)
 
 
 def forecast_csv(mean: np.ndarray, dates: Any, names: list[str], std: np.ndarray | None = None) -> str:
