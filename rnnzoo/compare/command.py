@@ -148,8 +148,9 @@ def _output_arguments(p: argparse.ArgumentParser) -> None:
                         "each; needs pip install 'rnnzoo[ray]'. Other machines need a shared --out and an MLflow "
                         "tracking server (docs/training.md)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted comparison in --out: finished runs are kept, the rest trained "
-                        "(same options as it was started with)")
+                   help="continue the interrupted comparison in --out: finished runs are kept, a run cut off "
+                        "mid-fit continues from its last checkpoint, the rest are trained (same options as it was "
+                        "started with)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
                                                         "sqlite:///mlflow.db)")
     p.add_argument("--experiment", default="rnnzoo-compare")

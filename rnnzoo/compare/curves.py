@@ -14,6 +14,9 @@ class ValidationCurve(L.Callback):
 
     Read at ``on_validation_end``, where ModelCheckpoint and EarlyStopping read it too: at
     ``on_validation_epoch_end`` the epoch's aggregated metrics are not yet in ``callback_metrics``.
+
+    The curve is saved in every checkpoint (Lightning keeps a callback's ``state_dict``), so a fit resumed from
+    one continues it: earlier epochs kept, seconds counted on from where the interrupted fit stopped.
     """
 
     #: recorded too when the task logs them (probabilistic forecasters): shown in a second row of curves.png
@@ -26,10 +29,24 @@ class ValidationCurve(L.Callback):
         self.seconds: list[float] = []
         self.values: list[float] = []
         self._start = 0.0
+        self._resumed_seconds = 0.0  # fitting time before a resume, taken from the checkpoint
         self.fit_seconds = 0.0
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._start = time.perf_counter()
+        self._start = time.perf_counter() - self._resumed_seconds
+
+    def state_dict(self) -> dict:
+        return {"monitor": self.monitor, "curve": self.as_dict(), "elapsed": time.perf_counter() - self._start}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if state_dict.get("monitor") != self.monitor:
+            return  # a checkpoint of a fit that watched another metric: its curve is not this one
+        curve = dict(state_dict["curve"])
+        self.epochs, self.seconds, self.values = curve.pop("epoch"), curve.pop("seconds"), curve.pop("value")
+        self.also = curve
+        # Lightning may restore callbacks before or after on_fit_start: both orders count on from here.
+        self._resumed_seconds = float(state_dict["elapsed"])
+        self._start = time.perf_counter() - self._resumed_seconds
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:

@@ -22,16 +22,23 @@ from rnnzoo.compare.single_run import RunResult, TrainSettings
 
 
 def train_and_score(m: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path, *, tracking_uri: str,
-                    experiment_name: str, parent_id: str, calibrate: bool) -> tuple[RunResult, Any]:
-    """One run in a fresh ``root``: trained, its best checkpoint scored per item on test and validation (the
-    verdict chooses on validation), and marked finished (``run.json``, as ``--resume`` reads it)."""
-    from rnnzoo.compare.resume import save_finished
+                    experiment_name: str, parent_id: str, calibrate: bool,
+                    resume: bool = False) -> tuple[RunResult, Any]:
+    """One run in ``root``: trained, its best checkpoint scored per item on test and validation (the verdict
+    chooses on validation), and marked finished (``run.json``, as ``--resume`` reads it).
+
+    The folder starts empty, except with ``resume`` where an interrupted run left its last checkpoint there: the
+    run then continues from that epoch instead of losing it (:func:`~rnnzoo.compare.resume.interrupted_checkpoint`).
+    """
+    from rnnzoo.compare.resume import interrupted_checkpoint, save_finished
     from rnnzoo.compare.single_run import train_one
     from rnnzoo.compare.verdict import collect_item_scores
 
-    shutil.rmtree(root, ignore_errors=True)
+    last = interrupted_checkpoint(root) if resume else None
+    if last is None:
+        shutil.rmtree(root, ignore_errors=True)
     r, task = train_one(m, dm, seed, settings, root, tracking_uri=tracking_uri, experiment_name=experiment_name,
-                        parent_run_id=parent_id, calibrate=calibrate)
+                        parent_run_id=parent_id, calibrate=calibrate, resume_from=last)
     r.items = collect_item_scores(task, dm)
     r.val_items = collect_item_scores(task, dm, "val")
     save_finished(root, r)
@@ -40,7 +47,7 @@ def train_and_score(m: CellModel, dm: Any, seed: int, settings: TrainSettings, r
 
 def _train_in_worker(cell_model: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path,
                      tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool,
-                     threads: int) -> str:
+                     threads: int, resume: bool = False) -> str:
     """One run in a worker process, as the sequential path runs it; returns ``root``."""
     import torch
 
@@ -50,13 +57,13 @@ def _train_in_worker(cell_model: CellModel, dm: Any, seed: int, settings: TrainS
     with quiet_training():
         dm.setup("fit")
         train_and_score(cell_model, dm, seed, settings, root, tracking_uri=tracking_uri,
-                        experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate)
+                        experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate, resume=resume)
     return str(root)
 
 
 def train_in_parallel(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm: Any, *, workers: int,
                       threads: int, tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool,
-                      log: Callable[[str], None]) -> dict[tuple[str, int], str | BaseException]:
+                      log: Callable[[str], None], resume: bool = False) -> dict[tuple[str, int], str | BaseException]:
     """Run ``jobs`` ((model, seed, settings, folder) each) on ``workers`` processes; returns, per (cell, seed),
     the folder the finished run was written to, or the exception it failed with."""
     context = multiprocessing.get_context("spawn")
@@ -64,7 +71,7 @@ def train_in_parallel(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm
     outcome: dict[tuple[str, int], str | BaseException] = {}
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         futures = {(m.cell, seed): pool.submit(_train_in_worker, m, dm, seed, s, root, tracking_uri,
-                                               experiment_name, parent_id, calibrate, per_worker)
+                                               experiment_name, parent_id, calibrate, per_worker, resume)
                    for m, seed, s, root in jobs}
         for key, future in futures.items():
             try:

@@ -89,7 +89,7 @@ def disconnect() -> None:
 
 def train_on_ray(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm: Any, *, address: str,
                  cpus_per_run: int, tracking_uri: str, experiment_name: str, parent_id: str, calibrate: bool,
-                 log: Callable[[str], None]) -> dict[tuple[str, int], str | BaseException]:
+                 log: Callable[[str], None], resume: bool = False) -> dict[tuple[str, int], str | BaseException]:
     """Run ``jobs`` ((model, seed, settings, folder) each) as Ray tasks on the cluster at ``address``, each on
     ``cpus_per_run`` CPUs and as many threads; returns, per (cell, seed), the folder the finished run was written
     to, or the exception it failed with. Closes the connection :func:`connect` opened when done."""
@@ -107,7 +107,7 @@ def train_on_ray(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm: Any
         # the workers' working directory is not the driver's: every path they get is absolute
         uri = _absolute_store(tracking_uri)
         refs = {(m.cell, seed): task.remote(m, dm_ref, seed, s, Path(root).resolve(), uri, experiment_name,
-                                            parent_id, calibrate, cpus_per_run)
+                                            parent_id, calibrate, cpus_per_run, resume)
                 for m, seed, s, root in jobs}
         outcome: dict[tuple[str, int], str | BaseException] = {}
         for key, ref in refs.items():
@@ -136,7 +136,8 @@ def train_on_ray(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm: Any
 
 
 def _train_task(m: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path, tracking_uri: str,
-                experiment_name: str, parent_id: str, calibrate: bool, threads: int) -> tuple[str, str]:
+                experiment_name: str, parent_id: str, calibrate: bool, threads: int,
+                resume: bool = False) -> tuple[str, str]:
     """One run on a node of the cluster, through the worker function ``--jobs`` uses; returns the node's host
     name (for a folder the driver cannot see) and the run's folder."""
     from rnnzoo.compare.parallel_runs import _train_in_worker
@@ -145,7 +146,7 @@ def _train_task(m: CellModel, dm: Any, seed: int, settings: TrainSettings, root:
     if tracking_uri.startswith(("http://", "https://")):
         bound_mlflow_http()  # the driver's retry bounds, which a worker's environment does not carry
     return socket.gethostname(), _train_in_worker(m, dm, seed, settings, root, tracking_uri, experiment_name,
-                                                  parent_id, calibrate, threads)
+                                                  parent_id, calibrate, threads, resume)
 
 
 def _describe(address: str, tracking_uri: str, cpus_per_run: int) -> dict[str, Any]:

@@ -4,7 +4,8 @@ keeping the runs that finished and training only the rest.
 A run that finished writes ``runs/<cell>-seed<k>/run.json`` (its :class:`RunResult`, per-item scores included)
 beside its checkpoints; the comparison writes ``comparison.json`` (what decides its runs: data, models, seeds,
 training settings) before its first run. Resuming checks that the new call would train the same runs, then takes
-each finished run's result from run.json and its weights from its best checkpoint.
+each finished run's result from run.json and its weights from its best checkpoint; a run that was interrupted
+continues from its last checkpoint (the epochs it finished are not trained again).
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def save_finished(root: Path, result: RunResult) -> None:
     tmp = root / (RUN_FILE + ".tmp")
     tmp.write_text(json.dumps(result.to_dict(), default=float) + "\n")
     tmp.replace(root / RUN_FILE)  # whole or absent: an interruption while writing leaves no half file
+
+
+def interrupted_checkpoint(root: Path) -> Path | None:
+    """The last checkpoint of a run that was interrupted in ``root`` (``checkpoints/last.ckpt``, saved after every
+    epoch), or None: a resumed comparison continues such a run from it instead of training it again."""
+    last = Path(root) / "checkpoints" / "last.ckpt"
+    return last if last.is_file() and not (Path(root) / RUN_FILE).is_file() else None
 
 
 def load_finished(root: Path, model: Any, settings: TrainSettings, overrides: dict[str, Any] | None):

@@ -76,7 +76,7 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
     cluster :func:`~rnnzoo.compare.ray_runs.connect` described) as Ray tasks on that cluster; either way each run
     is then taken back in the sequential order, and a run that failed there is reported and left out."""
     from rnnzoo.compare.ensemble import collect_point_forecasts
-    from rnnzoo.compare.resume import RUN_FILE
+    from rnnzoo.compare.resume import RUN_FILE, interrupted_checkpoint
 
     trained = TrainedRuns()
     total, started = len(models) * len(seeds), time.perf_counter()
@@ -89,14 +89,14 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
 
         in_workers = train_on_ray(pending, dm, address=ray["address"], cpus_per_run=ray["cpus_per_run"],
                                   tracking_uri=tracking_uri, experiment_name=experiment_name, parent_id=parent_id,
-                                  calibrate=calibrate, log=log)
+                                  calibrate=calibrate, log=log, resume=resume)
     elif workers > 1:
         from rnnzoo.compare.parallel_runs import train_in_parallel
 
         log(f"training {len(pending)} runs in {workers} worker processes ...")
         in_workers = train_in_parallel(pending, dm, workers=workers, threads=threads, tracking_uri=tracking_uri,
                                        experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate,
-                                       log=log)
+                                       log=log, resume=resume)
     for m, seed, s, root in grid:
         if isinstance(in_workers.get((m.cell, seed)), BaseException):
             continue  # reported when it failed
@@ -107,8 +107,12 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
             if (m.cell, seed) not in in_workers:
                 log(f"{m.name} seed {seed}: finished before (MLflow run {r.run_id}), kept (--resume)")
         else:
+            if resume and interrupted_checkpoint(root) is not None:
+                log(f"{m.name} seed {seed}: interrupted before, continues from {interrupted_checkpoint(root)} "
+                    f"(--resume)")
             r, task = train_and_score(m, dm, seed, s, root, tracking_uri=tracking_uri,
-                                      experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate)
+                                      experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate,
+                                      resume=resume)
         if ensemble and type(task.model).median_ensemble:
             trained.point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm)
             trained.val_point_forecasts[(m.cell, seed)] = collect_point_forecasts(task, dm, "val")

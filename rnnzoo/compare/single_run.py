@@ -101,7 +101,8 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
               root_dir: str | Path, *, tracking_uri: str | None, experiment_name: str, parent_run_id: str | None,
               role: str = "run", run_test: bool = True, export_model: bool = True,
               callbacks: list[L.Callback] | None = None,
-              tags: dict[str, str] | None = None, calibrate: bool = False) -> tuple[RunResult, TrainingModule]:
+              tags: dict[str, str] | None = None, calibrate: bool = False,
+              resume_from: str | Path | None = None) -> tuple[RunResult, TrainingModule]:
     """Fit ``cell_model`` with ``seed``, log a child MLflow run, and test the best checkpoint.
 
     Returns the result and the task, whose weights are the best checkpoint's when ``run_test`` (else the last).
@@ -118,6 +119,10 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         run_test: score the best checkpoint on the test split (learning-rate trials do not look at test data).
         export_model: log the best model's ``save_pretrained`` folder as the run's ``model`` artifact.
         callbacks, tags: more Lightning callbacks (e.g. a search's pruning) and MLflow run tags.
+        resume_from: a checkpoint of this run that was interrupted (its ``last.ckpt``): the fit continues from it
+            (weights, optimizer, schedule, epoch, best checkpoint, early stopping and the validation curve) and
+            logs to the interrupted MLflow run when the checkpoint folder names it. The data order is the same
+            as without the interruption (the samplers are seeded by epoch); dropout's random draws are not.
     """
     from rnnzoo.training.callbacks import CalibrateIntervals
 
@@ -138,7 +143,11 @@ def train_one(cell_model: CellModel, datamodule: L.LightningDataModule, seed: in
         calibration = CalibrateIntervals() if calibrate else None
         trainer = _trainer(settings, root_dir, datamodule, logger, [curve, *(callbacks or [])], monitor, mode,
                            calibration, export_model)
-        trainer.fit(task, datamodule=datamodule)
+        if resume_from is not None:
+            from rnnzoo.mlflow_export import resume_mlflow_run
+
+            resume_mlflow_run(trainer, Path(resume_from).parent)
+        trainer.fit(task, datamodule=datamodule, ckpt_path=None if resume_from is None else str(resume_from))
         if not curve.values:
             raise RuntimeError(f"{cell_model.name} seed {seed}: no validation ran; raise max_epochs or max_time")
         checkpoint = trainer.checkpoint_callback
