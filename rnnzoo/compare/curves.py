@@ -16,7 +16,8 @@ class ValidationCurve(L.Callback):
     ``on_validation_epoch_end`` the epoch's aggregated metrics are not yet in ``callback_metrics``.
 
     The curve is saved in every checkpoint (Lightning keeps a callback's ``state_dict``), so a fit resumed from
-    one continues it: earlier epochs kept, seconds counted on from where the interrupted fit stopped.
+    one continues it: earlier epochs kept, seconds counted on from where the interrupted fit stopped. A curve that
+    has values already is not replaced (testing a checkpoint restores callbacks too).
     """
 
     #: recorded too when the task logs them (probabilistic forecasters): shown in a second row of curves.png
@@ -39,6 +40,10 @@ class ValidationCurve(L.Callback):
         return {"monitor": self.monitor, "curve": self.as_dict(), "elapsed": time.perf_counter() - self._start}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        if self.values:
+            # Lightning restores callbacks from a checkpoint for test(ckpt_path=...) too: after this fit, the best
+            # checkpoint's curve would cut this one off at the best epoch. Only a fit that starts empty resumes.
+            return
         if state_dict.get("monitor") != self.monitor:
             return  # a checkpoint of a fit that watched another metric: its curve is not this one
         curve = dict(state_dict["curve"])

@@ -7,12 +7,13 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 
 from rnnzoo.tasks import TASKS, task_model_class
 from rnnzoo.training.lr_schedule import build_lr_scheduler, check_lr_scheduler
+from rnnzoo.training.progress import ThrottledProgressBar
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD,
@@ -94,8 +95,10 @@ class TrainingModule(L.LightningModule):
         if batch_idx == 0:  # a batch of another task's data: say so once, not as a KeyError deep in the step
             self.objective.check_batch(self.model, batch)
         loss, n = self.objective.step(self.model, batch, metrics, stage)
-        self.log(f"{stage}/loss", loss, batch_size=n, prog_bar=stage == "train",
-                 on_step=stage == "train", on_epoch=True)
+        if stage == "train":
+            self._log_train_loss(loss, n)
+        else:
+            self.log(f"{stage}/loss", loss, batch_size=n, on_epoch=True)
         if metrics:
             for name, metric in metrics.items():
                 self.log(f"{stage}/{name}", metric, on_epoch=True, on_step=False, prog_bar=name == "nll")
@@ -113,8 +116,27 @@ class TrainingModule(L.LightningModule):
     def predict_step(self, batch, batch_idx, dataloader_idx=0):
         return self.objective.predict(self.model, batch)
 
+    def _log_train_loss(self, loss: torch.Tensor, n: int) -> None:
+        """``train/loss_step`` on the steps the loggers write, and the epoch's running sums for ``train/loss_epoch``:
+        what ``self.log(..., on_step=True, on_epoch=True)`` gives, without its cost on every step.
+
+        Each ``self.log`` call costs about 1.5 ms of CPU (Lightning moves its whole result record to the value's
+        device), 10-15% of a training step of the zoo's small models (``benchmarks/train_throughput.py``). Step
+        values are only written every ``log_every_n_steps``, so they are only logged then; the progress bar's
+        step loss is refreshed as often."""
+        self._epoch_loss += loss.detach() * n
+        self._epoch_count += n
+        connector = getattr(self.trainer, "_logger_connector", None)  # private: an unknown Lightning logs each step
+        if connector is None or connector.should_update_logs:
+            self.log("train/loss_step", loss, batch_size=n, prog_bar=True, on_step=True, on_epoch=False)
+
     def on_train_epoch_start(self):
         self.objective.reset_state("train")
+        self._epoch_loss, self._epoch_count = torch.zeros((), device=self.device), 0
+
+    def on_train_epoch_end(self):
+        if self._epoch_count:  # weighted by frames or tokens per batch, as Lightning's epoch mean with batch_size
+            self.log("train/loss_epoch", self._epoch_loss / self._epoch_count, prog_bar=True, on_epoch=True)
 
     def on_validation_epoch_start(self):
         self.objective.reset_state("val")
@@ -138,7 +160,8 @@ class TrainingModule(L.LightningModule):
         (``<default_root_dir>/checkpoints``) so that ``ckpt_path="last"`` finds them from a new process.
 
         Two callbacks: ModelCheckpoint's own ``save_last`` only refreshes last.ckpt when a best checkpoint is
-        saved, so after an epoch without improvement it would not be the last state.
+        saved, so after an epoch without improvement it would not be the last state. Lightning's default progress
+        bar is replaced by one that redraws at most ten times a second (:mod:`rnnzoo.training.progress`).
         """
         monitor, mode = self.objective.monitor
         dirpath = Path(self.trainer.default_root_dir) / "checkpoints"
@@ -147,7 +170,11 @@ class TrainingModule(L.LightningModule):
         # monitor=None with save_top_k=1 keeps the newest epoch's state; the fixed name is overwritten each time.
         last = ModelCheckpoint(dirpath=dirpath, filename="last", monitor=None, save_top_k=1,
                                enable_version_counter=False)
-        return [best, last]  # best first: trainer.checkpoint_callback is the best one
+        callbacks = [best, last]  # best first: trainer.checkpoint_callback is the best one
+        bar = self.trainer.progress_bar_callback
+        if type(bar) is TQDMProgressBar:  # Lightning's default bar; a bar the user chose is left as it is
+            callbacks.append(ThrottledProgressBar.replacing(bar))  # replaces it: a subclass
+        return callbacks
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The preprocessing is not a tensor, so it is not in the state dict: keep it so that a model exported

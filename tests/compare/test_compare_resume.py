@@ -63,6 +63,7 @@ def test_resume_continues_an_interrupted_run_from_its_last_checkpoint(tmp_path, 
     store, options = f"sqlite:///{tmp_path / 'mlflow.db'}", {**FAST, "max_epochs": 4}
     whole = compare("co2", cells=("rnn",), seeds=(0,), out_dir=tmp_path / "whole", tracking_uri=store,
                     log=lambda line: None, **options)["runs"][0]
+    assert whole["epochs"] == 4 and whole["curve"]["epoch"] == [1, 2, 3, 4]  # no early stopping: every epoch
 
     record = ValidationCurve.on_validation_end
 
@@ -102,3 +103,21 @@ def test_resume_continues_an_interrupted_run_from_its_last_checkpoint(tmp_path, 
     assert resumed["curve"]["value"] == pytest.approx(whole["curve"]["value"], rel=1e-5)
     assert resumed["best_val"] == pytest.approx(whole["best_val"], rel=1e-5)
     assert resumed["test"]["mae"] == pytest.approx(whole["test"]["mae"], rel=1e-5)
+
+
+def test_a_curve_with_values_is_not_replaced_by_a_checkpoints():
+    """Testing the best checkpoint restores callbacks from it: a fitted curve must not be cut off at the best
+    epoch (it was, in a first version of the resume)."""
+    from rnnzoo.compare.curves import ValidationCurve
+
+    fitted, best_epochs = ValidationCurve("val/mae"), ValidationCurve("val/mae")
+    fitted.epochs, fitted.seconds, fitted.values = [1, 2, 3], [1.0, 2.0, 3.0], [0.5, 0.4, 0.45]
+    best_epochs.epochs, best_epochs.seconds, best_epochs.values = [1, 2], [1.0, 2.0], [0.5, 0.4]
+    fitted.load_state_dict(best_epochs.state_dict())
+    assert fitted.as_dict()["epoch"] == [1, 2, 3] and fitted.values == [0.5, 0.4, 0.45]
+    resumed = ValidationCurve("val/mae")  # a new fit, empty: takes the interrupted fit's curve
+    resumed.load_state_dict(best_epochs.state_dict())
+    assert resumed.as_dict() == best_epochs.as_dict()
+    other = ValidationCurve("val/acc")  # another metric's curve is not this one's
+    other.load_state_dict(best_epochs.state_dict())
+    assert other.values == []
