@@ -12,17 +12,15 @@ optuna = pytest.importorskip("optuna")
 from rnnzoo.compare import compare  # noqa: E402
 from rnnzoo.compare.search import STATE_TAG, STUDY_TAG, TRIAL_TAG, StudyMismatchError, resized  # noqa: E402
 from rnnzoo.compare.single_run import PARENT_TAG, ROLE_TAG  # noqa: E402
+from tests.support.tiny_search import tiny_search  # noqa: E402
 
 LR_RANGE = (1e-6, 3e-2)
 STUDY = "t-co2"  # the prefix; the gru's study is "t-co2-gru"
 
 
 def tiny(out, store, storage, **kwargs):
-    """co2 at an 8k budget, one seed, 2-epoch trials, 1-epoch runs."""
-    options = dict(budget="8k", cells=("gru",), seeds=(0,), max_epochs=1, search_epochs=2, lr_range=LR_RANGE,
-                   study_storage=storage, study_name=STUDY, out_dir=out, tracking_uri=store, threads=1,
-                   deterministic=True, classical_baselines=False, save_models=False, log=lambda line: None)
-    return compare("co2", **{**options, **kwargs})
+    """2-epoch trials over LR_RANGE, 1-epoch runs."""
+    return tiny_search(out, store, storage, STUDY, **{"search_epochs": 2, "lr_range": LR_RANGE, **kwargs})
 
 
 @pytest.fixture(scope="module")

@@ -24,18 +24,16 @@ from rnnzoo.compare.errors import CompareOptionError  # noqa: E402
 from rnnzoo.compare.search import SearchSpace, StudyMismatchError, with_dropout  # noqa: E402
 from rnnzoo.tasks.layers import last_layer_state  # noqa: E402
 from rnnzoo.tasks.sequence_classifier import SequenceClassifier  # noqa: E402
+from tests.support.tiny_search import tiny_search  # noqa: E402
 
 DROPOUT_RANGE = (0.1, 0.4)
 STUDY = "t-drop"
 
 
 def tiny(out, store, storage, **kwargs):
-    """co2 at an 8k budget, the gru, one seed, 2 trials of 1 epoch, a 1-epoch run, its model saved."""
-    options = dict(budget="8k", cells=("gru",), seeds=(0,), max_epochs=1, lr_search=2, search_epochs=1,
-                   lr_range=(1e-3, 3e-2), dropout_range=DROPOUT_RANGE, study_storage=storage, study_name=STUDY,
-                   out_dir=out, tracking_uri=store, threads=1, deterministic=True, classical_baselines=False,
-                   save_models=True, log=lambda line: None)
-    return compare("co2", **{**options, **kwargs})
+    """2 trials of 1 epoch drawing a dropout in DROPOUT_RANGE, a 1-epoch run, its model saved."""
+    options = dict(lr_search=2, search_epochs=1, lr_range=(1e-3, 3e-2), dropout_range=DROPOUT_RANGE, save_models=True)
+    return tiny_search(out, store, storage, STUDY, **{**options, **kwargs})
 
 
 @pytest.fixture(scope="module")
