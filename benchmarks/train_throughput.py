@@ -1,7 +1,11 @@
 """Training throughput of `rnnzoo fit` on the JSB recipes against a plain PyTorch loop, measured in the same run.
 
 Usage: python benchmarks/train_throughput.py [--recipes recipes/jsb-gru-20k.yaml ...] [--epochs 4] [--rounds 2]
+           [--threads N] [--cpu-time]
        (default: the four cells' 20k JSB recipes, one after the other)
+
+--cpu-time times epochs in CPU seconds of the process (time.process_time) instead of wall seconds: the steadier
+measure when another job shares the machine (then give --threads 1).
 
 Both sides train the same model (the recipe's), on the same DataLoader (the recipe's DataModule, batch size and
 order), with the same loss code (TrainingModule.s objective), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
@@ -30,16 +34,17 @@ from rnnzoo.data import PianoRollDataModule
 from rnnzoo.tasks import task_model_class
 
 EPOCH_TIMES: list[float] = []
+CLOCK = time.perf_counter  # time.process_time with --cpu-time
 
 
 class EpochTimer(L.Callback):
     """Records each training epoch's wall time (loaded by `rnnzoo fit` through --trainer.callbacks+=)."""
 
     def on_train_epoch_start(self, trainer, pl_module):
-        self.start = time.perf_counter()
+        self.start = CLOCK()
 
     def on_train_epoch_end(self, trainer, pl_module):
-        EPOCH_TIMES.append(time.perf_counter() - self.start)
+        EPOCH_TIMES.append(CLOCK() - self.start)
 
 
 def plain_epochs(recipe: dict, epochs: int) -> list[float]:
@@ -55,14 +60,14 @@ def plain_epochs(recipe: dict, epochs: int) -> list[float]:
     model.train()
     for epoch in range(epochs):
         loader.sampler.set_epoch(epoch)  # Lightning does this for `rnnzoo fit`
-        start = time.perf_counter()
+        start = CLOCK()
         for batch in loader:
             loss, _ = objective.step(model, batch, None, "train")
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK() - start)
     return times[1:]
 
 
@@ -87,7 +92,14 @@ def main() -> None:
                         ("rnn", "lstm", "peephole-lstm", "gru")])
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--cpu-time", action="store_true", help="CPU seconds of the process instead of wall seconds")
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.rounds} rounds x {args.epochs - 1} "
           f"timed epochs per side, medians")
     for recipe in [path.resolve() for path in args.recipes]:  # resolved before a run changes the directory
