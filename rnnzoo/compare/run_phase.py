@@ -107,9 +107,8 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
             if (m.cell, seed) not in in_workers:
                 log(f"{m.name} seed {seed}: finished before (MLflow run {r.run_id}), kept (--resume)")
         else:
-            if resume and interrupted_checkpoint(root) is not None:
-                log(f"{m.name} seed {seed}: interrupted before, continues from {interrupted_checkpoint(root)} "
-                    f"(--resume)")
+            if resume and (last := interrupted_checkpoint(root)) is not None:
+                log(f"{m.name} seed {seed}: interrupted before, continues from {last} (--resume)")
             r, task = train_and_score(m, dm, seed, s, root, tracking_uri=tracking_uri,
                                       experiment_name=experiment_name, parent_id=parent_id, calibrate=calibrate,
                                       resume=resume)
