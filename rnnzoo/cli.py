@@ -99,10 +99,10 @@ def compare_main(argv: list[str]) -> int:
     return run(argv)
 
 
-def predict_main(argv: list[str]) -> int:
+def predict_main(argv: list[str], own_process: bool = False) -> int:
     from rnnzoo.predict_command import predict_main as run
 
-    return run(argv)
+    return run(argv, own_process=own_process)
 
 
 def export_main(argv: list[str]) -> int:
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] in ZOO_COMMANDS:
         return ZOO_COMMANDS[argv[0]](argv[1:])
     if argv[0] == "predict" and len(argv) > 1 and (not argv[1].startswith("-") or argv[1:] in (["-h"], ["--help"])):
-        return predict_main(argv[1:])  # rnnzoo predict MODEL INPUT; -c RECIPE ... goes to LightningCLI
+        return predict_main(argv[1:], own_process=from_command_line)  # rnnzoo predict MODEL INPUT; -c RECIPE ... goes to LightningCLI
     if argv[0] not in TRAINER_COMMANDS:
         print(usage(), file=sys.stderr)
         print(f"rnnzoo: unknown command {argv[0]!r}", file=sys.stderr)

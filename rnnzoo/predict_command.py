@@ -50,9 +50,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def predict_main(argv: list[str] | None = None) -> int:
+def _import_pandas_for_csv(paths: list[str]) -> None:
+    """Import pandas without letting it import pyarrow, when the inputs hold a CSV file and no Parquet file.
+
+    pandas imports pyarrow (about 0.2 s of a 3 s start-up, benchmarks/predict_startup.py) only to learn whether
+    it may use it; its CSV reader never does. So for this import pyarrow reads as absent. That pandas cannot read
+    Parquet afterwards (its Arrow types are not registered), so this runs only in the console script's own process,
+    which reads the inputs of one command: none of them Parquet. A process that already imported pandas or pyarrow
+    is left alone.
+    """
+    names = [str(p).lower() for p in paths]
+    if (not any(n.endswith(".csv") for n in names) or any(n.endswith((".parquet", ".pq")) for n in names)
+            or "pandas" in sys.modules or "pyarrow" in sys.modules):
+        return
+    sys.modules["pyarrow"] = None  # type: ignore[assignment]  # "import pyarrow" raises ImportError
+    try:
+        import pandas  # noqa: F401
+    finally:
+        del sys.modules["pyarrow"]
+
+
+def predict_main(argv: list[str] | None = None, own_process: bool = False) -> int:
     """Run ``rnnzoo predict`` with ``argv``; print (or write) the prediction. Returns 0; bad input exits 2 with
-    the error's message."""
+    the error's message. ``own_process``: the console script, whose process runs this one command (it may import
+    pandas without pyarrow, see :func:`_import_pandas_for_csv`); a caller's ``main([...])`` is not."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from rnnzoo.errors import RnnzooError
@@ -60,6 +81,8 @@ def predict_main(argv: list[str] | None = None) -> int:
 
     try:
         model = load(args.model)
+        if own_process:
+            _import_pandas_for_csv([*args.inputs, args.future or ""])
         result = model.predict_from_files(args.inputs, args)
     except RnnzooError as err:
         parser.exit(2, f"rnnzoo predict: error: {err}\n")

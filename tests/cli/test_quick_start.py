@@ -87,3 +87,44 @@ def test_the_public_names_still_resolve():
     assert all(namespace[name] is getattr(rnnzoo, name) for name in rnnzoo.__all__)
     assert set(rnnzoo.__all__) <= set(dir(rnnzoo))
     assert callable(rnnzoo.load) and callable(rnnzoo.create_model)
+
+
+
+def console_script(*argv: str) -> str:
+    """Code that runs ``rnnzoo argv...`` as the console script does (``main()`` reading ``sys.argv``) and then
+    prints, last, whether pyarrow was imported."""
+    return ("import sys\n"
+            f"sys.argv = ['rnnzoo', *{list(argv)!r}]\n"
+            "from rnnzoo.cli import main\n"
+            "assert main() == 0\n"
+            "print('pyarrow' in sys.modules)\n")
+
+
+def run_code(code: str) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()
+
+
+def test_the_console_scripts_csv_forecast_skips_pyarrow_and_equals_the_parquet_ones(co2, tmp_path):
+    """The console script imports pandas without pyarrow for a CSV (a tenth of its start-up); its forecast is the
+    one from the same table as Parquet, which does use pyarrow."""
+    import pandas as pd
+
+    pd.read_csv(co2 / "co2.csv").to_parquet(tmp_path / "co2.parquet")
+    *from_csv, csv_pyarrow = run_code(console_script("predict", "forecaster-gru-20k.co2", str(co2 / "co2.csv"),
+                                                     "--horizon", "6"))
+    *from_parquet, parquet_pyarrow = run_code(console_script("predict", "forecaster-gru-20k.co2",
+                                                             str(tmp_path / "co2.parquet"), "--horizon", "6"))
+    assert (csv_pyarrow, parquet_pyarrow) == ("False", "True")
+    assert len(from_csv) == 1 + 6 and from_csv == from_parquet  # a header line and 6 steps
+
+
+def test_a_callers_csv_forecast_leaves_pandas_able_to_read_parquet(co2, tmp_path):
+    """``main([...])`` from a caller's process (a notebook) imports pandas as usual: Parquet reads after it."""
+    import pandas as pd
+
+    pd.read_csv(co2 / "co2.csv").to_parquet(tmp_path / "co2.parquet")
+    code = (predict("forecaster-gru-20k.co2", str(co2 / "co2.csv"))
+            + f"import pandas\nprint(len(pandas.read_parquet({str(tmp_path / 'co2.parquet')!r})))\n")
+    assert run_code(code)[-1] == "120"
