@@ -161,12 +161,14 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
                quantiles: list[float] | None = None,
                batch_size: int, threads: int, classical: bool, tracking_uri: str,
                reuse: dict[str, Any] | None = None, networks: dict[str, Any] | None = None,
-               jobs: int = 1, ray: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+               jobs: int = 1, ray: str | None = None, reselect_every: int = 1,
+               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method on one series' test windows: ``{"mase": {method: test MASE}, "items": {method: per-window
     MASE sums}, "val": {method: validation MAE (networks: their best epoch's)}, "setup": ...}``. ``reuse``: this
     series' entry of an earlier suite.json whose baselines are taken instead of fitted again; ``networks``: one
     whose networks (and their ensembles) are taken instead of trained again (its windows must be these). ``jobs``
-    and ``ray``: compare's, where each series' networks train (and ``jobs`` processes fit the baselines)."""
+    and ``ray``: compare's, where each series' networks train (and ``jobs`` processes fit the baselines).
+    ``reselect_every``: compare's, how often the automatic baselines search their form."""
     from rnnzoo.compare import compare
     from rnnzoo.compare.statistical_baselines import statistical_baselines
     from rnnzoo.compare.trend import drifts
@@ -241,6 +243,7 @@ def run_series(spec: SeriesSpec, values: np.ndarray, *, out: Path, budget: str, 
     else:
         baselines = statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon,
                                           dm.stride, dm.season, classical=classical, workers=jobs,
+                                          reselect_every=reselect_every,
                                           seasonal_naive=True)  # the suite ranks it on every series
     for name, b in baselines.items():
         label = _baseline_label(name)
@@ -419,11 +422,12 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
               lr: float = 3e-3, batch_size: int = 16, threads: int = 1, classical: bool = True,
               baselines_from: Path | None = None, quantiles: list[float] | None = None,
               networks_from: Path | None = None, jobs: int = 1, ray: str | None = None,
-              tracking_uri: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+              reselect_every: int = 1, tracking_uri: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every method on every series in ``specs``; write suite.md and suite.json in ``out``.
     ``baselines_from``: an earlier suite.json whose statistical baselines are reused (not fitted again);
     ``networks_from``: one whose networks and ensembles are reused (not trained again). ``jobs``, ``ray``: where
-    the runs train (compare's options of those names); ``tracking_uri``: the MLflow store (default
+    the runs train (compare's options of those names); ``reselect_every``: how often the automatic baselines
+    search their form (compare's ``--reselect-every``); ``tracking_uri``: the MLflow store (default
     ``out/mlflow.db``; a tracking server when Ray nodes are on other machines)."""
     earlier = json.loads(Path(baselines_from).read_text())["series"] if baselines_from else {}
     trained = json.loads(Path(networks_from).read_text()) if networks_from else None
@@ -448,13 +452,15 @@ def run_suite(specs: list[SeriesSpec], *, out: Path, budget: str = "10k", cells=
                                            classical=classical, tracking_uri=tracking_uri,
                                            reuse=earlier.get(spec.name) if baselines_from else None,
                                            networks=trained["series"][spec.name] if trained else None,
-                                           quantiles=quantiles, jobs=jobs, ray=ray, log=log)
+                                           quantiles=quantiles, jobs=jobs, ray=ray,
+                                           reselect_every=reselect_every, log=log)
         # written after every series, so that a long run can be read (and resumed from the log) as it goes
         summary = summarise(per_series)
         seconds = time.perf_counter() - started
         settings = {"budget": budget, "cells": list(cells), "seeds": list(seeds), "families": list(families),
                     "max_epochs": max_epochs, "patience": patience, "lr": lr, "batch_size": batch_size,
-                    "threads": threads, "classical": classical, "quantiles": quantiles,
+                    "threads": threads, "classical": classical, "reselect_every": reselect_every,
+                    "quantiles": quantiles,
                     "baselines_from": str(baselines_from) if baselines_from else None,
                     "networks_from": str(networks_from) if networks_from else None}
         write_suite(out, per_series, summary, settings, seconds)
@@ -503,6 +509,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="as rnnzoo compare --jobs: each series' runs (and its baselines) in N worker processes")
+    parser.add_argument("--reselect-every", type=int, default=1, metavar="K",
+                        help="as rnnzoo compare --reselect-every: the automatic baselines search their form at every "
+                             "K-th origin (default 1: every origin)")
     parser.add_argument("--ray", default=None, metavar="ADDRESS",
                         help="as rnnzoo compare --ray: each series' runs as Ray tasks on the cluster at ADDRESS "
                              "(auto or HOST:PORT)")
@@ -532,7 +541,7 @@ def main(argv: list[str] | None = None) -> None:
                        lr=args.lr, batch_size=args.batch_size, threads=args.threads,
                        classical=not args.no_classical, baselines_from=args.baselines_from,
                        quantiles=args.quantiles, networks_from=args.networks_from, jobs=args.jobs, ray=args.ray,
-                       tracking_uri=args.tracking_uri)
+                       reselect_every=args.reselect_every, tracking_uri=args.tracking_uri)
     print((args.out / "suite.md").read_text())
     print(f"{result['seconds'] / 60:.1f} min; {args.out / 'suite.json'}")
 

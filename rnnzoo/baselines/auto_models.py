@@ -33,6 +33,34 @@ def auto_model(name: str, season: int, length: int):
     return {"AutoETS": AutoETS, "AutoTheta": AutoTheta}[name](season_length=m)
 
 
+def model_form(name: str, model: Any) -> dict[str, Any] | None:
+    """The form a fitted automatic model ``name`` selected, which :func:`fixed_model` refits without searching:
+    ARIMA's orders and constant terms, ETS's error/trend/season/damping, Theta's variant (and decomposition)."""
+    fitted = getattr(model, "model_", None) or {}
+    if name == "AutoARIMA" and "arma" in fitted:
+        p, q, big_p, big_q, _, d, big_d = (int(v) for v in fitted["arma"])
+        coef = fitted.get("coef") or {}
+        return {"order": (p, d, q), "seasonal_order": (big_p, big_d, big_q), "include_mean": "intercept" in coef,
+                "include_drift": "drift" in coef}
+    if name == "AutoETS" and "components" in fitted:
+        error, trend, season, damped = fitted["components"][:4]
+        return {"model": error + trend + season, "damped": damped == "D"}
+    if name == "AutoTheta" and "modeltype" in fitted:
+        return {"model": str(fitted["modeltype"]), "decomposition_type": model.decomposition_type}
+    return None
+
+
+def fixed_model(name: str, form: dict[str, Any], season: int):
+    """A new statsforecast model of the automatic model ``name``'s selected ``form`` (:func:`model_form`): its
+    parameters are estimated on the next history, its form is not searched again."""
+    from statsforecast.models import ARIMA, AutoETS, AutoTheta
+
+    m = max(int(season), 1)
+    if name == "AutoARIMA":
+        return ARIMA(season_length=m, **form)
+    return {"AutoETS": AutoETS, "AutoTheta": AutoTheta}[name](season_length=m, **form)
+
+
 def describe(model: Any) -> str:
     """The model a fitted statsforecast model selected, e.g. ``ARIMA(1,1,1)(0,1,1)[12]`` or ``ETS(M,Ad,A)``."""
     fitted = getattr(model, "model_", None) or {}
@@ -74,10 +102,18 @@ def _quantiles_from(forecast: dict[str, np.ndarray], levels: np.ndarray) -> np.n
 
 
 def fit_and_forecast(name: str, history: np.ndarray, season: int, horizon: int,
-                     levels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Fit the automatic model ``name`` on ``history`` (model selection included) and forecast ``horizon`` steps:
+                     levels: np.ndarray | None = None,
+                     form: dict[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Fit the automatic model ``name`` on ``history`` (model selection included; with ``form``, the form an
+    earlier selection chose, :func:`model_form`, with its parameters re-estimated) and forecast ``horizon`` steps:
     ``(point (H,), quantiles (H, Q) at levels or None, the model chosen)``."""
-    model = auto_model(name, season, len(history))
+    point, quantiles, model = _fit(name, history, season, horizon, levels, form)
+    return point, quantiles, describe(model)
+
+
+def _fit(name: str, history: np.ndarray, season: int, horizon: int, levels: np.ndarray | None,
+         form: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray | None, Any]:
+    model = auto_model(name, season, len(history)) if form is None else fixed_model(name, form, season)
     intervals = _quantile_levels(levels) if levels is not None else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # optimiser chatter; the scores speak for the fit
@@ -85,7 +121,16 @@ def fit_and_forecast(name: str, history: np.ndarray, season: int, horizon: int,
         forecast = model.predict(h=horizon, level=intervals) if intervals else model.predict(h=horizon)
     point = np.asarray(forecast["mean"], dtype=np.float64)
     quantiles = _quantiles_from(forecast, levels) if levels is not None else None
-    return point, quantiles, describe(model)
+    return point, quantiles, model
+
+
+#: what statsforecast raises for a history it cannot fit (too short, constant ...)
+FIT_ERRORS = (NotImplementedError, ValueError, np.linalg.LinAlgError, ZeroDivisionError)
+
+
+def _naive(history: np.ndarray, horizon: int, levels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, str]:
+    mean = np.full(horizon, float(history[-1]))
+    return mean, None if levels is None else np.repeat(mean[:, None], len(levels), axis=1), FALLBACK
 
 
 def fit_or_fall_back(job: tuple) -> tuple[np.ndarray, np.ndarray | None, str]:
@@ -94,6 +139,33 @@ def fit_or_fall_back(job: tuple) -> tuple[np.ndarray, np.ndarray | None, str]:
     name, history, season, horizon, levels = job
     try:
         return fit_and_forecast(name, history, season, horizon, levels)
-    except (NotImplementedError, ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-        mean = np.full(horizon, float(history[-1]))
-        return mean, None if levels is None else np.repeat(mean[:, None], len(levels), axis=1), FALLBACK
+    except FIT_ERRORS:
+        return _naive(history, horizon, levels)
+
+
+def fit_origins(job: tuple) -> list[tuple[np.ndarray, np.ndarray | None, str]]:
+    """Forecasts of the automatic model ``name`` from each origin of one ``(name, values, origins, season,
+    horizon, levels)`` job, each fitted on ``values[:origin]``: the model is selected at the first origin and its
+    form kept for the others, whose parameters are re-estimated on their own history (a form that no longer
+    fits, or a first origin too short for any, is searched again at the next origin). One origin per job is
+    selection at every origin. Where nothing fits, the naive forecast, as :func:`fit_or_fall_back`."""
+    name, values, origins, season, horizon, levels = job
+    out, form = [], None
+    for origin in origins:
+        history = values[:origin]
+        try:
+            point, quantiles, model = _fit(name, history, season, horizon, levels, form)
+        except FIT_ERRORS:
+            if form is None:
+                out.append(_naive(history, horizon, levels))
+                continue
+            form = None  # the kept form does not fit this history: search again
+            try:
+                point, quantiles, model = _fit(name, history, season, horizon, levels, None)
+            except FIT_ERRORS:
+                out.append(_naive(history, horizon, levels))
+                continue
+        if form is None:
+            form = model_form(name, model)
+        out.append((point, quantiles, describe(model)))
+    return out

@@ -68,6 +68,8 @@ class CompareOptions:
             refitted with model selection at every forecast origin (see
             :mod:`rnnzoo.compare.statistical_baselines`); the naive and drift forecasts (and the seasonal naive one
             where a season is found) always.
+        reselect_every: the automatic models search their form at every this many consecutive origins and only
+            re-estimate its parameters at the origins between (1: a full search at every origin).
         series_options, text_level: for a user path, the time-series options
             (:class:`~rnnzoo.compare.user_data.SeriesOptions`) and the text level (``"char"`` or ``"word"``).
         quantiles: forecasting only: train every cell's forecaster with these quantile levels (pinball loss)
@@ -127,6 +129,7 @@ class CompareOptions:
     deterministic: bool = False
     save_models: bool = True
     classical_baselines: bool = True
+    reselect_every: int = 1
     series_options: Any = None
     text_level: str = "char"
     quantiles: Sequence[float] | None = None
@@ -155,6 +158,9 @@ class CompareOptions:
 
     def check(self) -> None:
         """Refuse combinations that cannot run, before any data is read."""
+        if not isinstance(self.reselect_every, int) or self.reselect_every < 1:
+            raise CompareOptionError(f"reselect_every={self.reselect_every!r}: give a whole number of origins, 1 or "
+                                     f"more (1: the baselines search their form at every origin)")
         if not isinstance(self.jobs, int) or self.jobs < 1:
             raise CompareOptionError(f"jobs={self.jobs!r}: give a whole number of worker processes, 1 or more")
         if self.ray is not None:

@@ -176,11 +176,12 @@ def fit_baselines(plan: Any, trained: TrainedRuns, log: Callable[[str], None]) -
         from rnnzoo.compare.statistical_baselines import statistical_baselines
 
         if o.classical_baselines:
-            log("refitting AutoETS, AutoARIMA and AutoTheta at every validation and test origin ...")
+            log("refitting AutoETS, AutoARIMA and AutoTheta at every validation and test origin"
+                + (f" (their form searched at every {o.reselect_every}th)" if o.reselect_every > 1 else "") + " ...")
         return statistical_baselines(dm.series_values, dm.proportions, dm.input_length, dm.horizon, dm.stride,
                                      dm.season, num_targets=getattr(dm, "num_targets", None),
                                      classical=o.classical_baselines, quantiles=scored_levels(trained),
-                                     workers=o.jobs)
+                                     workers=o.jobs, reselect_every=o.reselect_every)
     if hasattr(model_class, "baselines"):
         log("fitting the task's baselines on the training split ...")
         return model_class.baselines(dm)

@@ -6,7 +6,8 @@ stepwise search of R's ``auto.arima``) and AutoTheta (Fiorucci et al. 2016: stan
 the median of those three forecasts, the M-competition style combination.
 
 Every model is **refitted at every forecast origin** on everything observed up to it, model selection included, as
-a forecaster in production would be (statsforecast's C++ cores: ~0.5 s for a seasonal AutoARIMA on 300 monthly
+a forecaster in production would be (``reselect_every`` > 1 searches the form only at every that many origins and
+re-estimates its parameters between; statsforecast's C++ cores: ~0.5 s for a seasonal AutoARIMA on 300 monthly
 values, ~0.25 s AutoETS, ~0.02 s AutoTheta; statsmodels' SARIMAX search took ~10 s per origin). Per-window errors are
 kept, in the DataModule's window order, so a verdict can compare a network with a baseline window by window.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnzoo.baselines.auto_models import AUTO_MODELS, FALLBACK, MEDIAN, fit_and_forecast, fit_or_fall_back
+from rnnzoo.baselines.auto_models import AUTO_MODELS, FALLBACK, MEDIAN, fit_and_forecast, fit_origins
 
 __all__ = ["AUTO_MODELS", "FALLBACK", "MEDIAN", "SPLITS", "fit_and_forecast", "seasonal_strength",
            "split_origins", "statistical_baselines"]
@@ -61,22 +62,48 @@ def seasonal_strength(y: np.ndarray, season: int) -> float:
 
 
 def _fit_all(jobs: list[tuple], workers: int) -> list:
-    """:func:`fit_or_fall_back` over ``jobs``, in order; in ``workers`` spawned processes when there are enough
+    """:func:`fit_origins` over ``jobs``, in order; in ``workers`` spawned processes when there are enough
     jobs to pay for starting them (a fork of a process that ran torch's thread pools can hang)."""
     if workers <= 1 or len(jobs) < 8 * workers:
-        return [fit_or_fall_back(job) for job in jobs]
+        return [fit_origins(job) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fit_or_fall_back, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+        return list(pool.map(fit_origins, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+
+
+def _fitted_in_order(arrays: list[np.ndarray], targets: int, proportions, horizon: int, stride: int, season: int,
+                     levels: np.ndarray | None, workers: int, reselect_every: int) -> list:
+    """Every automatic model's forecast at every origin, in the order :func:`statistical_baselines` reads them
+    (split, series, target, origin, model). Each model's origins are fitted in blocks of ``reselect_every``
+    consecutive origins, selected at a block's first (:func:`fit_origins`); blocks are independent jobs, so they
+    run in parallel with ``workers``."""
+    keys, jobs = [], []
+    for split in SPLITS:
+        for i, values in enumerate(arrays):
+            origins = split_origins(len(values), proportions, horizon, stride, split)
+            for k in range(targets):
+                for name in AUTO_MODELS:
+                    for start in range(0, len(origins), reselect_every):
+                        keys.append((split, i, k, name))
+                        jobs.append((name, values[:, k], origins[start:start + reselect_every], season, horizon,
+                                     levels))
+    per_model: dict[tuple, list] = {}
+    for key, forecasts in zip(keys, _fit_all(jobs, workers)):
+        per_model.setdefault(key, []).extend(forecasts)
+    return [per_model[(split, i, k, name)][w] for split in SPLITS for i, values in enumerate(arrays)
+            for k in range(targets)
+            for w in range(len(split_origins(len(values), proportions, horizon, stride, split)))
+            for name in AUTO_MODELS]
 
 
 def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions, input_length: int, horizon: int,
                           stride: int, season: int, *, num_targets: int | None = None,
                           classical: bool = True,
                           quantiles: Sequence[float] | None = None,
-                          seasonal_naive: bool | None = None, workers: int = 1) -> dict[str, dict[str, Any]]:
+                          seasonal_naive: bool | None = None, workers: int = 1,
+                          reselect_every: int = 1) -> dict[str, dict[str, Any]]:
     """Per method: ``{"scores": {mae, rmse, mase}, "items": {"mae" | "mase": {"num", "den"}}}`` on the test
     windows, ``"val_scores"`` / ``"val_items"`` alike on the validation windows, and for the automatic models
     ``"chosen"``: how often each model was selected over the test origins (``{"ETS(A,A,N)": 40, ...}``, per series).
@@ -99,7 +126,14 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
 
     ``workers`` > 1 fits the origins in that many spawned processes (``compare --jobs``); the forecasts are the
     same, in the same order.
+
+    ``reselect_every``: each automatic model searches its form (ARIMA orders, ETS components, Theta variant) at
+    every this many consecutive origins of a split, and re-estimates that form's parameters at the origins between
+    (one search and a cheap refit instead of a search at each origin; ``compare --reselect-every``). 1 (default):
+    a full search at every origin.
     """
+    if not isinstance(reselect_every, int) or reselect_every < 1:
+        raise ValueError(f"reselect_every={reselect_every!r}: give a whole number of origins, 1 or more")
     from rnnzoo.data.splits import chronological_split
     from rnnzoo.data.timeseries.windows import seasonal_naive_mae
 
@@ -119,10 +153,8 @@ def statistical_baselines(series: np.ndarray | Sequence[np.ndarray], proportions
     steps = np.arange(horizon)
     # Every fit of every split and series listed first, in the order the loop below reads them: one pool of
     # workers for all of them
-    jobs = [(name, values[:o, k], season, horizon, levels) for split in SPLITS for values in arrays
-            for k in range(targets) for o in split_origins(len(values), proportions, horizon, stride, split)
-            for name in AUTO_MODELS] if fitted else []
-    fitted_forecasts = iter(_fit_all(jobs, workers))
+    fitted_forecasts = iter(_fitted_in_order(arrays, targets, proportions, horizon, stride, season, levels, workers,
+                                             reselect_every) if fitted else [])
     for split in SPLITS:
         for values in arrays:
             train, _, _ = chronological_split(len(values), proportions)
