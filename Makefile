@@ -28,8 +28,12 @@ demo: $(STAMP)
 layers-demo: $(STAMP)
 	$(PY) -m rnnzoo.demo
 
+# One pytest-xdist worker per core (at most 8), each test file on one worker (module fixtures built once);
+# tests/conftest.py gives each worker its share of torch's threads. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 8 ? n : 8 )))
+
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(PY) benchmarks/cells.py

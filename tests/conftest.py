@@ -1,5 +1,16 @@
+import os
+
 import pytest
 import torch
+
+# Under pytest-xdist (`make test` runs one worker per core) each worker process gets an equal share of the cores:
+# torch's default of one thread per core in every worker would put N workers x N threads on N cores, and its
+# OpenMP threads spin while they wait. Subprocesses a test starts (CLI runs, servers) inherit the same share.
+# Results do not depend on it: tests that compare numbers across thread counts set their own.
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    os.environ["OMP_NUM_THREADS"] = str(_share)
+    torch.set_num_threads(_share)
 
 
 @pytest.fixture(autouse=True)

@@ -93,6 +93,8 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed_at_the_next_start
     alive = client.create_run(experiment, run_name="alive", tags={**owner, PID_TAG: str(os.getppid())})
     elsewhere = client.create_run(experiment, tags={**owner, PID_TAG: str(pid), OUT_TAG: str(tmp_path / "other")})
     lines: list[str] = []
+    # compare must restore what was there: SIG_DFL, or a handler an earlier test's ray.init left in this process
+    handler_before = signal.getsignal(signal.SIGTERM)
     results = compare("co2", cells=("gru",), seeds=(0,), max_epochs=1, out_dir=out, tracking_uri=uri, threads=1,
                       classical_baselines=False, save_models=False, log=lines.append)
     status = {r: client.get_run(r.info.run_id).info.status for r in (dead, child, alive, elsewhere)}
@@ -101,7 +103,7 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed_at_the_next_start
     (note,) = [line for line in lines if dead.info.run_id in line]
     assert "FAILED" in note and f"process {pid}" in note and "1 child run" in note
     assert client.get_run(results["meta"]["parent_run_id"]).info.status == "FINISHED"
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # compare's own handler is gone again
+    assert signal.getsignal(signal.SIGTERM) is handler_before  # compare's own handler is gone again
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc for the process's start time")
