@@ -25,6 +25,8 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment
 from rnnzoo.errors import RnnzooError
 
 DEFAULT_STORE = "mlflow.db"
+#: MLflow's setting for batching asynchronous metric writes (seconds); see MLflowLogger
+ASYNC_BUFFERING_VARIABLE = "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"
 
 
 class TrackingUnavailableError(RnnzooError, RuntimeError):
@@ -256,6 +258,12 @@ class MLflowLogger(MLFlowLogger):
         run_id: str | None = None,
         synchronous: bool = False,
     ):
+        if not synchronous:
+            # MLflow's background logger polls its queue with a 1 s timeout and sees the end of a run only after
+            # that poll: every finalize (a compare run has two, fit and test) idled ~1 s. With buffering on, its
+            # loop waits on the stop event instead, which returns at once, and sends each second's metrics as one
+            # batch. The variable is read on every loop, so setting it here is in time; a user's value is kept.
+            os.environ.setdefault(ASYNC_BUFFERING_VARIABLE, "1")
         uri = resolve_tracking_uri(tracking_uri)
         artifact_location = artifact_location or sqlite_artifact_location(uri)
         check_tracking_uri(uri, experiment_name=experiment_name, artifact_location=artifact_location)

@@ -7,10 +7,13 @@ client creates the experiment between our lookup and our create) instead of hopi
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from mlflow.tracking import MlflowClient
 
-from rnnzoo.tracking import MLflowLogger, TrackingUnavailableError, experiment_id, prepare_sqlite_store
+from rnnzoo.tracking import (ASYNC_BUFFERING_VARIABLE, MLflowLogger, TrackingUnavailableError, experiment_id,
+                             prepare_sqlite_store)
 
 
 class LateClient:
@@ -80,6 +83,28 @@ def test_the_logger_creates_its_run_after_losing_the_race(store):
     client = MlflowClient(store)
     (run,) = client.search_runs([client.get_experiment_by_name("rnnzoo").experiment_id])
     assert run.data.metrics == {"loss": 1.0} and run.info.status == "FINISHED"
+
+
+def test_the_background_logger_has_written_every_metric_when_the_run_ends(store, monkeypatch):
+    """The logger's default (MLflow's background thread, batching each second's writes) loses nothing: every step
+    of every metric is in the store once finalize returns, for runs one after another in one process."""
+    monkeypatch.delenv(ASYNC_BUFFERING_VARIABLE, raising=False)
+    client = MlflowClient(store)
+    for k in range(2):
+        logger = MLflowLogger(experiment_name="rnnzoo", tracking_uri=store, run_name=f"run{k}")
+        for step in range(300):
+            logger.log_metrics({"loss": 1.0 / (step + 1), "lr": 0.1 * k}, step=step)
+        logger.finalize("success")
+        assert [m.step for m in client.get_metric_history(logger.run_id, "loss")] == list(range(300))
+        assert len(client.get_metric_history(logger.run_id, "lr")) == 300
+        assert client.get_run(logger.run_id).info.status == "FINISHED"
+    assert os.environ[ASYNC_BUFFERING_VARIABLE] == "1"
+
+
+def test_a_users_buffering_setting_is_kept(store, monkeypatch):
+    monkeypatch.setenv(ASYNC_BUFFERING_VARIABLE, "5")
+    MLflowLogger(experiment_name="rnnzoo", tracking_uri=store)
+    assert os.environ[ASYNC_BUFFERING_VARIABLE] == "5"
 
 
 def test_a_version_is_registered_whether_or_not_the_model_exists(store, tmp_path):
