@@ -64,6 +64,9 @@ def compare(data: DataSource, options: CompareOptions | None = None, **overrides
     from rnnzoo.compare.run_phase import run_plan
     from rnnzoo.compare.saving import save_outputs
 
+    from rnnzoo.compare.parallel_runs import refuse_in_a_starting_worker
+
+    refuse_in_a_starting_worker()
     o = CompareOptions.merged(options, overrides)
     plan = make_plan(data, o)
     client, parent_id, abandoned = _parent_run(plan)

@@ -14,11 +14,32 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable
 
 from rnnzoo.compare.models import CellModel
 from rnnzoo.compare.single_run import RunResult, TrainSettings
+from rnnzoo.errors import RnnzooError
+
+#: what to do when workers die while starting: the usual cause is a script without a ``__main__`` guard
+MAIN_GUARD_FIX = ('if compare(..., jobs=N) is called from a script, put the call under `if __name__ == "__main__":` '
+                  '(worker processes are spawned: each imports the script first, which must not start a comparison)')
+
+
+class StartedInAWorkerError(RnnzooError, RuntimeError):
+    """compare() called while a spawned worker process was importing the user's script."""
+
+
+def refuse_in_a_starting_worker() -> None:
+    """Refuse to start a comparison inside a worker process that is still starting.
+
+    A spawned worker imports the script that started the pool; a script that calls ``compare`` at its top level
+    would start a second comparison there (its plan, MLflow runs and folders) before multiprocessing's own check
+    fails it with a bare RuntimeError. This stops it first, with the fix.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise StartedInAWorkerError(f"compare() was called while a worker process was starting; {MAIN_GUARD_FIX}")
 
 
 def train_and_score(m: CellModel, dm: Any, seed: int, settings: TrainSettings, root: Path, *, tracking_uri: str,
@@ -77,7 +98,8 @@ def train_in_parallel(jobs: list[tuple[CellModel, int, TrainSettings, Path]], dm
             try:
                 outcome[key] = future.result()
             except Exception as err:  # noqa: BLE001 -- one failed run is reported; the others finish
-                log(f"{key[0]} seed {key[1]}: failed in its worker ({type(err).__name__}: {err}); the other runs "
-                    f"go on")
+                hint = f"; {MAIN_GUARD_FIX}" if isinstance(err, BrokenProcessPool) else ""
+                log(f"{key[0]} seed {key[1]}: failed in its worker ({type(err).__name__}: {err}{hint}); the other "
+                    f"runs go on")
                 outcome[key] = err
     return outcome

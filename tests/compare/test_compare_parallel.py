@@ -4,6 +4,7 @@ import pytest
 
 from rnnzoo.compare import compare
 from rnnzoo.compare.comparison import CompareOptionError
+from rnnzoo.compare.lifecycle import ROLE_TAG
 
 pytestmark = pytest.mark.slow  # real training runs: `pytest -m "not slow"` skips them for a quick pass
 
@@ -46,3 +47,27 @@ def test_baselines_fitted_in_two_processes_are_the_same_forecasts():
         for key in ("items", "val_items"):
             assert two[name][key]["mae"]["num"] == one[name][key]["mae"]["num"], (name, key)
         assert two[name].get("chosen") == one[name].get("chosen")
+
+
+def test_a_script_without_a_main_guard_gets_the_fix_and_its_workers_start_nothing(tmp_path):
+    """Workers are spawned and import the script: one that calls compare(jobs=2) at its top level must be told to
+    guard the call, and its workers must not plan a second comparison (MLflow runs, folders) before they die."""
+    import subprocess
+    import sys
+
+    from mlflow import MlflowClient
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from rnnzoo.compare import compare\n"
+        f"compare('co2', out_dir={str(tmp_path / 'out')!r}, tracking_uri={store!r}, jobs=2, cells=('gru',),\n"
+        "        seeds=(0, 1), max_epochs=1, threads=1, classical_baselines=False, save_models=False)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "StartedInAWorkerError" in done.stderr and 'if __name__ == "__main__":' in done.stderr
+    assert "every run of a cell failed" in done.stderr
+    client = MlflowClient(store)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    # the script's own comparison only: no second parent from a worker, and no run trained
+    assert [r.data.tags.get(ROLE_TAG) for r in runs] == ["compare"]

@@ -742,6 +742,15 @@ def _compare_with(tmp: Path, **options):
     return compare("co2", out_dir=tmp / "out", tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}", **options)
 
 
+def _compare_in_a_starting_worker(tmp: Path):
+    """What a spawned worker does while it imports an unguarded script (tests/compare/test_compare_parallel.py runs
+    the real script): multiprocessing marks the process as still starting."""
+    import multiprocessing
+
+    with mock.patch.object(multiprocessing.current_process(), "_inheriting", True, create=True):
+        return _compare_with(tmp, jobs=2)
+
+
 def _history_with_a_typo(tmp: Path) -> str:
     rows = ["month,co2"] + [f"{1990 + i // 12}-{i % 12 + 1:02d}-01,{354 + 0.15 * i:.2f}" for i in range(60)]
     rows[10] = "1990-10-01,abc"
@@ -763,6 +772,12 @@ ROUND_4 = [
     Case("ray-and-jobs", "command line", "`rnnzoo compare --ray auto --jobs 2`",
          lambda tmp: _compare_with(tmp, ray="auto", jobs=2), ValueError,
          r"ray='auto' and jobs=2: give one of them"),
+    Case("jobs-without-main-guard", "command line",
+         "a script that calls `compare(..., jobs=2)` at its top level, without `if __name__ == \"__main__\":`",
+         lambda tmp: _compare_in_a_starting_worker(tmp), RuntimeError,
+         r"called while a worker process was starting; .*put the call under `if __name__ == \"__main__\":`",
+         outcome="each spawned worker refuses before planning anything (no second comparison, MLflow run or "
+                 "folder); the script's runs fail with the same fix"),
 ]
 
 CASES: list[Case] = [*LAYERS, *MODELS, *SAVED, *DATA, *COMMAND_LINE, *TRACKING, *ROUND_2, *ROUND_3, *ROUND_4]
