@@ -40,6 +40,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--noise", type=float, default=0.0)
     p.add_argument("--pool", choices=("last", "mean"), default="last")
+    p.add_argument("--layers", type=int, default=1, help="stacked recurrent layers (dropout acts between them too)")
+    p.add_argument("--optimizer", default="adam", help="a name in rnnzoo.training.OPTIMIZERS (adamw: decoupled decay)")
+    p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to 0 over --epochs")
@@ -100,8 +103,9 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
                                   val_fraction=args.val_fraction)
     scheduler = ({"class_path": "CosineAnnealingLR", "init_args": {"T_max": args.epochs}} if args.cosine else None)
     task = TrainingModule({"task": "sequence_classifier", "cell": args.cell, "input_size": 12, "num_classes": 9,
-                           "hidden_size": args.hidden, "bidirectional": args.bidirectional, "dropout": args.dropout},
-                          optimizer="adam", lr=args.lr, lr_scheduler=scheduler)
+                           "hidden_size": args.hidden, "num_layers": args.layers, "bidirectional": args.bidirectional,
+                           "dropout": args.dropout},
+                          optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=scheduler)
     add_variants(task.model, args.noise, args.pool)
     scores = EpochScores(dm)
     trainer = L.Trainer(max_epochs=args.epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,

@@ -6,6 +6,7 @@ results.json["plan"], so a reader can see what rnnzoo decided (and which option 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -40,6 +41,8 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
               f"training: {settings.get('optimizer')}, lr {settings.get('lr')}, at most {settings.get('max_epochs')} "
               f"epochs, " + (f"early stopping after {settings['patience']} epochs without improvement on validation"
                              f"{rule('patience')}" if settings.get("patience") else "no early stopping"),
+              *([f"model options for every cell: {json.dumps(settings['model_overrides'], sort_keys=True)}"
+                 " (--init-range, --forget-bias)"] if settings.get("model_overrides") else []),
               "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]

@@ -255,6 +255,16 @@ def test_init_range_is_refused_outside_the_language_models(capsys):
     assert "--init-range applies to --data ptb only" in capsys.readouterr().err
 
 
+def test_the_plan_says_the_model_options_given_for_every_cell():
+    from rnnzoo.compare.plan import plan_lines
+
+    meta = {"data": "ptb", "datamodule": "WordLMDataModule", "budget": "4600k", "cells": ["peephole_lstm"],
+            "seeds": [0], "settings": {"optimizer": "sgd", "lr": 20.0, "max_epochs": 13, "patience": 0}}
+    assert not any("model options" in line for line in plan_lines(meta, "out"))
+    meta["settings"]["model_overrides"] = {"init_range": 0.1}
+    assert 'model options for every cell: {"init_range": 0.1} (--init-range, --forget-bias)' in plan_lines(meta, "out")
+
+
 def test_models_are_parameter_matched_at_any_budget():
     from rnnzoo.compare.models import resolve_models
 
