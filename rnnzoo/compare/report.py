@@ -119,10 +119,11 @@ def _notes(plan: Any, outcome: RunOutcome, verdict: dict[str, Any], saved: Saved
         notes.append(season_note(plan.dm))
     if outcome.baseline_runs:
         networks = sum(r.fit_seconds for r in trained.runs)
-        searched = ("their form searched at every origin" if o.reselect_every == 1 else
-                    f"their form searched at every {o.reselect_every}th origin, parameters re-estimated at each")
-        notes.append(f"Time: the baselines took {outcome.baseline_seconds:.1f} s to fit and score (every origin "
-                     f"included; {searched}); the networks {networks:.1f} s to train ({len(trained.runs)} runs, "
-                     f"their fit time "
-                     f"summed).")
+        # origins and forms exist for the per-origin statistical forecasts only, not for n-grams or classifiers
+        how = ("" if not plan.statistical_baselines else
+               " (every origin included; their form searched at every origin)" if o.reselect_every == 1 else
+               f" (every origin included; their form searched at every {o.reselect_every}th origin, parameters "
+               f"re-estimated at each)")
+        notes.append(f"Time: the baselines took {outcome.baseline_seconds:.1f} s to fit and score{how}; the networks "
+                     f"{networks:.1f} s to train ({len(trained.runs)} runs, their fit time summed).")
     return notes

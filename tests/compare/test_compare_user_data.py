@@ -242,6 +242,8 @@ def test_a_text_file(tmp_path, store):
     verdict = check_verdict(results)
     assert verdict["metric"] == "ppl"
     assert set(results["baselines"]) == {"Kneser-Ney bigram (counts)", "unigram (add-one counts)"}
+    notes = (tmp_path / "out" / "results.md").read_text()
+    assert "s to fit and score; the networks" in notes and "every origin" not in notes  # no forecast origins in a text
     # The saved bigram reads text with the networks' vocabulary: on the test split's own text it gives the
     # comparison's test perplexity (both average -log p over every predicted token of one stream; the comparison
     # cuts the stream into rows, which drops each row's first prediction, hence the tolerance).
