@@ -59,12 +59,11 @@ def compare(data: DataSource, options: CompareOptions | None = None, **overrides
         Everything written to results.json (``meta``, ``verdict``, ``cells``, ``runs``, ``lr_search``,
         ``baselines``, ``models``, ``files``, ``use``).
     """
+    from rnnzoo.compare.parallel_runs import refuse_in_a_starting_worker
     from rnnzoo.compare.quiet import quiet_training
     from rnnzoo.compare.report import write_report
     from rnnzoo.compare.run_phase import run_plan
     from rnnzoo.compare.saving import save_outputs
-
-    from rnnzoo.compare.parallel_runs import refuse_in_a_starting_worker
 
     refuse_in_a_starting_worker()
     o = CompareOptions.merged(options, overrides)
