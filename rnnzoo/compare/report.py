@@ -119,11 +119,12 @@ def _notes(plan: Any, outcome: RunOutcome, verdict: dict[str, Any], saved: Saved
         notes.append(season_note(plan.dm))
     if outcome.baseline_runs:
         networks = sum(r.fit_seconds for r in trained.runs)
-        # origins and forms exist for the per-origin statistical forecasts only, not for n-grams or classifiers
-        how = ("" if not plan.statistical_baselines else
-               " (every origin included; their form searched at every origin)" if o.reselect_every == 1 else
-               f" (every origin included; their form searched at every {o.reselect_every}th origin, parameters "
-               f"re-estimated at each)")
+        # origins exist for the per-origin statistical forecasts only (not n-grams or classifiers), and a searched
+        # form for the automatic models only (not the naive, drift and seasonal naive forecasts)
+        searched = ("" if not o.classical_baselines else "; their form searched at every origin"
+                    if o.reselect_every == 1 else f"; their form searched at every {o.reselect_every}th origin, "
+                    f"parameters re-estimated at each")
+        how = f" (every origin included{searched})" if plan.statistical_baselines else ""
         notes.append(f"Time: the baselines took {outcome.baseline_seconds:.1f} s to fit and score{how}; the networks "
                      f"{networks:.1f} s to train ({len(trained.runs)} runs, their fit time summed).")
     return notes

@@ -774,7 +774,7 @@ ROUND_4 = [
          r"ray='auto' and jobs=2: give one of them"),
     Case("jobs-without-main-guard", "command line",
          "a script that calls `compare(..., jobs=2)` at its top level, without `if __name__ == \"__main__\":`",
-         lambda tmp: _compare_in_a_starting_worker(tmp), RuntimeError,
+         _compare_in_a_starting_worker, RuntimeError,
          r"called while a worker process was starting; .*put the call under `if __name__ == \"__main__\":`",
          outcome="each spawned worker refuses before planning anything (no second comparison, MLflow run or "
                  "folder); the script's runs fail with the same fix"),
