@@ -35,3 +35,14 @@ def positive_number(text: str) -> float:
 
 
 AT_LEAST_0, AT_LEAST_1 = whole_number(0), whole_number(1)
+
+
+def unit_interval(text: str) -> float:
+    """An argparse ``type`` for a number in [0, 1) (a dropout rate, an averaging decay)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: 0 up to, not including, 1)") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a number from 0 up to, not including, 1")
+    return value

@@ -13,7 +13,8 @@ picks anything. Prints one line per seed and a ``MEAN`` line: the test accuracy 
 
 Variants this script adds to the model for exploration (not options of the package's models): ``--noise`` (Gaussian
 noise of that standard deviation added to the standardised features in training) and ``--pool mean`` (the mean of
-the layer's outputs over each sequence's steps instead of its last state). ``--val-fraction`` near 0 trains on
+the layer's outputs over each sequence's steps instead of its last state); ``--ema DECAY`` is Lightning's
+EMAWeightAveraging callback. ``--val-fraction`` near 0 trains on
 nearly all 270 utterances (then only the last epoch means anything).
 """
 
@@ -46,6 +47,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to 0 over --epochs")
+    p.add_argument("--ema", type=float, default=0.0, help="decay of Lightning's EMAWeightAveraging (0: off); the "
+                                                           "scores are then the averaged weights'")
     p.add_argument("--val-fraction", type=float, default=0.2)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     return p.parse_args()
@@ -108,9 +111,11 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
                           optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=scheduler)
     add_variants(task.model, args.noise, args.pool)
     scores = EpochScores(dm)
+    # scores first: its hook then runs while the EMA callback has the averaged weights in place
+    averaging = [L.pytorch.callbacks.EMAWeightAveraging(decay=args.ema)] if args.ema > 0 else []
     trainer = L.Trainer(max_epochs=args.epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, gradient_clip_val=1.0,
-                        callbacks=[scores])
+                        callbacks=[scores, *averaging])
     started = time.perf_counter()
     trainer.fit(task, datamodule=dm)
     rows = np.array(scores.rows)

@@ -8,7 +8,7 @@ import logging
 import sys
 
 from rnnzoo.compare.presets import PRESETS
-from rnnzoo.options import AT_LEAST_0, AT_LEAST_1, positive_number
+from rnnzoo.options import AT_LEAST_0, AT_LEAST_1, positive_number, unit_interval
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,6 +99,12 @@ def _training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-scheduler", type=json.loads, default=argparse.SUPPRESS, metavar="JSON",
                    help='a torch.optim.lr_scheduler class and arguments, e.g. \'{"class_path": "MultiStepLR", '
                         '"init_args": {"milestones": [4, 5], "gamma": 0.5}}\' (default: the dataset\'s; null: none)')
+    p.add_argument("--dropout", type=unit_interval, default=None, metavar="P",
+                   help="dropout of every cell's model, in [0, 1) (default: the models' own, 0; --dropout-range "
+                        "searches it instead)")
+    p.add_argument("--ema", type=unit_interval, default=None, metavar="DECAY",
+                   help="keep an exponential moving average of each run's weights (Lightning's EMAWeightAveraging, "
+                        "e.g. 0.995) and validate, test and save the averaged weights (default: off)")
     p.add_argument("--forget-bias", type=float, default=None,
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
     p.add_argument("--init-range", type=positive_number, default=None, metavar="R",
@@ -192,6 +198,10 @@ def compare_main(argv: list[str] | None = None) -> int:
         if any(c.replace("-", "_") not in ("lstm", "peephole_lstm") for c in args.cells):
             build_parser().error("--forget-bias needs LSTM cells only (--cells lstm peephole_lstm)")
         overrides = {"cell_options": {"forget_bias": args.forget_bias}}
+    if args.dropout is not None:
+        if args.dropout_range is not None:
+            build_parser().error("--dropout and --dropout-range: give one (a fixed rate, or a searched one)")
+        overrides = {**(overrides or {}), "dropout": args.dropout}
     if args.init_range is not None:
         if args.data != "ptb":
             build_parser().error("--init-range applies to --data ptb only (the language models)")
@@ -237,7 +247,7 @@ def _run(compare, args, series_options, dm_options, overrides):
     return compare(args.data, CompareOptions(
         budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
         max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,
-        lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
+        lr=args.lr, weight_decay=args.weight_decay, ema=args.ema, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
         gradient_clip_val="preset" if args.clip is None else args.clip, model_overrides=overrides,
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         dropout_range=tuple(args.dropout_range) if args.dropout_range is not None else None,

@@ -35,6 +35,9 @@ def results_notes(*, settings: Any, runs: list[Any], user_data: dict[str, Any] |
                      f"{', '.join(left[:10])}" + (f" and {len(left) - 10} more" if len(left) > 10 else "") + ".")
     if settings.lr_scheduler:
         notes.append(f"Learning-rate schedule: `{json.dumps(settings.lr_scheduler)}`.")
+    if settings.ema:
+        notes.append(f"Weights: exponential moving average with decay {settings.ema:g} per step (Lightning's "
+                     f"EMAWeightAveraging); every validation, test and saved model uses the averaged weights.")
     if settings.model_overrides:
         notes.append(f"Model overrides for every cell: `{json.dumps(settings.model_overrides)}`.")
     calibrated = [r.calibration for r in runs if r.calibration]

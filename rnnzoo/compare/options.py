@@ -26,6 +26,9 @@ class CompareOptions:
             docs/results.md's runs), else 50 epochs and patience 10. ``patience=0`` turns early stopping off.
         optimizer, lr, weight_decay, gradient_clip_val, model_overrides, lr_scheduler: training set-up (preset
             defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.TrainingModule` takes it).
+        ema: when given, every run keeps an exponential moving average of its weights with this decay per step
+            (Lightning's ``EMAWeightAveraging``); validation, early stopping, the best checkpoint, the test and the
+            saved models all use the averaged weights. None: the weights as trained.
         lr_search: when > 0, search each cell's learning rate with Optuna (:mod:`rnnzoo.compare.search`): this
             many trials in ``lr_range`` (TPE, log scale, seeded by ``search_seed``, default the first seed), each
             training the cell with the first seed for ``search_epochs`` (default ``max_epochs``) epochs, a median
@@ -104,6 +107,7 @@ class CompareOptions:
     optimizer: str | None = None
     lr: float | None = None
     weight_decay: float = 0.0
+    ema: float | None = None
     gradient_clip_val: float | None | str = "preset"
     model_overrides: dict[str, Any] | None = None
     lr_scheduler: dict[str, Any] | None | str = "preset"

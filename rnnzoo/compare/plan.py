@@ -42,7 +42,9 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
               f"epochs, " + (f"early stopping after {settings['patience']} epochs without improvement on validation"
                              f"{rule('patience')}" if settings.get("patience") else "no early stopping"),
               *([f"model options for every cell: {json.dumps(settings['model_overrides'], sort_keys=True)}"
-                 " (--init-range, --forget-bias)"] if settings.get("model_overrides") else []),
+                 " (--dropout, --init-range, --forget-bias)"] if settings.get("model_overrides") else []),
+              *([f"weights: an exponential moving average, decay {settings['ema']:g} per step (--ema); validation, "
+                 f"test and the saved models use the averaged weights"] if settings.get("ema") else []),
               "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]

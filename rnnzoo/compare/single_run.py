@@ -30,6 +30,7 @@ class TrainSettings:
     gradient_clip_val: float | None = 1.0
     model_overrides: dict[str, Any] | None = None
     lr_scheduler: dict[str, Any] | None = None  # TrainingModule's lr_scheduler, e.g. Zaremba et al.'s decay
+    ema: float | None = None  # decay of Lightning's EMAWeightAveraging: validated, tested and saved weights averaged
     deterministic: bool = False
     progress_bar: bool = False
     accelerator: str = "cpu"
@@ -187,6 +188,12 @@ def _trainer(settings: TrainSettings, root_dir: str | Path, datamodule: L.Lightn
     exports the calibrated best checkpoint), no sanity steps or model summary (one line per run is said)."""
     from rnnzoo.mlflow_export import MLflowModelExport
 
+    if settings.ema:
+        from lightning.pytorch.callbacks import EMAWeightAveraging
+
+        # Validation (and so early stopping and the best checkpoint) sees the averaged weights, and checkpoints
+        # hold them: the tested and exported model is the average (Polyak averaging).
+        callbacks.append(EMAWeightAveraging(decay=settings.ema))
     if settings.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
     if calibration is not None:
@@ -208,6 +215,11 @@ def _test_best(task: TrainingModule, trainer: L.Trainer, datamodule: L.Lightning
                calibration: L.Callback | None) -> tuple[TrainingModule, dict[str, float], dict[str, float]]:
     """The best checkpoint's test metrics; with calibration, also the network's own intervals' coverage and
     pinball loss (``*_raw``: the best weights with the offsets zeroed), scored first."""
+    from lightning.pytorch.callbacks import WeightAveraging
+
+    # After fit, Lightning's weight averaging would load a checkpoint's trained weights (not its average, which
+    # the checkpoint's state dict is) into a model tested by the trainer that fitted it: test without it.
+    trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
     raw: dict[str, float] = {}
     if calibration is not None:
         task = _load_best(task, best_path)

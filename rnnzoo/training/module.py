@@ -157,12 +157,21 @@ class TrainingModule(L.LightningModule):
 
     def configure_callbacks(self):
         """Keep the best checkpoint by the task's validation metric and the last one, in a fixed folder
-        (``<default_root_dir>/checkpoints``) so that ``ckpt_path="last"`` finds them from a new process.
+        (``<default_root_dir>/checkpoints``) so that ``ckpt_path="last"`` finds them from a new process; none
+        under ``Trainer(enable_checkpointing=False)``.
 
         Two callbacks: ModelCheckpoint's own ``save_last`` only refreshes last.ckpt when a best checkpoint is
         saved, so after an epoch without improvement it would not be the last state. Lightning's default progress
         bar is replaced by one that redraws at most ten times a second (:mod:`rnnzoo.training.progress`).
         """
+        callbacks = self._checkpoint_callbacks() if self.trainer.checkpoint_callback is not None else []
+        bar = self.trainer.progress_bar_callback
+        if type(bar) is TQDMProgressBar:  # Lightning's default bar; a bar the user chose is left as it is
+            callbacks.append(ThrottledProgressBar.replacing(bar))  # replaces it: a subclass
+        return callbacks
+
+    def _checkpoint_callbacks(self) -> list[ModelCheckpoint]:
+        # Only where the trainer checkpoints at all: Trainer(enable_checkpointing=False) writes no file.
         monitor, mode = self.objective.monitor
         dirpath = Path(self.trainer.default_root_dir) / "checkpoints"
         best = ModelCheckpoint(dirpath=dirpath, filename="best-{epoch}-{step}", monitor=monitor, mode=mode,
@@ -170,11 +179,7 @@ class TrainingModule(L.LightningModule):
         # monitor=None with save_top_k=1 keeps the newest epoch's state; the fixed name is overwritten each time.
         last = ModelCheckpoint(dirpath=dirpath, filename="last", monitor=None, save_top_k=1,
                                enable_version_counter=False)
-        callbacks = [best, last]  # best first: trainer.checkpoint_callback is the best one
-        bar = self.trainer.progress_bar_callback
-        if type(bar) is TQDMProgressBar:  # Lightning's default bar; a bar the user chose is left as it is
-            callbacks.append(ThrottledProgressBar.replacing(bar))  # replaces it: a subclass
-        return callbacks
+        return [best, last]  # best first: trainer.checkpoint_callback is the best one
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The preprocessing is not a tensor, so it is not in the state dict: keep it so that a model exported

@@ -262,7 +262,7 @@ def test_the_plan_says_the_model_options_given_for_every_cell():
             "seeds": [0], "settings": {"optimizer": "sgd", "lr": 20.0, "max_epochs": 13, "patience": 0}}
     assert not any("model options" in line for line in plan_lines(meta, "out"))
     meta["settings"]["model_overrides"] = {"init_range": 0.1}
-    assert 'model options for every cell: {"init_range": 0.1} (--init-range, --forget-bias)' in plan_lines(meta, "out")
+    assert 'model options for every cell: {"init_range": 0.1} (--dropout, --init-range, --forget-bias)' in plan_lines(meta, "out")
 
 
 def test_models_are_parameter_matched_at_any_budget():

@@ -100,3 +100,19 @@ def test_checkpoint_rebuilds_the_task(tmp_path):
     trainer.save_checkpoint(tmp_path / "last.ckpt")
     back = TrainingModule.load_from_checkpoint(tmp_path / "last.ckpt", weights_only=False)
     assert back.hparams.optimizer == "rmsprop" and torch.equal(back.model.head.weight, task.model.head.weight)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_module_keeps_checkpoints_only_where_the_trainer_checkpoints(tmp_path, enabled):
+    # Its best/last callbacks used to be added even under enable_checkpointing=False, so scripts and tests that
+    # turned checkpointing off still wrote checkpoints/ into the working directory.
+    task = TrainingModule({"task": "forecaster", "cell": "gru", "horizon": 2, "hidden_size": 8})
+    trainer = L.Trainer(default_root_dir=tmp_path, logger=False, enable_checkpointing=enabled, max_epochs=1,
+                        limit_train_batches=2, limit_val_batches=1, enable_progress_bar=False,
+                        enable_model_summary=False)
+    trainer.fit(task, datamodule=TimeSeriesDataModule("co2", input_length=12, horizon=2))
+    written = sorted(p.name for p in (tmp_path / "checkpoints").glob("*.ckpt"))
+    if enabled:
+        assert written == ["best-0-2.ckpt", "last.ckpt"]
+    else:
+        assert written == []

@@ -1,0 +1,79 @@
+"""``rnnzoo compare --ema DECAY``: each run keeps an exponential moving average of its weights (Lightning's
+EMAWeightAveraging), and validation, the best checkpoint, the test metrics and the saved model are the average's;
+``--dropout P`` sets every cell's dropout."""
+
+import json
+
+import lightning as L
+import pytest
+import torch
+
+import rnnzoo
+from rnnzoo.compare import compare
+from rnnzoo.compare.command import _run, build_parser, compare_main
+from rnnzoo.data import TimeSeriesDataModule
+from rnnzoo.training import TrainingModule
+
+pytestmark = pytest.mark.slow  # a real training run
+
+
+def given(argv):
+    """The options object the command passes to compare()."""
+    return _run(lambda data, options: options, build_parser().parse_args(argv), {}, {}, {"dropout": 0.2})
+
+
+def test_the_command_passes_ema_and_dropout():
+    options = given(["--data", "co2", "--ema", "0.995", "--dropout", "0.2"])
+    assert options.ema == 0.995 and options.model_overrides == {"dropout": 0.2}
+    assert given(["--data", "co2"]).ema is None
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--ema", "1"], "--ema: 1.0 is not allowed: give a number from 0 up to, not including, 1"),
+    (["--dropout", "-0.1"], "--dropout: -0.1 is not allowed"),
+    (["--dropout", "0.2", "--lr-search", "2", "--dropout-range", "0", "0.5"], "--dropout and --dropout-range"),
+])
+def test_the_command_refuses_bad_values(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        compare_main(["--data", "co2", "--out", "never-written", *argv])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def ema_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare-ema")
+    lines = []
+    results = compare("co2", cells=("gru",), seeds=(0,), max_epochs=3, patience=0, ema=0.9, threads=1,
+                      deterministic=True, classical_baselines=False, out_dir=out,
+                      tracking_uri=f"sqlite:///{out / 'mlflow.db'}", log=lines.append)
+    return out, results, lines
+
+
+def test_the_plan_and_the_notes_say_the_weights_are_averaged(ema_run):
+    out, _, lines = ema_run
+    said = "weights: an exponential moving average, decay 0.9 per step (--ema)"
+    assert any(said in line for line in lines)
+    assert said in (out / "results.md").read_text()
+    assert "exponential moving average with decay 0.9 per step" in (out / "results.md").read_text()
+
+
+def test_the_best_checkpoint_holds_the_average_and_the_test_metrics_are_its(ema_run):
+    out, results, _ = ema_run
+    run = results["runs"][0]
+    checkpoint = torch.load(run["best_checkpoint"], map_location="cpu", weights_only=False)
+    # Lightning's callback stores the average as the state dict and the trained weights beside it
+    averaged, trained = checkpoint["state_dict"], checkpoint["current_model_state"]
+    assert any(not torch.equal(averaged[k], trained[k]) for k in averaged)
+    task = TrainingModule.load_from_checkpoint(run["best_checkpoint"], map_location="cpu")
+    assert all(torch.equal(v, averaged[f"model.{k}"]) for k, v in task.model.state_dict().items())
+    dm = TimeSeriesDataModule("co2", input_length=48, horizon=24, batch_size=32)  # the preset's settings
+    trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+                        enable_checkpointing=False, default_root_dir=str(out / "reeval"))
+    val = trainer.validate(task, datamodule=dm, verbose=False)[0]
+    test = trainer.test(task, datamodule=dm, verbose=False)[0]
+    # the same weights and data in the same process: only summation order may differ
+    assert val["val/mae"] == pytest.approx(run["best_val"], rel=1e-5)
+    assert test["test/mae"] == pytest.approx(run["test"]["mae"], rel=1e-5)
+    saved = rnnzoo.load(results["models"]["gru"]["path"])
+    assert all(torch.equal(v, task.model.state_dict()[k]) for k, v in saved.state_dict().items())
+    assert json.loads((out / "results.json").read_text())["meta"]["settings"]["ema"] == 0.9
