@@ -105,6 +105,9 @@ def _training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ema", type=unit_interval, default=None, metavar="DECAY",
                    help="keep an exponential moving average of each run's weights (Lightning's EMAWeightAveraging, "
                         "e.g. 0.995) and validate, test and save the averaged weights (default: off)")
+    p.add_argument("--weight-noise", type=positive_number, default=None, metavar="SIGMA",
+                   help="train each step at the weights plus Gaussian noise of this standard deviation, the update "
+                        "applied to the clean weights (Graves 2011; Chung et al. 2014 used 0.075; default: off)")
     p.add_argument("--forget-bias", type=float, default=None,
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
     p.add_argument("--init-range", type=positive_number, default=None, metavar="R",
@@ -247,7 +250,8 @@ def _run(compare, args, series_options, dm_options, overrides):
     return compare(args.data, CompareOptions(
         budget=args.budget, cells=tuple(args.cells), seeds=tuple(args.seeds),
         max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience, optimizer=args.optimizer,
-        lr=args.lr, weight_decay=args.weight_decay, ema=args.ema, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
+        lr=args.lr, weight_decay=args.weight_decay, ema=args.ema,
+        weight_noise=args.weight_noise, lr_scheduler=getattr(args, "lr_scheduler", "preset"),
         gradient_clip_val="preset" if args.clip is None else args.clip, model_overrides=overrides,
         lr_search=args.lr_search, lr_range=tuple(args.lr_range), search_epochs=args.search_epochs,
         dropout_range=tuple(args.dropout_range) if args.dropout_range is not None else None,

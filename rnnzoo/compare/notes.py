@@ -38,6 +38,9 @@ def results_notes(*, settings: Any, runs: list[Any], user_data: dict[str, Any] |
     if settings.ema:
         notes.append(f"Weights: exponential moving average with decay {settings.ema:g} per step (Lightning's "
                      f"EMAWeightAveraging); every validation, test and saved model uses the averaged weights.")
+    if settings.weight_noise:
+        notes.append(f"Weight noise in training: each step at the weights plus N(0, {settings.weight_noise:g}²), "
+                     f"the update applied to the clean weights.")
     if settings.model_overrides:
         notes.append(f"Model overrides for every cell: `{json.dumps(settings.model_overrides)}`.")
     calibrated = [r.calibration for r in runs if r.calibration]

@@ -29,6 +29,8 @@ class CompareOptions:
         ema: when given, every run keeps an exponential moving average of its weights with this decay per step
             (Lightning's ``EMAWeightAveraging``); validation, early stopping, the best checkpoint, the test and the
             saved models all use the averaged weights. None: the weights as trained.
+        weight_noise: when given, each training step runs at the weights plus Gaussian noise of this standard
+            deviation (:class:`~rnnzoo.training.weight_noise.WeightNoise`); the update goes to the clean weights.
         lr_search: when > 0, search each cell's learning rate with Optuna (:mod:`rnnzoo.compare.search`): this
             many trials in ``lr_range`` (TPE, log scale, seeded by ``search_seed``, default the first seed), each
             training the cell with the first seed for ``search_epochs`` (default ``max_epochs``) epochs, a median
@@ -108,6 +110,7 @@ class CompareOptions:
     lr: float | None = None
     weight_decay: float = 0.0
     ema: float | None = None
+    weight_noise: float | None = None
     gradient_clip_val: float | None | str = "preset"
     model_overrides: dict[str, Any] | None = None
     lr_scheduler: dict[str, Any] | None | str = "preset"

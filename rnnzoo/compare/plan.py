@@ -45,6 +45,8 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
                  " (--dropout, --init-range, --forget-bias)"] if settings.get("model_overrides") else []),
               *([f"weights: an exponential moving average, decay {settings['ema']:g} per step (--ema); validation, "
                  f"test and the saved models use the averaged weights"] if settings.get("ema") else []),
+              *([f"weight noise in training: Gaussian, standard deviation {settings['weight_noise']:g} (--weight-noise)"]
+                if settings.get("weight_noise") else []),
               "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]

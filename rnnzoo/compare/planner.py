@@ -151,7 +151,7 @@ def _train_settings(preset: DataPreset | None, o: CompareOptions) -> TrainSettin
     return TrainSettings(
         optimizer=o.optimizer or (preset.optimizer if preset else "adam"),
         lr=o.lr if o.lr is not None else (preset.lr if preset else 1e-3),
-        weight_decay=o.weight_decay, max_time=o.max_time, ema=o.ema,
+        weight_decay=o.weight_decay, max_time=o.max_time, ema=o.ema, weight_noise=o.weight_noise,
         max_epochs=o.max_epochs or (preset.max_epochs if preset else 50),
         patience=(o.patience if o.patience is not None else (preset.patience if preset else 10)) or None,
         gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if o.gradient_clip_val == "preset"

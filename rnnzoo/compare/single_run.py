@@ -31,6 +31,7 @@ class TrainSettings:
     model_overrides: dict[str, Any] | None = None
     lr_scheduler: dict[str, Any] | None = None  # TrainingModule's lr_scheduler, e.g. Zaremba et al.'s decay
     ema: float | None = None  # decay of Lightning's EMAWeightAveraging: validated, tested and saved weights averaged
+    weight_noise: float | None = None  # sigma of rnnzoo.training.weight_noise.WeightNoise, in training only
     deterministic: bool = False
     progress_bar: bool = False
     accelerator: str = "cpu"
@@ -194,6 +195,10 @@ def _trainer(settings: TrainSettings, root_dir: str | Path, datamodule: L.Lightn
         # Validation (and so early stopping and the best checkpoint) sees the averaged weights, and checkpoints
         # hold them: the tested and exported model is the average (Polyak averaging).
         callbacks.append(EMAWeightAveraging(decay=settings.ema))
+    if settings.weight_noise:
+        from rnnzoo.training.weight_noise import WeightNoise
+
+        callbacks.append(WeightNoise(settings.weight_noise))
     if settings.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience))
     if calibration is not None:

@@ -1,6 +1,7 @@
 """``rnnzoo compare --ema DECAY``: each run keeps an exponential moving average of its weights (Lightning's
 EMAWeightAveraging), and validation, the best checkpoint, the test metrics and the saved model are the average's;
-``--dropout P`` sets every cell's dropout."""
+``--dropout P`` sets every cell's dropout; ``--weight-noise SIGMA`` trains each step at noisy weights
+(tests/training/test_weight_noise.py tests the callback itself)."""
 
 import json
 
@@ -23,14 +24,15 @@ def given(argv):
 
 
 def test_the_command_passes_ema_and_dropout():
-    options = given(["--data", "co2", "--ema", "0.995", "--dropout", "0.2"])
-    assert options.ema == 0.995 and options.model_overrides == {"dropout": 0.2}
-    assert given(["--data", "co2"]).ema is None
+    options = given(["--data", "co2", "--ema", "0.995", "--dropout", "0.2", "--weight-noise", "0.075"])
+    assert options.ema == 0.995 and options.model_overrides == {"dropout": 0.2} and options.weight_noise == 0.075
+    assert given(["--data", "co2"]).ema is None and given(["--data", "co2"]).weight_noise is None
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--ema", "1"], "--ema: 1.0 is not allowed: give a number from 0 up to, not including, 1"),
     (["--dropout", "-0.1"], "--dropout: -0.1 is not allowed"),
+    (["--weight-noise", "0"], "--weight-noise: 0.0 is not allowed: give a finite number above 0"),
     (["--dropout", "0.2", "--lr-search", "2", "--dropout-range", "0", "0.5"], "--dropout and --dropout-range"),
 ])
 def test_the_command_refuses_bad_values(capsys, argv, message):
@@ -43,18 +45,21 @@ def test_the_command_refuses_bad_values(capsys, argv, message):
 def ema_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare-ema")
     lines = []
-    results = compare("co2", cells=("gru",), seeds=(0,), max_epochs=3, patience=0, ema=0.9, threads=1,
+    results = compare("co2", cells=("gru",), seeds=(0,), max_epochs=3, patience=0, ema=0.9, weight_noise=0.01,
+                      threads=1,
                       deterministic=True, classical_baselines=False, out_dir=out,
                       tracking_uri=f"sqlite:///{out / 'mlflow.db'}", log=lines.append)
     return out, results, lines
 
 
-def test_the_plan_and_the_notes_say_the_weights_are_averaged(ema_run):
+def test_the_plan_and_the_notes_say_the_weights_are_averaged_and_noisy(ema_run):
     out, _, lines = ema_run
-    said = "weights: an exponential moving average, decay 0.9 per step (--ema)"
-    assert any(said in line for line in lines)
-    assert said in (out / "results.md").read_text()
-    assert "exponential moving average with decay 0.9 per step" in (out / "results.md").read_text()
+    report = (out / "results.md").read_text()
+    for said in ("weights: an exponential moving average, decay 0.9 per step (--ema)",
+                 "weight noise in training: Gaussian, standard deviation 0.01 (--weight-noise)"):
+        assert any(said in line for line in lines) and said in report
+    assert "exponential moving average with decay 0.9 per step" in report
+    assert "Weight noise in training: each step at the weights plus N(0, 0.01²)" in report
 
 
 def test_the_best_checkpoint_holds_the_average_and_the_test_metrics_are_its(ema_run):
@@ -77,3 +82,4 @@ def test_the_best_checkpoint_holds_the_average_and_the_test_metrics_are_its(ema_
     saved = rnnzoo.load(results["models"]["gru"]["path"])
     assert all(torch.equal(v, task.model.state_dict()[k]) for k, v in saved.state_dict().items())
     assert json.loads((out / "results.json").read_text())["meta"]["settings"]["ema"] == 0.9
+    assert json.loads((out / "results.json").read_text())["meta"]["settings"]["weight_noise"] == 0.01
