@@ -37,6 +37,17 @@ def positive_number(text: str) -> float:
 AT_LEAST_0, AT_LEAST_1 = whole_number(0), whole_number(1)
 
 
+def non_negative_number(text: str) -> float:
+    """An argparse ``type`` for a finite number >= 0 (0 turns an option off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: 0 or above)") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a finite number, 0 or above")
+    return value
+
+
 def unit_interval(text: str) -> float:
     """An argparse ``type`` for a number in [0, 1) (a dropout rate, an averaging decay)."""
     try:

@@ -111,7 +111,7 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
     scheduler = None
     if args.cosine:
         scheduler = {"class_path": "CosineAnnealingLR", "init_args": {"T_max": args.epochs}}
-    task = TrainingModule(f"pianoroll-{args.cell}-20k", optimizer=args.optimizer, lr=args.lr,
+    task = TrainingModule(f"pianoroll-{args.cell.replace('_', '-')}-20k", optimizer=args.optimizer, lr=args.lr,
                           weight_decay=args.weight_decay, model_overrides=overrides, lr_scheduler=scheduler)
     add_input_dropout(task.model, args.input_dropout)
     scores = EpochScores(dm)

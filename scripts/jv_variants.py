@@ -14,7 +14,7 @@ picks anything. Prints one line per seed and a ``MEAN`` line: the test accuracy 
 Variants this script adds to the model for exploration (not options of the package's models): ``--noise`` (Gaussian
 noise of that standard deviation added to the standardised features in training) and ``--pool mean`` (the mean of
 the layer's outputs over each sequence's steps instead of its last state); ``--ema DECAY`` is Lightning's
-EMAWeightAveraging callback. ``--val-fraction`` near 0 trains on
+EMAWeightAveraging callback and ``--weight-noise SIGMA`` rnnzoo's WeightNoise. ``--val-fraction`` near 0 trains on
 nearly all 270 utterances (then only the last epoch means anything).
 """
 
@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from rnnzoo.data import SpeechFeaturesDataModule
 from rnnzoo.training import TrainingModule
+from rnnzoo.training.weight_noise import WeightNoise
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,6 +48,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to 0 over --epochs")
+    p.add_argument("--weight-noise", type=float, default=0.0, help="sigma of rnnzoo's WeightNoise (0: off)")
     p.add_argument("--ema", type=float, default=0.0, help="decay of Lightning's EMAWeightAveraging (0: off); the "
                                                            "scores are then the averaged weights'")
     p.add_argument("--val-fraction", type=float, default=0.2)
@@ -113,9 +115,10 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
     scores = EpochScores(dm)
     # scores first: its hook then runs while the EMA callback has the averaged weights in place
     averaging = [L.pytorch.callbacks.EMAWeightAveraging(decay=args.ema)] if args.ema > 0 else []
+    noise = [WeightNoise(args.weight_noise)] if args.weight_noise > 0 else []
     trainer = L.Trainer(max_epochs=args.epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, gradient_clip_val=1.0,
-                        callbacks=[scores, *averaging])
+                        callbacks=[scores, *averaging, *noise])
     started = time.perf_counter()
     trainer.fit(task, datamodule=dm)
     rows = np.array(scores.rows)

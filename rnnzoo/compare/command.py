@@ -8,7 +8,7 @@ import logging
 import sys
 
 from rnnzoo.compare.presets import PRESETS
-from rnnzoo.options import AT_LEAST_0, AT_LEAST_1, positive_number, unit_interval
+from rnnzoo.options import AT_LEAST_0, AT_LEAST_1, non_negative_number, positive_number, unit_interval
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,14 +100,16 @@ def _training_arguments(p: argparse.ArgumentParser) -> None:
                    help='a torch.optim.lr_scheduler class and arguments, e.g. \'{"class_path": "MultiStepLR", '
                         '"init_args": {"milestones": [4, 5], "gamma": 0.5}}\' (default: the dataset\'s; null: none)')
     p.add_argument("--dropout", type=unit_interval, default=None, metavar="P",
-                   help="dropout of every cell's model, in [0, 1) (default: the models' own, 0; --dropout-range "
-                        "searches it instead)")
+                   help="dropout of every cell's model, in [0, 1) (default: the dataset's, else the models' own, "
+                        "0; --dropout-range searches it instead)")
     p.add_argument("--ema", type=unit_interval, default=None, metavar="DECAY",
                    help="keep an exponential moving average of each run's weights (Lightning's EMAWeightAveraging, "
-                        "e.g. 0.995) and validate, test and save the averaged weights (default: off)")
-    p.add_argument("--weight-noise", type=positive_number, default=None, metavar="SIGMA",
+                        "e.g. 0.995) and validate, test and save the averaged weights (default: the dataset's, else "
+                        "off; 0: off)")
+    p.add_argument("--weight-noise", type=non_negative_number, default=None, metavar="SIGMA",
                    help="train each step at the weights plus Gaussian noise of this standard deviation, the update "
-                        "applied to the clean weights (Graves 2011; Chung et al. 2014 used 0.075; default: off)")
+                        "applied to the clean weights (Graves 2011; Chung et al. 2014 used 0.075; default: the "
+                        "dataset's, else off; 0: off)")
     p.add_argument("--forget-bias", type=float, default=None,
                    help="LSTM forget-gate bias at initialisation (LSTM cells only; default 1)")
     p.add_argument("--init-range", type=positive_number, default=None, metavar="R",

@@ -41,6 +41,11 @@ def results_notes(*, settings: Any, runs: list[Any], user_data: dict[str, Any] |
     if settings.weight_noise:
         notes.append(f"Weight noise in training: each step at the weights plus N(0, {settings.weight_noise:g}²), "
                      f"the update applied to the clean weights.")
+    if settings.cell_settings:
+        from rnnzoo.compare.plan import describe_cell_settings
+
+        notes.append(f"Per cell, where the dataset's settings differ from the above (each chosen on validation): "
+                     f"{describe_cell_settings(settings.cell_settings)}.")
     if settings.model_overrides:
         notes.append(f"Model overrides for every cell: `{json.dumps(settings.model_overrides)}`.")
     calibrated = [r.calibration for r in runs if r.calibration]

@@ -28,9 +28,11 @@ class CompareOptions:
             defaults when None / ``"preset"``; ``lr_scheduler`` as :class:`~rnnzoo.training.TrainingModule` takes it).
         ema: when given, every run keeps an exponential moving average of its weights with this decay per step
             (Lightning's ``EMAWeightAveraging``); validation, early stopping, the best checkpoint, the test and the
-            saved models all use the averaged weights. None: the weights as trained.
+            saved models all use the averaged weights. None: the preset's (jsb has one), else off; 0: off.
         weight_noise: when given, each training step runs at the weights plus Gaussian noise of this standard
             deviation (:class:`~rnnzoo.training.weight_noise.WeightNoise`); the update goes to the clean weights.
+            None: the preset's (jsb has one), else off; 0: off. A preset's ``dropout`` joins ``model_overrides``
+            unless they hold one or ``dropout_range`` searches it.
         lr_search: when > 0, search each cell's learning rate with Optuna (:mod:`rnnzoo.compare.search`): this
             many trials in ``lr_range`` (TPE, log scale, seeded by ``search_seed``, default the first seed), each
             training the cell with the first seed for ``search_epochs`` (default ``max_epochs``) epochs, a median

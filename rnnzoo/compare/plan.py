@@ -47,6 +47,9 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
                  f"test and the saved models use the averaged weights"] if settings.get("ema") else []),
               *([f"weight noise in training: Gaussian, standard deviation {settings['weight_noise']:g} (--weight-noise)"]
                 if settings.get("weight_noise") else []),
+              *([f"except, per cell (the dataset's settings where one does not suit every cell, chosen on "
+                 f"validation; an option given to compare applies to every cell instead): "
+                 f"{describe_cell_settings(settings['cell_settings'])}"] if settings.get("cell_settings") else []),
               "splits: " + ", ".join(f"{k} {v}" for k, v in (meta.get("split_sizes") or {}).items()),
               "choice: on the validation split; the test split only reports",
               f"output: {out} (MLflow: {meta.get('tracking_uri')})"]
@@ -60,6 +63,21 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
     elif meta.get("jobs", 1) > 1:
         lines.append(f"runs: {meta['jobs']} worker processes on this machine (--jobs)")
     return lines
+
+
+def describe_cell_settings(cell_settings: dict[str, dict[str, Any]]) -> str:
+    """``{"rnn": {"lr": 0.0025, "weight_noise": 0.0}}`` -> ``"rnn: lr 0.0025, no weight noise"``."""
+    def one(entry: dict[str, Any]) -> str:
+        parts = [f"lr {entry['lr']:g}"] if "lr" in entry else []
+        if "dropout" in (entry.get("model_overrides") or {}):
+            parts.append(f"dropout {entry['model_overrides']['dropout']:g}")
+        if "ema" in entry:
+            parts.append(f"weight averaging decay {entry['ema']:g}" if entry["ema"] else "no weight averaging")
+        if "weight_noise" in entry:
+            parts.append(f"weight noise {entry['weight_noise']:g}" if entry["weight_noise"] else "no weight noise")
+        return ", ".join(parts)
+
+    return "; ".join(f"{cell}: {one(entry)}" for cell, entry in cell_settings.items())
 
 
 def plan_markdown(lines: list[str]) -> str:

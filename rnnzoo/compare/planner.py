@@ -148,17 +148,42 @@ def _with_quantiles(family: str | None, task_config: dict[str, Any] | None, budg
 def _train_settings(preset: DataPreset | None, o: CompareOptions) -> TrainSettings:
     """How every run trains: what is given, else the preset's (those of docs/results.md's runs), else Adam 1e-3,
     50 epochs, patience 10, clip 1 (``patience=0``: no early stopping)."""
-    return TrainSettings(
+    settings = TrainSettings(
         optimizer=o.optimizer or (preset.optimizer if preset else "adam"),
         lr=o.lr if o.lr is not None else (preset.lr if preset else 1e-3),
-        weight_decay=o.weight_decay, max_time=o.max_time, ema=o.ema, weight_noise=o.weight_noise,
+        weight_decay=o.weight_decay, max_time=o.max_time,
+        ema=o.ema if o.ema is not None else (preset.ema if preset else None),
+        weight_noise=o.weight_noise if o.weight_noise is not None else (preset.weight_noise if preset else None),
         max_epochs=o.max_epochs or (preset.max_epochs if preset else 50),
         patience=(o.patience if o.patience is not None else (preset.patience if preset else 10)) or None,
         gradient_clip_val=(preset.gradient_clip_val if preset else 1.0) if o.gradient_clip_val == "preset"
         else o.gradient_clip_val,
-        model_overrides=o.model_overrides, deterministic=o.deterministic, progress_bar=o.progress_bar,
+        model_overrides=_model_overrides(preset, o), deterministic=o.deterministic, progress_bar=o.progress_bar,
         lr_scheduler=(preset.lr_scheduler if preset else None) if o.lr_scheduler == "preset" else o.lr_scheduler,
     )
+    return dataclasses.replace(settings, cell_settings=_cell_settings(preset, o, settings.model_overrides))
+
+
+def _cell_settings(preset: DataPreset | None, o: CompareOptions,
+                   overrides: dict[str, Any] | None) -> dict[str, dict[str, Any]] | None:
+    """The preset's per-cell settings that the user's options leave open (TrainSettings.cell_settings)."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for cell, own in (preset.cell_settings if preset else {}).items():
+        entry = {key: own[key] for key, given in (("lr", o.lr), ("ema", o.ema), ("weight_noise", o.weight_noise))
+                 if key in own and given is None}
+        if "dropout" in own and "dropout" not in (o.model_overrides or {}) and o.dropout_range is None:
+            entry["model_overrides"] = {**(overrides or {}), "dropout": own["dropout"]}
+        if entry:
+            chosen[cell] = entry
+    return chosen or None
+
+
+def _model_overrides(preset: DataPreset | None, o: CompareOptions) -> dict[str, Any] | None:
+    """The user's model overrides, with the preset's dropout unless a dropout is given or searched."""
+    given = o.model_overrides or {}
+    if preset is None or preset.dropout is None or "dropout" in given or o.dropout_range is not None:
+        return o.model_overrides
+    return {"dropout": preset.dropout, **given}
 
 
 def _datamodule(data: DataSource, preset: DataPreset | None, options: dict[str, Any]) -> L.LightningDataModule:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,7 @@ def search_learning_rates(models: list[CellModel], dm: Any, settings: TrainSetti
     chosen_models, lrs, searched = [], {}, {}
     for m in models:
         chosen, lrs[m.cell], searched[m.cell] = search_cell(
-            m, dm, settings, space, seed=seed, study_name=f"{space.study_name}-{m.cell}", storage=storage, out=out,
+            m, dm, settings.for_cell(m.cell), space, seed=seed, study_name=f"{space.study_name}-{m.cell}", storage=storage, out=out,
             tracking_uri=tracking_uri, experiment_name=experiment_name, parent_run_id=parent_id,
             data_name=data_name, log=log)
         chosen_models.append(chosen)
@@ -80,8 +81,8 @@ def train_all(models: list[CellModel], seeds: list[int], settings: TrainSettings
 
     trained = TrainedRuns()
     total, started = len(models) * len(seeds), time.perf_counter()
-    grid = [(m, seed, TrainSettings(**{**vars(settings), "lr": lrs[m.cell]}), out / "runs" / f"{m.cell}-seed{seed}")
-            for m in models for seed in seeds]
+    grid = [(m, seed, dataclasses.replace(settings.for_cell(m.cell), lr=lrs[m.cell]),
+             out / "runs" / f"{m.cell}-seed{seed}") for m in models for seed in seeds]
     in_workers: dict[tuple[str, int], Any] = {}
     pending = [job for job in grid if not (resume and (job[3] / RUN_FILE).is_file())]
     if ray is not None:
@@ -146,7 +147,7 @@ def run_plan(plan: Any, *, client: Any, parent_id: str, log: Callable[[str], Non
              threads: int) -> RunOutcome:
     """Search (when asked), train every cell x seed, then fit the baselines the verdict compares against."""
     o, settings = plan.options, plan.settings
-    models, lrs, searched = plan.models, {m.cell: settings.lr for m in plan.models}, {}
+    models, lrs, searched = plan.models, {m.cell: settings.for_cell(m.cell).lr for m in plan.models}, {}
     common = dict(tracking_uri=plan.tracking_uri, experiment_name=o.experiment_name, parent_id=parent_id)
     if plan.space is not None:
         models, lrs, searched = search_learning_rates(

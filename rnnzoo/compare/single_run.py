@@ -3,7 +3,7 @@ then score the best checkpoint (by the validation metric) on the test split."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,12 @@ class TrainSettings:
     lr_scheduler: dict[str, Any] | None = None  # TrainingModule's lr_scheduler, e.g. Zaremba et al.'s decay
     ema: float | None = None  # decay of Lightning's EMAWeightAveraging: validated, tested and saved weights averaged
     weight_noise: float | None = None  # sigma of rnnzoo.training.weight_noise.WeightNoise, in training only
+    # cell -> the fields above that differ for that cell (a preset's settings chosen per cell on validation)
+    cell_settings: dict[str, dict[str, Any]] | None = None
+
+    def for_cell(self, cell: str) -> "TrainSettings":
+        """The settings one cell's runs train with: these, with the cell's own entries of ``cell_settings``."""
+        return replace(self, **(self.cell_settings or {}).get(cell, {}), cell_settings=None)
     deterministic: bool = False
     progress_bar: bool = False
     accelerator: str = "cpu"
@@ -223,8 +229,10 @@ def _test_best(task: TrainingModule, trainer: L.Trainer, datamodule: L.Lightning
     from lightning.pytorch.callbacks import WeightAveraging
 
     # After fit, Lightning's weight averaging would load a checkpoint's trained weights (not its average, which
-    # the checkpoint's state dict is) into a model tested by the trainer that fitted it: test without it.
-    trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
+    # the checkpoint's state dict is) into a model tested by the trainer that fitted it: test without it, the
+    # best weights loaded here (through ckpt_path Lightning would warn that the callback is missing).
+    averaging = [c for c in trainer.callbacks if isinstance(c, WeightAveraging)]
+    trainer.callbacks = [c for c in trainer.callbacks if c not in averaging]
     raw: dict[str, float] = {}
     if calibration is not None:
         task = _load_best(task, best_path)
@@ -234,7 +242,9 @@ def _test_best(task: TrainingModule, trainer: L.Trainer, datamodule: L.Lightning
         scores = trainer.test(task, datamodule=datamodule, verbose=False)[0]
         raw = {f"{k}_raw": float(scores[f"test/{k}"]) for k in ("coverage", "pinball")}
         offsets.copy_(calibrated)
-    scores = trainer.test(task, datamodule=datamodule, ckpt_path=best_path, verbose=False)[0]
+    if averaging:
+        task = _load_best(task, best_path)
+    scores = trainer.test(task, datamodule=datamodule, ckpt_path=None if averaging else best_path, verbose=False)[0]
     test = {k.removeprefix("test/"): float(v) for k, v in scores.items()}
     test.update(raw)
     return task, test, raw

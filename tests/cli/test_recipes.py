@@ -65,3 +65,22 @@ def test_a_recipe_trains_from_the_command_line(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "co2-lstm-20k" / "checkpoints" / "last.ckpt").is_file()
     assert (tmp_path / "runs" / "co2-lstm-20k" / "config.yaml").is_file()
     assert (tmp_path / "mlflow.db").is_file()
+
+
+def test_a_jsb_recipe_trains_with_weight_noise_and_keeps_the_averaged_weights(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    recipe = next(p for p in RECIPES if p.stem == "jsb-gru-20k")
+    assert main(["fit", "-c", str(recipe), "--trainer.max_epochs", "2", "--trainer.enable_progress_bar", "false",
+                 "--data.init_args.limit", "30"]) == 0
+    checkpoints = tmp_path / "runs" / "jsb-gru-20k" / "checkpoints"
+    best = next(checkpoints.glob("best-*.ckpt"))
+    saved = torch.load(best, map_location="cpu", weights_only=False)
+    # Lightning's EMAWeightAveraging: the state dict is the average, the trained weights are kept beside it
+    assert any(not torch.equal(saved["state_dict"][k], saved["current_model_state"][k]) for k in saved["state_dict"])
+    config = yaml.safe_load((tmp_path / "runs" / "jsb-gru-20k" / "config.yaml").read_text())
+    kinds = [c["class_path"] for c in config["trainer"]["callbacks"]]
+    assert "rnnzoo.training.weight_noise.WeightNoise" in kinds
+    assert "lightning.pytorch.callbacks.EMAWeightAveraging" in kinds
