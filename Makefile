@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard setup.py) $(wildcard rnnzoo/
 # The main job: the four cells at ~20k parameters on the Bach chorales, a short real comparison (a few minutes on
 # 2 CPU cores): prints the table and where the curves, JSON and models went; runs are in ./mlflow.db.
 demo: $(STAMP)
-	$(VENV)/bin/rnnzoo compare --data jsb --budget 20k --seeds 0 1 --max-epochs 25
+	$(VENV)/bin/rnnzoo compare --data jsb --budget 20k --seeds 0 1 --max-epochs 60
 
 layers-demo: $(STAMP)
 	$(PY) -m rnnzoo.demo

@@ -64,7 +64,7 @@ PRESETS: dict[str, DataPreset] = {
     "jsb": DataPreset("jsb", _piano_roll, "pianoroll", None, "20k", optimizer="rmsprop", lr=8.73e-3,
                       datamodule_defaults={"batch_size": 16}, max_epochs=200, patience=30, dropout=0.2, ema=0.995,
                       weight_noise=0.15, cell_settings={"rnn": {"lr": 2.5e-3, "dropout": 0.0, "weight_noise": 0.03},
-                                                        "gru": {"lr": 3e-3, "weight_noise": 0.05}}),
+                                                        "gru": {"weight_noise": 0.075}}),
     # 12 LPC cepstra, 9 speakers: no registered family has these sizes, so the classifier is sized here.
     "japanese_vowels": DataPreset("japanese_vowels", _speech, None,
                                   {"task": "sequence_classifier", "input_size": 12, "num_classes": 9}, "20k",
