@@ -23,15 +23,20 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def positive_number(text: str) -> float:
-    """An argparse ``type`` for a finite number > 0."""
+def _number(text: str, accepts: Callable[[float], bool], allowed: str, give: str) -> float:
+    """``text`` as a float that ``accepts`` takes; else an argparse error saying what is ``allowed``."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: above 0)") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a finite number above 0")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: {allowed})") from None
+    if not accepts(value):
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give {give}")
     return value
+
+
+def positive_number(text: str) -> float:
+    """An argparse ``type`` for a finite number > 0."""
+    return _number(text, lambda v: 0 < v < float("inf"), "above 0", "a finite number above 0")
 
 
 AT_LEAST_0, AT_LEAST_1 = whole_number(0), whole_number(1)
@@ -39,21 +44,9 @@ AT_LEAST_0, AT_LEAST_1 = whole_number(0), whole_number(1)
 
 def non_negative_number(text: str) -> float:
     """An argparse ``type`` for a finite number >= 0 (0 turns an option off)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: 0 or above)") from None
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a finite number, 0 or above")
-    return value
+    return _number(text, lambda v: 0 <= v < float("inf"), "0 or above", "a finite number, 0 or above")
 
 
 def unit_interval(text: str) -> float:
     """An argparse ``type`` for a number in [0, 1) (a dropout rate, an averaging decay)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: 0 up to, not including, 1)") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a number from 0 up to, not including, 1")
-    return value
+    return _number(text, lambda v: 0 <= v < 1, "0 up to, not including, 1", "a number from 0 up to, not including, 1")

@@ -45,8 +45,8 @@ def plan_lines(meta: dict[str, Any], out: Any) -> list[str]:
                  " (--dropout, --init-range, --forget-bias)"] if settings.get("model_overrides") else []),
               *([f"weights: an exponential moving average, decay {settings['ema']:g} per step (--ema); validation, "
                  f"test and the saved models use the averaged weights"] if settings.get("ema") else []),
-              *([f"weight noise in training: Gaussian, standard deviation {settings['weight_noise']:g} (--weight-noise)"]
-                if settings.get("weight_noise") else []),
+              *([f"weight noise in training: Gaussian, standard deviation {settings['weight_noise']:g} "
+                 f"(--weight-noise)"] if settings.get("weight_noise") else []),
               *([f"except, per cell (the dataset's settings where one does not suit every cell, chosen on "
                  f"validation; an option given to compare applies to every cell instead): "
                  f"{describe_cell_settings(settings['cell_settings'])}"] if settings.get("cell_settings") else []),
