@@ -49,4 +49,5 @@ def non_negative_number(text: str) -> float:
 
 def unit_interval(text: str) -> float:
     """An argparse ``type`` for a number in [0, 1) (a dropout rate, an averaging decay)."""
-    return _number(text, lambda v: 0 <= v < 1, "0 up to, not including, 1", "a number from 0 up to, not including, 1")
+    return _number(text, lambda v: 0 <= v < 1, "0 up to, not including, 1",
+                   "a number from 0 up to, not including, 1")

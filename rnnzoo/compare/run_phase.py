@@ -53,7 +53,8 @@ def search_learning_rates(models: list[CellModel], dm: Any, settings: TrainSetti
     chosen_models, lrs, searched = [], {}, {}
     for m in models:
         chosen, lrs[m.cell], searched[m.cell] = search_cell(
-            m, dm, settings.for_cell(m.cell), space, seed=seed, study_name=f"{space.study_name}-{m.cell}", storage=storage, out=out,
+            m, dm, settings.for_cell(m.cell), space, seed=seed, study_name=f"{space.study_name}-{m.cell}",
+            storage=storage, out=out,
             tracking_uri=tracking_uri, experiment_name=experiment_name, parent_run_id=parent_id,
             data_name=data_name, log=log)
         chosen_models.append(chosen)

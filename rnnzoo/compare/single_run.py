@@ -19,7 +19,8 @@ from rnnzoo.tracking import MLflowLogger
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How every run of a comparison trains (the same for all cells, except ``lr`` after a search)."""
+    """How every run of a comparison trains: the same for all cells, except ``lr`` after a search and what
+    ``cell_settings`` sets for a cell (:meth:`for_cell`)."""
 
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -34,13 +35,13 @@ class TrainSettings:
     weight_noise: float | None = None  # sigma of rnnzoo.training.weight_noise.WeightNoise, in training only
     # cell -> the fields above that differ for that cell (a preset's settings chosen per cell on validation)
     cell_settings: dict[str, dict[str, Any]] | None = None
+    deterministic: bool = False
+    progress_bar: bool = False
+    accelerator: str = "cpu"
 
     def for_cell(self, cell: str) -> "TrainSettings":
         """The settings one cell's runs train with: these, with the cell's own entries of ``cell_settings``."""
         return replace(self, **(self.cell_settings or {}).get(cell, {}), cell_settings=None)
-    deterministic: bool = False
-    progress_bar: bool = False
-    accelerator: str = "cpu"
 
 
 @dataclass
