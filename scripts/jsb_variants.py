@@ -27,11 +27,9 @@ import time
 import lightning as L
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from rnnzoo.data import PianoRollDataModule
-from rnnzoo.tasks.base import length_mask
-from rnnzoo.tasks.piano_roll.objective import shifted_input
+from rnnzoo.tasks.piano_roll.objective import PianoRollObjective
 from rnnzoo.training import TrainingModule
 from rnnzoo.training.weight_noise import WeightNoise
 
@@ -62,16 +60,14 @@ def parse_args() -> argparse.Namespace:
 
 @torch.no_grad()
 def nll_per_frame(model: torch.nn.Module, loader) -> float:
-    """NLL in nats per frame over every frame of ``loader``'s pieces (the objective's metric)."""
+    """NLL in nats per frame over every frame of ``loader``'s pieces: the objective's per-piece sums, pooled."""
+    objective = PianoRollObjective()
     was_training = model.training
     model.eval()
     total = frames = 0.0
     for batch in loader:
-        roll, lengths = batch["roll"], batch["lengths"]
-        logits = model(shifted_input(roll), lengths=lengths)
-        mask = length_mask(lengths, roll.shape[1], roll.device)
-        total += float((F.binary_cross_entropy_with_logits(logits, roll, reduction="none").sum(-1) * mask).sum())
-        frames += float(mask.sum())
+        sums, counts = objective.item_scores(model, batch)["nll"]
+        total, frames = total + float(sums.sum()), frames + float(counts.sum())
     model.train(was_training)
     return total / frames
 
