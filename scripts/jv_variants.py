@@ -14,7 +14,9 @@ picks anything. Prints one line per seed and a ``MEAN`` line: the test accuracy 
 Variants this script adds to the model for exploration (not options of the package's models): ``--noise`` (Gaussian
 noise of that standard deviation added to the standardised features in training) and ``--pool mean`` (the mean of
 the layer's outputs over each sequence's steps instead of its last state); ``--ema DECAY`` is Lightning's
-EMAWeightAveraging callback and ``--weight-noise SIGMA`` rnnzoo's WeightNoise. ``--val-fraction`` near 0 trains on
+EMAWeightAveraging callback and ``--weight-noise SIGMA`` rnnzoo's WeightNoise; ``--crop F`` and ``--warp W`` train
+on random stretches of each utterance (a contiguous part of at least F of its frames, resampled at a speed in
+1 +- W); ``--errors`` prints which test utterances the last epoch's model gets wrong. ``--val-fraction`` near 0 trains on
 nearly all 270 utterances (then only the last epoch means anything).
 """
 
@@ -42,6 +44,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--noise", type=float, default=0.0)
     p.add_argument("--pool", choices=("last", "mean"), default="last")
+    p.add_argument("--crop", type=float, default=1.0,
+                   help="in training, a random contiguous stretch of at least this fraction of each utterance "
+                        "(1: the whole utterance); the speaker is the label, so any stretch of /ae/ keeps it")
+    p.add_argument("--warp", type=float, default=0.0,
+                   help="in training, resample each utterance at a random speed in 1 +- this (0: off)")
     p.add_argument("--layers", type=int, default=1, help="stacked recurrent layers (dropout acts between them too)")
     p.add_argument("--optimizer", default="adam", help="a name in rnnzoo.training.OPTIMIZERS (adamw: decoupled decay)")
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -53,6 +60,9 @@ def parse_args() -> argparse.Namespace:
                                                            "scores are then the averaged weights'")
     p.add_argument("--val-fraction", type=float, default=0.2)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--errors", action="store_true",
+                   help="also print the test utterances the last epoch's model gets wrong, as (index in the official "
+                        "test set, speaker, predicted speaker), speakers numbered 0-8")
     return p.parse_args()
 
 
@@ -85,11 +95,48 @@ class EpochScores(L.Callback):
         self.rows.append((val_loss, val_acc, test_acc))
 
 
-def add_variants(model: torch.nn.Module, noise: float, pool: str) -> None:
-    """Input noise in training and mean pooling, on this model instance only."""
+def random_stretch(features: torch.Tensor, lengths: torch.Tensor, crop: float, warp: float
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each padded utterance resampled at a random speed in 1 +- ``warp`` (linear interpolation between frames),
+    then a random contiguous stretch of at least ``crop`` of its frames; returns new features and lengths."""
+    lengths = torch.as_tensor(lengths, dtype=torch.long)
+    speed = 1 + warp * (2 * torch.rand(len(lengths)) - 1)
+    warped = torch.clamp((lengths.float() / speed).round().long(), min=2)
+    kept = torch.clamp((warped.float() * (crop + (1 - crop) * torch.rand(len(lengths)))).round().long(), min=2)
+    kept = torch.minimum(kept, warped)
+    start = (torch.rand(len(lengths)) * (warped - kept + 1).float()).floor().long()
+    steps = torch.arange(int(kept.max()))
+    # position of each new frame in the warped utterance, mapped back onto the original frames
+    position = (start[:, None] + steps[None]).float() * (lengths - 1).float()[:, None] / (warped - 1).float()[:, None]
+    position = torch.minimum(position, (lengths - 1).float()[:, None])
+    below = position.floor().long()
+    above = torch.minimum(below + 1, (lengths - 1)[:, None])
+    weight = (position - below.float()).unsqueeze(-1)
+    take = lambda index: torch.gather(features, 1, index.unsqueeze(-1).expand(-1, -1, features.shape[-1]))
+    return (1 - weight) * take(below) + weight * take(above), kept
+
+
+@torch.no_grad()
+def test_errors(model: torch.nn.Module, datamodule: SpeechFeaturesDataModule) -> list[tuple[int, int, int]]:
+    """(index, label, prediction) of each misclassified test utterance, one utterance at a time in set order."""
+    model.eval()
+    wrong = []
+    for index, item in enumerate(datamodule.datasets["test"]):
+        features = item["features"].unsqueeze(0)
+        predicted = int(model(features, lengths=torch.tensor([len(item["features"])])).argmax(-1))
+        if predicted != int(item["label"]):
+            wrong.append((index, int(item["label"]), predicted))
+    model.train()
+    return wrong
+
+
+def add_variants(model: torch.nn.Module, noise: float, pool: str, crop: float = 1.0, warp: float = 0.0) -> None:
+    """Input noise, random stretches and mean pooling, on this model instance only."""
     own_forward = model.forward
 
     def forward(features, *, lengths=None):
+        if model.training and (crop < 1 or warp > 0):
+            features, lengths = random_stretch(features, lengths, crop, warp)
         if model.training and noise > 0:
             features = features + noise * torch.randn_like(features)
         if pool == "last":
@@ -111,7 +158,7 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
                            "hidden_size": args.hidden, "num_layers": args.layers, "bidirectional": args.bidirectional,
                            "dropout": args.dropout},
                           optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=scheduler)
-    add_variants(task.model, args.noise, args.pool)
+    add_variants(task.model, args.noise, args.pool, args.crop, args.warp)
     scores = EpochScores(dm)
     # scores first: its hook then runs while the EMA callback has the averaged weights in place
     averaging = [L.pytorch.callbacks.EMAWeightAveraging(decay=args.ema)] if args.ema > 0 else []
@@ -127,7 +174,10 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
     ties = np.flatnonzero(val_acc == val_acc.max())
     tie_broken = int(ties[np.argmin(val_loss[ties])])
     lowest_loss = int(np.argmin(val_loss))
-    return {"params": sum(p.numel() for p in task.model.parameters()), "seconds": time.perf_counter() - started,
+    # EMA's averaged weights are in place after fit (its on_train_end swaps them in), as in the last scores row
+    errors = {"test_errors": test_errors(task.model, dm)} if args.errors else {}
+    return {**errors, "params": sum(p.numel() for p in task.model.parameters()),
+            "seconds": time.perf_counter() - started,
             "first_best_acc": test_acc[first_best], "best_acc_then_loss": test_acc[tie_broken],
             "lowest_loss": test_acc[lowest_loss], "last": test_acc[-1],
             "epochs": (first_best + 1, tie_broken + 1, lowest_loss + 1)}
