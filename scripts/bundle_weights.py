@@ -2,12 +2,18 @@
 
 Usage: python scripts/bundle_weights.py RESULTS_JSON --family pianoroll --tag jsb --dataset jsb_chorales_music21 \
            --recipe-prefix recipes/jsb --paper "..." [--data-sha256 HEX] [--recipe-suffix=-quantiles]
+       python scripts/bundle_weights.py --checkpoint CKPT --recipe RECIPE --tag ptb --dataset ptb_word --paper "..."
+           [--store-dtype float16]        (one model trained with `rnnzoo fit -c RECIPE`)
        python scripts/bundle_weights.py --refresh-cards   (README.md of every entry again from its config.json)
 
 For each cell it loads `models[cell]` from the compare's results.json (the best run by validation), and writes
 `rnnzoo/weights/{family}-{cell}-{budget}.{tag}/` with `rnnzoo.save_pretrained`, recording in config.json's
 `pretrained` block what that run measured on the test split, the recipe that reproduces it, the MLflow run id and
 the sha256 of the weights file. Nothing is typed in by hand: every number comes from results.json.
+
+With `--checkpoint` the model is a Lightning checkpoint of `rnnzoo fit -c RECIPE` (the recipe names a zoo
+architecture, which becomes the entry's name); its validation and test metrics are measured here on the recipe's
+own DataModule, and the MLflow run id and commit come from the run the checkpoint folder records.
 
 With `--store-dtype float16` (for entries of millions of parameters, e.g. the 4.6M-parameter PTB models) the
 weights are stored in half precision, which halves the bundle, and the stated test metrics are measured again on
@@ -18,6 +24,7 @@ figures stay in the metadata as `metrics_float32_run`.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 from pathlib import Path
 
@@ -46,6 +53,73 @@ def measure_test_metrics(model: torch.nn.Module, meta: dict, names: list[str]) -
     return {name: float(scores[f"test/{name}"]) for name in names}
 
 
+def recipe_datamodule(recipe: dict) -> L.LightningDataModule:
+    """The recipe's ``data`` section, built as LightningCLI builds it (class_path and init_args)."""
+    module_name, _, class_name = recipe["data"]["class_path"].rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)(**recipe["data"].get("init_args", {}))
+
+
+def measure(model: torch.nn.Module, data: L.LightningDataModule, stage: str) -> dict[str, float]:
+    """The task's metrics of ``model`` on the ``stage`` split ("val" or "test") of ``data``."""
+    from rnnzoo.training import TrainingModule
+
+    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)
+    run = trainer.validate if stage == "val" else trainer.test
+    scores = run(TrainingModule.from_model(model), datamodule=data, verbose=False)[0]
+    return {k.removeprefix(f"{stage}/"): float(v) for k, v in scores.items()
+            if k.startswith(f"{stage}/") and k != f"{stage}/loss"}
+
+
+def bundle_checkpoint(args: argparse.Namespace) -> None:
+    """One entry from a `rnnzoo fit` checkpoint: the recipe's architecture, metrics measured on its data."""
+    import yaml
+    from mlflow.tracking import MlflowClient
+
+    from rnnzoo.mlflow_export import RUN_FILE
+    from rnnzoo.training import TrainingModule
+    from rnnzoo.training.checkpoints import check_checkpoint_file
+
+    recipe = yaml.safe_load(args.recipe.read_text())
+    architecture = recipe["model"]["model"]
+    task = TrainingModule.load_from_checkpoint(check_checkpoint_file(args.checkpoint), map_location="cpu")
+    model = task.model
+    registered = rnnzoo.create_model(architecture).config  # the name must describe the model
+    training_only = ("dropout", "init_range")  # change no weight's shape or meaning at inference
+    wrong = {k: (model.config.get(k), v) for k, v in registered.items()
+             if k not in training_only and model.config.get(k) != v}
+    if wrong:
+        raise SystemExit(f"{args.checkpoint} is not a {architecture}: (trained, registered) differ in {wrong}")
+    run = json.loads((args.checkpoint.parent / RUN_FILE).read_text())
+    tags = MlflowClient(run["tracking_uri"]).get_run(run["run_id"]).data.tags
+    data = recipe_datamodule(recipe)
+    val = measure(model, data, "val")
+    metrics = measure(model, data, "test")
+    extra = {}
+    if args.store_dtype == "float16":
+        model = model.half().float()  # what loading the stored file gives back
+        extra = {"stored_dtype": "float16", "metrics_float32_run": metrics}
+        metrics = measure(model, data, "test")
+    folder = WEIGHTS_DIR / f"{architecture}.{args.tag}"
+    save_pretrained(model.half() if args.store_dtype == "float16" else model, folder)
+    model.float()
+    info = PretrainedInfo(
+        architecture=architecture, tag=args.tag, task=model.task, dataset=args.dataset, split="test",
+        data_sha256=args.data_sha256 or data.info["content_sha256"], num_params=model.num_parameters,
+        metrics=metrics, recipe=str(args.recipe), license=args.license, paper=args.paper,
+        weights_sha256=sha256_file(folder / WEIGHTS_NAME), source=f"bundled:{folder.name}",
+        extra={"seed": recipe.get("seed_everything"), "mlflow_run_id": run["run_id"],
+               "best_val": val[task.objective.monitor[0].removeprefix("val/")], "monitor": task.objective.monitor[0],
+               "trained_at_commit": tags.get("git_commit", ""), "checkpoint": str(args.checkpoint),
+               "torch": torch.__version__, **extra},
+    )
+    model.architecture = architecture
+    write_pretrained_info(model.half() if args.store_dtype == "float16" else model, folder, info)
+    assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
+    print(f"{info.name}: validation {val}, test {info.metrics} -> {folder}")
+    write_index()
+
+
 def refresh_cards() -> None:
     """Write each bundled entry's README.md again from its config.json (weights and config untouched)."""
     for config_path in sorted(WEIGHTS_DIR.glob("*/config.json")):
@@ -61,6 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", type=Path, nargs="?")
     parser.add_argument("--refresh-cards", action="store_true")
+    parser.add_argument("--checkpoint", type=Path, help="a `rnnzoo fit` checkpoint (with --recipe) instead of RESULTS_JSON")
+    parser.add_argument("--recipe", type=Path, help="the recipe that trained --checkpoint")
     parser.add_argument("--family")
     parser.add_argument("--tag")
     parser.add_argument("--dataset")
@@ -74,6 +150,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.refresh_cards:
         return refresh_cards()
+    if args.checkpoint:
+        if not (args.recipe and args.tag and args.dataset and args.paper):
+            parser.error("--checkpoint needs --recipe, --tag, --dataset and --paper")
+        return bundle_checkpoint(args)
     if not (args.results and args.family and args.tag and args.dataset and args.recipe_prefix and args.paper):
         parser.error("RESULTS_JSON, --family, --tag, --dataset, --recipe-prefix and --paper are needed")
     results = json.loads(args.results.read_text())

@@ -33,7 +33,7 @@ def test_recipe_parses(recipe, capsys):
     # {dataset}-{cell}-{budget}[-sdiff][-quantiles] trains {family}-{cell}-{budget}: jsb-gru-20k ->
     # pianoroll-gru-20k, co2-gru-20k-quantiles -> quantile-forecaster-gru-20k, co2-gru-20k-sdiff-quantiles ->
     # sdiff-quantile-forecaster-gru-20k.
-    # -tied: the same budget spent differently (tied embeddings, a wider layer: model_overrides), same architecture
+    # -tied: the same budget spent differently, the tied family: ptb-lstm-4600k-tied -> tiedwordlm-lstm-4600k.
     rest = name.split("-", 1)[1].removesuffix("-quantiles").removesuffix("-tied")
     cell_and_budget = rest.removesuffix("-sdiff")
     architecture = config["model"]["model"]
@@ -41,6 +41,7 @@ def test_recipe_parses(recipe, capsys):
     family = architecture.removesuffix("-" + cell_and_budget)
     assert not family.endswith("-peephole")  # an lstm recipe must not train the peephole LSTM
     assert family.startswith("sdiff-") == rest.endswith("-sdiff")
+    assert family.startswith("tied") == name.endswith("-tied")
     assert family.removeprefix("sdiff-").startswith("quantile-") == name.endswith("-quantiles")
     assert config["trainer"]["default_root_dir"] == f"runs/{name}"
 

@@ -23,7 +23,7 @@ def clean_registry(monkeypatch):
 
 def test_every_family_has_four_siblings_with_one_budget():
     names = rnnzoo.list_models()
-    for family in ("pianoroll", "classifier", "charlm", "wordlm", "forecaster", "quantile-forecaster"):
+    for family in ("pianoroll", "classifier", "charlm", "wordlm", "tiedwordlm", "forecaster", "quantile-forecaster"):
         siblings = rnnzoo.list_models(f"{family}-*")
         assert len(siblings) == 4, siblings
         budgets = {name.rsplit("-", 1)[1] for name in siblings}
