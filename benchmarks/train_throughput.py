@@ -7,8 +7,12 @@ Usage: python benchmarks/train_throughput.py [--recipes recipes/jsb-gru-20k.yaml
 --cpu-time times epochs in CPU seconds of the process (time.process_time) instead of wall seconds: the steadier
 measure when another job shares the machine (then give --threads 1).
 
-Both sides train the same model (the recipe's), on the same DataLoader (the recipe's DataModule, batch size and
-order), with the same loss code (TrainingModule.s objective), RMSprop and gradient-norm clipping at 1. `rnnzoo fit`
+Both sides train the same model (the recipe's, with its model_overrides such as dropout), on the same DataLoader
+(the recipe's DataModule, batch size and order), with the same loss code (TrainingModule's objective), RMSprop and
+the recipe's gradient-norm clipping, and do the same per-step work that the recipe's callbacks add: weight noise
+(WeightNoise: noise added before the forward pass, the clean weights back after backward) and the weights'
+exponential moving average (EMAWeightAveraging: torch's AveragedModel updated after every optimizer step), so
+that the ratio measures the framework's cost, not a difference in training. `rnnzoo fit`
 runs as users run it: LightningCLI, MLflow logging to a temporary sqlite store, checkpoints, progress bar; only
 validation is switched off, which the plain loop does not have. Per-epoch training time is taken inside the run
 (callback hooks around each epoch; the first epoch of each run is warm-up and dropped), rounds alternate between
@@ -27,6 +31,7 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
+from torch.optim.swa_utils import AveragedModel, get_ema_avg_fn
 
 import rnnzoo
 from rnnzoo.cli import main as rnnzoo_main
@@ -47,26 +52,50 @@ class EpochTimer(L.Callback):
         EPOCH_TIMES.append(CLOCK() - self.start)
 
 
+def callback_args(recipe: dict, suffix: str) -> dict | None:
+    """init_args of the recipe's callback whose class path ends with ``suffix`` (None: the recipe has none)."""
+    for callback in recipe["trainer"].get("callbacks") or []:
+        if callback["class_path"].endswith(suffix):
+            return callback.get("init_args") or {}
+    return None
+
+
 def plain_epochs(recipe: dict, epochs: int) -> list[float]:
     torch.manual_seed(recipe["seed_everything"])
-    model = rnnzoo.create_model(recipe["model"]["model"])
+    model = rnnzoo.create_model(recipe["model"]["model"], **(recipe["model"].get("model_overrides") or {}))
     data = PianoRollDataModule(**recipe["data"]["init_args"])
     data.setup("fit")
     loader = data.train_dataloader()
     objective = task_model_class(model.task).objective_class()
     optimizer = torch.optim.RMSprop(model.parameters(), lr=recipe["model"]["lr"])
     clip = recipe["trainer"]["gradient_clip_val"]
+    noise = callback_args(recipe, "WeightNoise")
+    ema = callback_args(recipe, "EMAWeightAveraging")
+    average = (AveragedModel(model, use_buffers=True, avg_fn=get_ema_avg_fn(decay=ema.get("decay", 0.999)))
+               if ema is not None else None)
+    params = [p for p in model.parameters() if p.requires_grad]
     times = []
     model.train()
     for epoch in range(epochs):
         loader.sampler.set_epoch(epoch)  # Lightning does this for `rnnzoo fit`
         start = CLOCK()
         for batch in loader:
+            if noise is not None:
+                with torch.no_grad():
+                    clean = [p.detach().clone() for p in params]
+                    for p in params:
+                        p.add_(torch.randn_like(p), alpha=noise["sigma"])
             loss, _ = objective.step(model, batch, None, "train")
             optimizer.zero_grad()
             loss.backward()
+            if noise is not None:
+                with torch.no_grad():
+                    for p, c in zip(params, clean):
+                        p.copy_(c)
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
+            if average is not None:
+                average.update_parameters(model)
         times.append(CLOCK() - start)
     return times[1:]
 

@@ -31,13 +31,15 @@ class WeightNoise(L.Callback):
             raise ValueError(f"WeightNoise sigma must be a finite number above 0, got {sigma!r} (Chung et al. 2014 "
                              f"used 0.075)")
         self.sigma = float(sigma)
-        self._clean: list[torch.Tensor] | None = None
+        self._clean: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # (parameter, its clean value)
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any,
                              batch_idx: int) -> None:
+        # One walk over the module per step: walking it again to restore costs as much as the noise at 20k
+        # parameters (a LightningModule's tree includes its metrics).
         params = [p for p in pl_module.parameters() if p.requires_grad]
         with torch.no_grad():
-            self._clean = [p.detach().clone() for p in params]
+            self._clean = [(p, p.detach().clone()) for p in params]
             for p in params:
                 p.add_(torch.randn_like(p), alpha=self.sigma)
 
@@ -53,6 +55,6 @@ class WeightNoise(L.Callback):
         if self._clean is None:
             return
         with torch.no_grad():
-            for p, clean in zip((p for p in pl_module.parameters() if p.requires_grad), self._clean):
+            for p, clean in self._clean:
                 p.copy_(clean)
         self._clean = None
