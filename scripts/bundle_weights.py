@@ -43,14 +43,11 @@ from rnnzoo.weights import WEIGHTS_DIR, write_index
 def measure_test_metrics(model: torch.nn.Module, meta: dict, names: list[str]) -> dict[str, float]:
     """``names`` measured on the test split of the compare run's own DataModule (preset and options)."""
     from rnnzoo.compare.presets import get_preset
-    from rnnzoo.training import TrainingModule
 
     preset = get_preset(meta["data"])
     data = preset.datamodule(**{**preset.datamodule_defaults, **meta["datamodule_options"]})
-    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False)
-    scores = trainer.test(TrainingModule.from_model(model), datamodule=data, verbose=False)[0]
-    return {name: float(scores[f"test/{name}"]) for name in names}
+    scores = measure(model, data, "test")
+    return {name: scores[name] for name in names}
 
 
 def recipe_datamodule(recipe: dict) -> L.LightningDataModule:
