@@ -27,6 +27,7 @@ import argparse
 import importlib
 import json
 from pathlib import Path
+from typing import Any, Callable
 
 import lightning as L
 import torch
@@ -68,6 +69,29 @@ def measure(model: torch.nn.Module, data: L.LightningDataModule, stage: str) -> 
             if k.startswith(f"{stage}/") and k != f"{stage}/loss"}
 
 
+def write_entry(model: torch.nn.Module, architecture: str, tag: str, store_dtype: str, metrics: dict[str, float],
+                remeasure: Callable[[torch.nn.Module], dict[str, float]], extra: dict[str, Any],
+                **fields: Any) -> PretrainedInfo:
+    """Write ``rnnzoo/weights/{architecture}.{tag}/``: the weights (in ``store_dtype``), config.json with its
+    PretrainedInfo (``fields``: dataset, recipe, ...), the card. Stored in float16, the stated test metrics are
+    ``remeasure(model)`` of the weights as loading gives them back, and the float32 ones move to ``extra``."""
+    if store_dtype == "float16":
+        model = model.half().float()  # what loading the stored file gives back
+        extra = {**extra, "stored_dtype": "float16", "metrics_float32_run": metrics}
+        metrics = remeasure(model)
+    folder = WEIGHTS_DIR / f"{architecture}.{tag}"
+    stored = model.half() if store_dtype == "float16" else model
+    save_pretrained(stored, folder)
+    info = PretrainedInfo(architecture=architecture, tag=tag, task=model.task, split="test",
+                          num_params=model.num_parameters, metrics=metrics,
+                          weights_sha256=sha256_file(folder / WEIGHTS_NAME), source=f"bundled:{folder.name}",
+                          extra=extra, **fields)
+    stored.architecture = architecture
+    write_pretrained_info(stored, folder, info)
+    assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
+    return info
+
+
 def bundle_checkpoint(args: argparse.Namespace) -> None:
     """One entry from a `rnnzoo fit` checkpoint: the recipe's architecture, metrics measured on its data."""
     import yaml
@@ -91,29 +115,16 @@ def bundle_checkpoint(args: argparse.Namespace) -> None:
     tags = MlflowClient(run["tracking_uri"]).get_run(run["run_id"]).data.tags
     data = recipe_datamodule(recipe)
     val = measure(model, data, "val")
-    metrics = measure(model, data, "test")
-    extra = {}
-    if args.store_dtype == "float16":
-        model = model.half().float()  # what loading the stored file gives back
-        extra = {"stored_dtype": "float16", "metrics_float32_run": metrics}
-        metrics = measure(model, data, "test")
-    folder = WEIGHTS_DIR / f"{architecture}.{args.tag}"
-    save_pretrained(model.half() if args.store_dtype == "float16" else model, folder)
-    model.float()
-    info = PretrainedInfo(
-        architecture=architecture, tag=args.tag, task=model.task, dataset=args.dataset, split="test",
-        data_sha256=args.data_sha256 or data.info["content_sha256"], num_params=model.num_parameters,
-        metrics=metrics, recipe=str(args.recipe), license=args.license, paper=args.paper,
-        weights_sha256=sha256_file(folder / WEIGHTS_NAME), source=f"bundled:{folder.name}",
-        extra={"seed": recipe.get("seed_everything"), "mlflow_run_id": run["run_id"],
-               "best_val": val[task.objective.monitor[0].removeprefix("val/")], "monitor": task.objective.monitor[0],
-               "trained_at_commit": tags.get("git_commit", ""), "checkpoint": str(args.checkpoint),
-               "torch": torch.__version__, **extra},
-    )
-    model.architecture = architecture
-    write_pretrained_info(model.half() if args.store_dtype == "float16" else model, folder, info)
-    assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
-    print(f"{info.name}: validation {val}, test {info.metrics} -> {folder}")
+    monitor = task.objective.monitor[0]
+    info = write_entry(
+        model, architecture, args.tag, args.store_dtype, measure(model, data, "test"),
+        lambda stored: measure(stored, data, "test"),
+        {"seed": recipe.get("seed_everything"), "mlflow_run_id": run["run_id"],
+         "best_val": val[monitor.removeprefix("val/")], "monitor": monitor,
+         "trained_at_commit": tags.get("git_commit", ""), "checkpoint": str(args.checkpoint), "torch": torch.__version__},
+        dataset=args.dataset, data_sha256=args.data_sha256 or data.info["content_sha256"], recipe=str(args.recipe),
+        license=args.license, paper=args.paper)
+    print(f"{info.name}: validation {val}, test {info.metrics} -> {WEIGHTS_DIR / info.name}")
     write_index()
 
 
@@ -164,35 +175,21 @@ def main() -> None:
         wrong = {k: (model.config.get(k), v) for k, v in expected.items() if model.config.get(k) != v}
         if wrong:
             raise SystemExit(f"{best['path']} is not a {architecture}: (trained, family) differ in {wrong}")
-        folder = WEIGHTS_DIR / f"{architecture}.{args.tag}"
         recipe = f"{args.recipe_prefix}-{cell.replace('_', '-')}-{FAMILIES[args.family].label}{args.recipe_suffix}.yaml"
         if not Path(recipe).is_file():
             raise SystemExit(f"{recipe} does not exist: write the recipe that reproduces this run first")
         metrics = {k: v for k, v in best["test"].items() if k != "loss" and not k.endswith("_raw")}
         # a calibrated quantile model's test metrics before calibration (its network's own intervals)
         raw = {k.removesuffix("_raw"): v for k, v in best["test"].items() if k.endswith("_raw")}
-        extra = {"uncalibrated": raw} if raw else {}
-        if args.store_dtype == "float16":
-            model = model.half().float()  # what loading the stored file gives back
-            extra = {**extra, "stored_dtype": "float16", "metrics_float32_run": metrics}
-            metrics = measure_test_metrics(model, meta, list(metrics))
-        save_pretrained(model.half() if args.store_dtype == "float16" else model, folder)
-        model.float()
-        info = PretrainedInfo(
-            architecture=architecture, tag=args.tag, task=model.task, dataset=args.dataset, split="test",
-            data_sha256=data_sha, num_params=model.num_parameters,
-            metrics=metrics, recipe=recipe, license=args.license,
-            paper=args.paper, weights_sha256=sha256_file(folder / WEIGHTS_NAME),
-            source=f"bundled:{folder.name}",
-            extra={"seed": best["seed"], "mlflow_run_id": best["run_id"], "best_val": best["best_val"],
-                   "monitor": meta["monitor"], "trained_at_commit": meta["git_commit"],
-                   "compare_results": str(args.results), "torch": meta["torch_version"], "threads": meta["threads"],
-                   **extra},
-        )
-        model.architecture = architecture
-        write_pretrained_info(model.half() if args.store_dtype == "float16" else model, folder, info)
-        assert sha256_file(folder / WEIGHTS_NAME) == info.weights_sha256
-        print(f"{info.name}: {info.metrics} -> {folder}")
+        info = write_entry(
+            model, architecture, args.tag, args.store_dtype, metrics,
+            lambda stored: measure_test_metrics(stored, meta, list(metrics)),
+            {"seed": best["seed"], "mlflow_run_id": best["run_id"], "best_val": best["best_val"],
+             "monitor": meta["monitor"], "trained_at_commit": meta["git_commit"],
+             "compare_results": str(args.results), "torch": meta["torch_version"], "threads": meta["threads"],
+             **({"uncalibrated": raw} if raw else {})},
+            dataset=args.dataset, data_sha256=data_sha, recipe=recipe, license=args.license, paper=args.paper)
+        print(f"{info.name}: {info.metrics} -> {WEIGHTS_DIR / info.name}")
     write_index()
 
 
