@@ -20,17 +20,47 @@ from rnnzoo.training.module import TrainingModule
 
 class MLflowSaveConfig(SaveConfigCallback):
     """Store the resolved config as ``<default_root_dir>/config.yaml``, in the MLflow run (``config.yaml``) and
-    as run parameters. (Lightning's own copy goes to the logger's folder, which an MLflow server run has not.)"""
+    as run parameters. (Lightning's own copy goes to the logger's folder, which an MLflow server run has not.)
+
+    A resumed fit (``--ckpt_path``) keeps the first config and adds its own as ``config-resume-N.yaml``, in the
+    folder and in the run: MLflow refuses to change a logged parameter (the resume's ``ckpt_path`` always differs,
+    a longer ``max_epochs`` often), so only parameters the run has not yet are logged, and the changed ones are
+    named on stdout.
+    """
 
     def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         text = self.parser.dump(self.config, skip_none=False)
         root = Path(trainer.default_root_dir)
         root.mkdir(parents=True, exist_ok=True)
-        (root / "config.yaml").write_text(text)
+        name = resume_config_name(root) if self.config.get("ckpt_path") else "config.yaml"
+        (root / name).write_text(text)
         for logger in trainer.loggers:
             if isinstance(logger, MLFlowLogger):
-                logger.experiment.log_text(logger.run_id, text, "config.yaml")
-                logger.log_hyperparams({"config": self.config.as_dict()})
+                logger.experiment.log_text(logger.run_id, text, name)
+                logged = logger.experiment.get_run(logger.run_id).data.params
+                params = flat_params({"config": self.config.as_dict()})
+                changed = sorted(k for k, v in params.items() if k in logged and logged[k] != v)
+                logger.log_hyperparams({k: v for k, v in params.items() if k not in logged})
+                if changed:
+                    print(f"MLflow run {logger.run_id} resumed with other values of "
+                          f"{', '.join(k.removeprefix('config/') for k in changed)}: its parameters keep the first "
+                          f"values (MLflow cannot change them); this fit's config is its artifact {name}")
+
+
+def resume_config_name(root: Path) -> str:
+    """The first ``config-resume-N.yaml`` free in ``root``: each resume of a run keeps its own config."""
+    number = 1
+    while (root / f"config-resume-{number}.yaml").exists():
+        number += 1
+    return f"config-resume-{number}.yaml"
+
+
+def flat_params(params: dict) -> dict[str, str]:
+    """``params`` as Lightning's MLFlowLogger logs them: flattened to ``a/b`` keys, values as text cut to 250
+    characters (so they compare equal to what the run holds)."""
+    from lightning.fabric.utilities.logger import _convert_params, _flatten_dict
+
+    return {k: str(v)[:250] for k, v in _flatten_dict(_convert_params(params)).items()}
 
 
 class RnnzooCLI(LightningCLI):

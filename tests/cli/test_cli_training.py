@@ -103,6 +103,17 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     straight_steps = [m.step for m in client.get_metric_history(straight_run.info.run_id, "val/mae")]
     assert len(steps) == len(set(steps)) >= 2 and max(steps) == max(straight_steps) and set(steps) <= set(
         straight_steps)
+    # The resume logged its config beside the first one, which it keeps, and changed no logged parameter. (MLflow
+    # refuses a change in its background logging thread, losing the batch: that error reaches stderr only when the
+    # thread runs before exit, so the firm checks are the message, the kept parameter and the two configs.)
+    assert "Changing param values is not allowed" not in resumed.stdout + resumed.stderr
+    assert "resumed with other values of ckpt_path" in resumed.stdout
+    assert resumed_run.data.params["config/ckpt_path"] == "None"
+    artifacts = sorted(a.path for a in client.list_artifacts(resumed_run.info.run_id) if a.path.endswith(".yaml"))
+    assert artifacts == ["config-resume-1.yaml", "config.yaml"]
+    local = tmp_path / "killed"
+    assert "ckpt_path: null" in (local / "config.yaml").read_text()
+    assert "ckpt_path: last" in (local / "config-resume-1.yaml").read_text()
 
 
 def test_three_fits_at_once_on_a_new_store(tmp_path):
