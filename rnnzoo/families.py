@@ -47,9 +47,10 @@ FAMILIES: dict[str, Family] = {
                {"rnn": 237, "lstm": 197, "peephole_lstm": 197, "gru": 208}),
     # The same budget with the softmax tied to the embedding (Press & Wolf 2017; Inan et al. 2017): tying needs
     # embedding width = hidden size, and the 2M parameters the untied softmax held go to wider layers (LSTM 307
-    # units instead of 197). Registered with embedding_dim = hidden_size.
-    "tiedwordlm": Family("language_model", {"vocab_size": 10_000, "num_layers": 2, "tie_weights": True}, 4_600_000,
-                         "4600k", {"rnn": 396, "lstm": 307, "peephole_lstm": 307, "gru": 329}),
+    # units instead of 197). embedding_dim None: as wide as the layer.
+    "tiedwordlm": Family("language_model", {"vocab_size": 10_000, "embedding_dim": None, "num_layers": 2,
+                                            "tie_weights": True}, 4_600_000, "4600k",
+                         {"rnn": 396, "lstm": 307, "peephole_lstm": 307, "gru": 329}),
     # Univariate forecaster: a window of one series, 24 steps ahead, 20k parameters; window-relative levels
     # (normalization="last_value") so that a trending series does not leave the range it was trained on.
     "forecaster": Family("forecaster", {"input_size": 1, "horizon": 24, "normalization": "last_value"}, 20_000, "20k",
@@ -86,12 +87,6 @@ def _build(task: str, defaults: dict[str, Any], **overrides: Any):
     return task_model_class(task)(**{**defaults, **overrides})
 
 
-def _init_arguments(config: dict[str, Any], cell: str, hidden_size: int) -> dict[str, Any]:
-    """A family member's init arguments: a tied language model's embedding is as wide as its layer."""
-    tied = {"embedding_dim": hidden_size} if config.get("tie_weights") else {}
-    return {**config, "cell": cell, "hidden_size": hidden_size, **tied}
-
-
 def architecture_name(family: str, cell: str) -> str:
     """``("pianoroll", "peephole_lstm")`` -> ``"pianoroll-peephole-lstm-20k"``."""
     return f"{family}-{cell.replace('_', '-')}-{FAMILIES[family].label}"
@@ -100,6 +95,6 @@ def architecture_name(family: str, cell: str) -> str:
 for _family, (_task, _config, _budget, _label, _sizes) in FAMILIES.items():
     for _cell, _hidden in _sizes.items():
         register_model(
-            partial(_build, _task, _init_arguments(_config, _cell, _hidden)),
+            partial(_build, _task, {**_config, "cell": _cell, "hidden_size": _hidden}),
             name=architecture_name(_family, _cell),
         )

@@ -45,8 +45,6 @@ def count_parameters(task_config: dict[str, Any], cell: str, hidden_size: int) -
     """
     config = {k: v for k, v in task_config.items() if k != "task"}
     config.update(cell=cell, hidden_size=hidden_size)
-    if config.get("tie_weights"):
-        config["embedding_dim"] = hidden_size  # tying needs equal widths, so the embedding grows with h
     with torch.device("meta"):
         return task_model_class(task_config["task"])(**config).num_parameters
 

@@ -5,6 +5,7 @@ import pytest
 from rnnzoo.models import match_hidden_sizes
 from rnnzoo.families import FAMILIES
 from rnnzoo.models.matching import count_parameters
+from rnnzoo.tasks import task_model_class
 
 
 def test_chung_2014_music_budget():
@@ -36,8 +37,16 @@ def test_registered_sizes_are_the_matched_sizes(family):
 
 
 def test_tied_language_model_grows_embedding_with_hidden_size():
-    matched = match_hidden_sizes({"task": "language_model", "vocab_size": 100, "tie_weights": True}, 50_000)
+    config = {"task": "language_model", "vocab_size": 100, "embedding_dim": None, "tie_weights": True}
+    matched = match_hidden_sizes(config, 50_000)
     assert all(abs(matched.relative_error(c)) <= 0.02 for c in matched.hidden_sizes)
+    lstm = task_model_class("language_model")(cell="lstm", vocab_size=100, embedding_dim=None, tie_weights=True,
+                        hidden_size=matched.hidden_sizes["lstm"])
+    assert lstm.embedding.embedding_dim == matched.hidden_sizes["lstm"] == lstm.config["embedding_dim"]
+    assert lstm.num_parameters == matched.num_params["lstm"]
+    # A fixed embedding width cannot be tied to every size the search tries: the error names the fix.
+    with pytest.raises(ValueError, match="embedding_dim=None makes it follow hidden_size"):
+        match_hidden_sizes({**config, "embedding_dim": 64}, 50_000)
 
 
 def test_impossible_budget_is_an_error():

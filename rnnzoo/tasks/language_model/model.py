@@ -31,7 +31,8 @@ class LanguageModel(TaskModel):
     Args:
         cell: "rnn" | "lstm" | "peephole_lstm" | "gru".
         vocab_size: number of tokens (characters or words); the vocabulary itself travels as preprocessing.
-        embedding_dim: token embedding width.
+        embedding_dim: token embedding width; ``None``: as wide as the recurrent layer (what tying needs, and how
+            the ``tiedwordlm`` family is registered, so its width follows the hidden size a budget picks).
         hidden_size, num_layers, dropout: of the recurrent layer; ``dropout`` is also applied to the
             embeddings and to the layer's output (Zaremba et al. 2014).
         tie_weights: share the embedding and output matrices.
@@ -61,7 +62,7 @@ class LanguageModel(TaskModel):
         self,
         cell: str = "lstm",
         vocab_size: int = 256,
-        embedding_dim: int = 64,
+        embedding_dim: int | None = 64,
         hidden_size: int = 256,
         num_layers: int = 1,
         dropout: float = 0.0,
@@ -72,9 +73,11 @@ class LanguageModel(TaskModel):
         super().__init__()
         if init_range is not None and not init_range > 0:
             raise ValueError(f"init_range must be a positive number (Zaremba et al. used 0.1), got {init_range}")
+        embedding_dim = hidden_size if embedding_dim is None else embedding_dim
         if tie_weights and embedding_dim != hidden_size:
             raise ValueError(
-                f"tie_weights=True needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}"
+                f"tie_weights=True needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}; "
+                f"embedding_dim=None makes it follow hidden_size"
             )
         self._store_config(
             cell=cell, vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
