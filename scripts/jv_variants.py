@@ -16,7 +16,7 @@ noise of that standard deviation added to the standardised features in training)
 the layer's outputs over each sequence's steps instead of its last state); ``--ema DECAY`` is Lightning's
 EMAWeightAveraging callback and ``--weight-noise SIGMA`` rnnzoo's WeightNoise; ``--crop F`` and ``--warp W`` train
 on random stretches of each utterance (a contiguous part of at least F of its frames, resampled at a speed in
-1 +- W); ``--errors`` prints which test utterances the last epoch's model gets wrong. ``--val-fraction`` near 0 trains on
+1 +- W); ``--deltas`` appends each frame's change from the previous one (24 inputs); ``--errors`` prints which test utterances the last epoch's model gets wrong. ``--val-fraction`` near 0 trains on
 nearly all 270 utterances (then only the last epoch means anything).
 """
 
@@ -55,6 +55,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to 0 over --epochs")
+    p.add_argument("--deltas", action="store_true",
+                   help="append each frame's change from the previous frame to its features (24 inputs)")
     p.add_argument("--weight-noise", type=float, default=0.0, help="sigma of rnnzoo's WeightNoise (0: off)")
     p.add_argument("--ema", type=float, default=0.0, help="decay of Lightning's EMAWeightAveraging (0: off); the "
                                                            "scores are then the averaged weights'")
@@ -130,8 +132,17 @@ def test_errors(model: torch.nn.Module, datamodule: SpeechFeaturesDataModule) ->
     return wrong
 
 
-def add_variants(model: torch.nn.Module, noise: float, pool: str, crop: float = 1.0, warp: float = 0.0) -> None:
-    """Input noise, random stretches and mean pooling, on this model instance only."""
+def with_deltas(features: torch.Tensor) -> torch.Tensor:
+    """(B, T, F) -> (B, T, 2F): each frame followed by its change from the previous frame (zero at the first),
+    the "delta" features of speech recognisers. Padding frames get deltas too; the layer never reads them."""
+    deltas = torch.zeros_like(features)
+    deltas[:, 1:] = features[:, 1:] - features[:, :-1]
+    return torch.cat([features, deltas], dim=-1)
+
+
+def add_variants(model: torch.nn.Module, noise: float, pool: str, crop: float = 1.0, warp: float = 0.0,
+                 deltas: bool = False) -> None:
+    """Input noise, random stretches, delta features and mean pooling, on this model instance only."""
     own_forward = model.forward
 
     def forward(features, *, lengths=None):
@@ -139,6 +150,8 @@ def add_variants(model: torch.nn.Module, noise: float, pool: str, crop: float = 
             features, lengths = random_stretch(features, lengths, crop, warp)
         if model.training and noise > 0:
             features = features + noise * torch.randn_like(features)
+        if deltas:  # after the noise: the deltas of noisy frames are what a noisy recording would give
+            features = with_deltas(features)
         if pool == "last":
             return own_forward(features, lengths=lengths)
         outputs, _ = model.rnn(model.drop(features), lengths=lengths)
@@ -154,11 +167,12 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
     dm = SpeechFeaturesDataModule("japanese_vowels", batch_size=32, bucket_by_length=True,
                                   val_fraction=args.val_fraction)
     scheduler = ({"class_path": "CosineAnnealingLR", "init_args": {"T_max": args.epochs}} if args.cosine else None)
-    task = TrainingModule({"task": "sequence_classifier", "cell": args.cell, "input_size": 12, "num_classes": 9,
+    task = TrainingModule({"task": "sequence_classifier", "cell": args.cell, "input_size": 24 if args.deltas else 12,
+                           "num_classes": 9,
                            "hidden_size": args.hidden, "num_layers": args.layers, "bidirectional": args.bidirectional,
                            "dropout": args.dropout},
                           optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, lr_scheduler=scheduler)
-    add_variants(task.model, args.noise, args.pool, args.crop, args.warp)
+    add_variants(task.model, args.noise, args.pool, args.crop, args.warp, args.deltas)
     scores = EpochScores(dm)
     # scores first: its hook then runs while the EMA callback has the averaged weights in place
     averaging = [L.pytorch.callbacks.EMAWeightAveraging(decay=args.ema)] if args.ema > 0 else []
